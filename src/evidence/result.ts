@@ -1,0 +1,76 @@
+/**
+ * The shape of `result.json` (and, for its `verdict` and `findings`, of `analyze --json`).
+ * schema/result.schema.json publishes it; keep the two in step.
+ */
+import type { Finding, Verdict } from '../analysis/finding.js';
+
+export interface AssertionResult {
+  kind: string;
+  verdict: Verdict;
+  findings: Finding[];
+  /** Why the assertion could not be decided (INCONCLUSIVE), or a note on a FAIL. */
+  reason?: string;
+  /** The assertion's parameters as loaded (limits, bands, link...). */
+  params?: Record<string, unknown>;
+}
+
+export interface PhaseResult {
+  name: string;
+  verdict: Verdict;
+  /** ISO 8601 UTC; absent when the phase never started. */
+  startedAt?: string;
+  endedAt?: string;
+  /** Epoch milliseconds of the phase window, for re-analysis. */
+  startMs?: number;
+  endMs?: number;
+  /** True when the run was aborted or faulted before this phase ended. */
+  incomplete: boolean;
+  assertions: AssertionResult[];
+}
+
+export interface CaptureRecord {
+  name: string;
+  kind: string;
+  files: string[];
+  records: number;
+  dropped: number;
+  lossy: boolean;
+  reason?: string;
+}
+
+export interface FirmwareRecord {
+  device: string;
+  /** Profile name, command, or image path, as given. */
+  value: string;
+  /** SHA-256 of the image file (real rig) or of the command string (virtual rig). */
+  sha256?: string;
+}
+
+export interface RunResult {
+  airlockVersion: string;
+  /** Version of the analysis code; verify compares re-analysis under the same version. */
+  analyzerVersion: string;
+  runId: string;
+  scenario: string;
+  rig: string;
+  startedAt: string;
+  endedAt: string;
+  verdict: Verdict;
+  exitCode: number;
+  /** False when the run was aborted or faulted (the run is incomplete). */
+  complete: boolean;
+  /** A rig fault (device did not answer, answered garbage); the rig was safed. */
+  fault?: { code: string; message: string; device?: string; command?: string };
+  /** An abort (SIGINT, SIGTERM, a wait_for that never came). */
+  abort?: { reason: string };
+  params: Record<string, string>;
+  settings: Record<string, string>;
+  firmware: FirmwareRecord[];
+  phases: PhaseResult[];
+  runAssertions: AssertionResult[];
+  /** All findings of all assertions, de-duplicated. */
+  findings: Finding[];
+  captures: CaptureRecord[];
+  /** Link statistics per MAVLink link (packets by type and direction, CRC errors). */
+  links?: Record<string, unknown>;
+}
