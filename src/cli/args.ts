@@ -1,0 +1,176 @@
+/**
+ * Argument parsing (commander) and the one place where errors become messages and exit codes.
+ * Each command's behaviour lives in src/cli/commands/<name>.ts as `(options, io) => exitCode`;
+ * modules are imported when their command runs, so `airlock --help` stays fast.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { AirlockError } from '../errors.js';
+import type { CommandIO } from './io.js';
+import { EXIT } from './exit-codes.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+export const AIRLOCK_VERSION: string = pkg.version;
+
+/** `--set a=b --set c=d` → { a: 'b', c: 'd' }; `--firmware drone=leaky-dns` likewise. */
+function collectPairs(flag: string) {
+  return (value: string, previous: Record<string, string> = {}): Record<string, string> => {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new CommanderError(EXIT.usage, 'airlock.badPair', `${flag} expects NAME=VALUE, got "${value}"`);
+    return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+  };
+}
+
+function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseWait(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
+  if (!m) throw new CommanderError(EXIT.usage, 'airlock.badWait', `--wait expects a duration like 30s or 10m, got "${value}"`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * mult;
+}
+
+/** Turns anything a command throws into a message and an exit code (STYLE.md habit 10). */
+export function exitCodeFor(error: unknown, io: CommandIO): number {
+  if (error instanceof AirlockError) {
+    io.err(`airlock: ${error.message}`);
+    if (process.env.AIRLOCK_DEBUG && error.stack) io.err(error.stack);
+    return error.category === 'input' ? EXIT.usage : error.category === 'rig' ? EXIT.rigFault : EXIT.inconclusive;
+  }
+  // Not a user error: a bug or an unexpected system failure. Never a PASS: inconclusive.
+  const e = error as Error;
+  io.err(`airlock: internal error: ${e?.message ?? String(error)}`);
+  io.err(process.env.AIRLOCK_DEBUG ? String(e?.stack) : 'airlock: (set AIRLOCK_DEBUG=1 for the stack trace; please report it)');
+  return EXIT.inconclusive;
+}
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  let exitCode: number = EXIT.pass;
+  const program = new Command('airlock');
+  const guard = (fn: () => Promise<number>) => async () => {
+    try {
+      exitCode = await fn();
+    } catch (error) {
+      exitCode = exitCodeFor(error, io);
+    }
+  };
+
+  program
+    .description('Hardware-in-the-loop rig controller: proves, with evidence, that nothing leaves an air-gapped lab.')
+    .version(AIRLOCK_VERSION, '-V, --version', 'print the version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('run')
+    .description('run a scenario on a rig, capture everything, decide, and write a run directory')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--rig <file>', "rig file (default: the scenario's rig:, else rig/virtual.yaml)")
+    .option('--out <dir>', 'directory for run directories', 'captures')
+    .option('--set <name=value>', 'override a scenario parameter (repeatable)', collectPairs('--set'), {})
+    .option('--firmware <device=profile|command>', 'firmware for a device (repeatable)', collectPairs('--firmware'), {})
+    .option('--key <file>', 'Ed25519 private key (PEM) to sign the run (or env AIRLOCK_SIGNING_KEY)')
+    .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
+    .option('--json', 'print machine-readable JSON events instead of the progress display', false)
+    .action((scenario: string, o) =>
+      guard(async () => (await import('./commands/run.js')).runCommand({ scenario, ...o }, io))(),
+    );
+
+  program
+    .command('validate')
+    .description('check rig, scenario and suite files, and each scenario against its rig')
+    .argument('<files...>', 'files to check')
+    .option('--rig <file>', 'rig to check scenarios against')
+    .option('--set <name=value>', 'scenario parameter (repeatable)', collectPairs('--set'), {})
+    .action((files: string[], o) =>
+      guard(async () => (await import('./commands/validate.js')).validateCommand({ files, ...o }, io))(),
+    );
+
+  program
+    .command('analyze')
+    .description('judge captures made anywhere: did anything leave the lab?')
+    .argument('<captures...>', 'pcap or pcapng files')
+    .addOption(new Option('--lab <cidr>', 'a lab subnet (repeatable)').argParser(collectList).makeOptionMandatory())
+    .option('--catalogue <file>', 'extra known-endpoint catalogue (JSON)')
+    .option('--json', 'print one JSON document', false)
+    .action((files: string[], o) =>
+      guard(async () => (await import('./commands/analyze.js')).analyzeCommand({ files, ...o }, io))(),
+    );
+
+  program
+    .command('verify')
+    .description('check a run directory or bundle offline: hashes, signature, re-analysis')
+    .argument('<path>', 'run directory or bundle .tar.gz')
+    .option('--key <file>', 'public key (PEM) the signature must verify against')
+    .option('--json', 'print one JSON document', false)
+    .action((path: string, o) =>
+      guard(async () => (await import('./commands/verify.js')).verifyCommand({ path, ...o }, io))(),
+    );
+
+  program
+    .command('bundle')
+    .description('pack a run directory into a deterministic .tar.gz')
+    .argument('<run-dir>', 'run directory')
+    .option('--out <file>', 'bundle file (default: <run-dir>.tar.gz)')
+    .action((runDir: string, o) =>
+      guard(async () => (await import('./commands/bundle.js')).bundleCommand({ runDir, ...o }, io))(),
+    );
+
+  program
+    .command('keygen')
+    .description('make an Ed25519 key pair for signing runs')
+    .option('--out <dir>', 'directory for airlock.key and airlock.pub', '.')
+    .action((o) => guard(async () => (await import('./commands/keygen.js')).keygenCommand(o, io))());
+
+  program
+    .command('suite')
+    .description('run a suite of scenarios in order on one rig')
+    .argument('<suite>', 'suite file (YAML)')
+    .option('--rig <file>', 'rig file')
+    .option('--out <dir>', 'directory for suite directories', 'captures')
+    .option('--firmware <device=image|command>', 'firmware under test (repeatable)', collectPairs('--firmware'), {})
+    .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
+    .option('--json', 'print machine-readable JSON events', false)
+    .action((suite: string, o) =>
+      guard(async () => (await import('./commands/suite.js')).suiteCommand({ suite, ...o }, io))(),
+    );
+
+  program
+    .command('compare')
+    .description('what run or suite B does that A did not (and what disappeared)')
+    .argument('<a>', 'run or suite directory (the reference, e.g. last good build)')
+    .argument('<b>', 'run or suite directory (the build under test)')
+    .option('--json', 'print JSON instead of Markdown', false)
+    .action((a: string, b: string, o) =>
+      guard(async () => (await import('./commands/compare.js')).compareCommand({ a, b, ...o }, io))(),
+    );
+
+  program
+    .command('history')
+    .description('verdicts per scenario per firmware build over kept suite directories')
+    .argument('<dir>', 'directory holding suite directories')
+    .option('--out <file>', 'HTML trend page', 'history.html')
+    .action((dir: string, o) =>
+      guard(async () => (await import('./commands/history.js')).historyCommand({ dir, ...o }, io))(),
+    );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; every parse error is a usage error.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.pass;
+      if (error.code === 'commander.executeSubCommandAsync') return EXIT.pass;
+      return EXIT.usage;
+    }
+    return exitCodeFor(error, io);
+  }
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.usage;
+  }
+  return exitCode;
+}

@@ -1,0 +1,8 @@
+/** Exit codes of every command (DESIGN.md "Exit codes"). */
+export const EXIT = {
+  pass: 0,
+  finding: 1,
+  usage: 2,
+  inconclusive: 3,
+  rigFault: 4,
+} as const;

@@ -1,0 +1,63 @@
+/**
+ * What the orchestrator is given to drive a rig: capabilities only (STYLE.md habit 5).
+ * src/devices/open-rig.ts builds one from a rig file, for a real bench or the virtual rig;
+ * machine tests build one from fakes.
+ */
+import type { Button } from '../devices/power/button.js';
+import type { PowerChannel } from '../devices/power/power-channel.js';
+import type { Capture } from '../devices/capture/capture.js';
+
+export type FlightCondition = 'heartbeat' | 'armed' | 'disarmed' | 'landed' | { altitudeAbove: number };
+
+/** The part of a MAVLink link the orchestrator uses (src/devices/flight implements it). */
+export interface FlightControl {
+  readonly name: string;
+  command(
+    name: string,
+    params: Record<string, number | string>,
+    opts: { timeoutMs: number; retries: number },
+  ): Promise<{ result: string; statustext?: string }>;
+  waitFor(cond: FlightCondition, timeoutMs: number): Promise<void>;
+  setQuiet(quiet: boolean): void;
+  stats(): unknown;
+  close(): Promise<void>;
+}
+
+export interface SentCanary {
+  host: string;
+  seq: number;
+  target: 'lab' | 'outside';
+  sentAtMs: number;
+}
+
+export interface CanarySource {
+  /** The per-run HMAC secret (revealed in the run directory only after the run). */
+  readonly secret: string;
+  start(): Promise<void>;
+  stop(): Promise<SentCanary[]>;
+  /** Which capture names each canary host's packets cross. */
+  capturesFor(host: string): string[];
+}
+
+export interface RigSession {
+  readonly power: ReadonlyMap<string, PowerChannel>;
+  readonly buttons: ReadonlyMap<string, Button>;
+  readonly links: ReadonlyMap<string, FlightControl>;
+  /** Every capture: network, radio, Wi-Fi, BLE, power records. Started at preflight. */
+  readonly captures: readonly Capture[];
+  readonly canaries?: CanarySource;
+  /** Checks every device answers and every interface exists; throws a RigFaultError if not. */
+  preflight(): Promise<{ checks: string[]; floorsDbm?: Record<string, number> }>;
+  /** `lab` steps: switch a lab service (virtual rig: the sinkhole's behaviour). */
+  labService(service: 'uplink' | 'update-server', on: boolean): Promise<void>;
+  /** `device` steps: send a named action to a device (virtual: a message to its firmware). */
+  deviceAction(device: string, action: string): Promise<void>;
+  /** `wait_for console`: resolves when a line of the device's console matches. */
+  waitForConsole(device: string, pattern: RegExp, signal: AbortSignal): Promise<void>;
+  /** Asks the technician (prompt steps, manual drivers); resolves on confirmation. */
+  prompt(text: string, timeoutMs: number): Promise<void>;
+  /** Release every port and tear down what the session built (the virtual lab). */
+  close(): Promise<void>;
+  /** Files the session wrote besides captures (sinkhole log, consoles), run-dir relative. */
+  extraFiles(): string[];
+}
