@@ -1,0 +1,36 @@
+/**
+ * Child entry of the virtual SDR (run inside the drone's namespace with `ip netns exec`):
+ *   virtual-sdr-child --bands LOW:HIGH[,LOW:HIGH...] --bin HZ [--interval MS] [--iface air0]
+ * Prints hackrf_sweep CSV on stdout until SIGTERM.
+ */
+import { runVirtualSdr } from './virtual-sdr.js';
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : fallback;
+  if (v === undefined) {
+    process.stderr.write(`virtual-sdr: missing ${name}\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const bands = arg('--bands')
+  .split(',')
+  .map((s) => {
+    const [lo, hi] = s.split(':').map(Number);
+    return { lowHz: lo!, highHz: hi! };
+  });
+const stop = runVirtualSdr({
+  iface: arg('--iface', 'air0'),
+  bands,
+  binHz: Number(arg('--bin')),
+  intervalMs: Number(arg('--interval', '250')),
+  write: (t) => process.stdout.write(t),
+});
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    stop();
+    process.exit(0);
+  });
+}
