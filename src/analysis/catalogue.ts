@@ -1,0 +1,114 @@
+/**
+ * The known-endpoint catalogue: host-name patterns and addresses publicly reported for drone
+ * vendors' services, each with the public source a reader can check. It annotates findings
+ * (`finding.endpoint`); it never decides one. A lab extends it with its own file (JSON or YAML
+ * of the same shape); the lab's entries are matched first.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import shipped from './endpoints.json' with { type: 'json' };
+import { parseCidr, parseIPv4, parseIPv6, type Cidr } from './address.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import { CatalogueError } from './errors.js';
+
+export interface EndpointEntry {
+  vendor: string;
+  service: string;
+  /** `example.com` (exactly) or `*.example.com` (any name below it). */
+  hosts: string[];
+  /** CIDRs or single addresses. */
+  addresses: string[];
+  /** The public report a reader can check (title, publisher, date, URL). */
+  source: string;
+}
+
+export interface EndpointMatch {
+  vendor: string;
+  service: string;
+  source: string;
+}
+
+export interface EndpointCatalogue {
+  entries: readonly EndpointEntry[];
+  /** The entry matching a name (DNS/TLS/HTTP) or else an address, or undefined. */
+  match(name: string | undefined, address: string | undefined): EndpointMatch | undefined;
+}
+
+function validate(raw: unknown, origin: string): EndpointEntry[] {
+  const list = (raw as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(list)) throw new CatalogueError(`${origin}: expected an object with an "entries" list`);
+  return list.map((e: unknown, i: number) => {
+    const o = e as Record<string, unknown>;
+    const where = `${origin}: entries[${i}]`;
+    for (const k of ['vendor', 'service', 'source'] as const) {
+      if (typeof o[k] !== 'string' || !(o[k] as string).trim()) throw new CatalogueError(`${where}: "${k}" must be a non-empty string`);
+    }
+    const hosts = o.hosts ?? [];
+    const addresses = o.addresses ?? [];
+    if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string')) throw new CatalogueError(`${where}: "hosts" must be a list of strings`);
+    if (!Array.isArray(addresses) || !addresses.every((h) => typeof h === 'string')) throw new CatalogueError(`${where}: "addresses" must be a list of strings`);
+    if (hosts.length + addresses.length === 0) throw new CatalogueError(`${where}: needs "hosts" or "addresses"`);
+    for (const a of addresses as string[]) {
+      try {
+        parseCidr(a);
+      } catch {
+        throw new CatalogueError(`${where}: "${a}" is not an address or CIDR`);
+      }
+    }
+    return {
+      vendor: o.vendor as string,
+      service: o.service as string,
+      source: o.source as string,
+      hosts: (hosts as string[]).map((h) => h.toLowerCase()),
+      addresses: addresses as string[],
+    };
+  });
+}
+
+function cidrHas(c: Cidr, address: string): boolean {
+  const words = c.family === 4 ? (isIPv4(address) ? [parseIPv4(address)] : null) : isIPv6(address) ? parseIPv6(address) : null;
+  if (!words) return false;
+  return words.every((w, i) => ((w & c.masks[i]!) >>> 0) === c.words[i]);
+}
+
+function hostMatches(pattern: string, name: string): boolean {
+  if (pattern.startsWith('*.')) return name.endsWith(pattern.slice(1));
+  return name === pattern;
+}
+
+function build(entries: EndpointEntry[]): EndpointCatalogue {
+  const compiled = entries.map((e) => ({ e, cidrs: e.addresses.map(parseCidr) }));
+  return {
+    entries,
+    match(name, address) {
+      const n = name?.toLowerCase().replace(/\.$/, '');
+      if (n) for (const { e } of compiled) if (e.hosts.some((h) => hostMatches(h, n))) return { vendor: e.vendor, service: e.service, source: e.source };
+      if (address) for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, address))) return { vendor: e.vendor, service: e.service, source: e.source };
+      return undefined;
+    },
+  };
+}
+
+let shippedCatalogue: EndpointCatalogue | undefined;
+
+/**
+ * The shipped catalogue, extended by the lab's file when `extraFile` is given (JSON or YAML,
+ * `{ entries: [{ vendor, service, hosts, addresses, source }] }`); the lab's entries win.
+ */
+export function loadCatalogue(extraFile?: string): EndpointCatalogue {
+  shippedCatalogue ??= build(validate(shipped, 'src/analysis/endpoints.json'));
+  if (!extraFile) return shippedCatalogue;
+  let text: string;
+  try {
+    text = readFileSync(extraFile, 'utf8');
+  } catch (e) {
+    throw new CatalogueError(`${extraFile}: cannot read the endpoint catalogue (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+  }
+  let raw: unknown;
+  try {
+    raw = extraFile.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new CatalogueError(`${extraFile}: not valid ${extraFile.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  return build([...validate(raw, extraFile), ...shippedCatalogue.entries]);
+}

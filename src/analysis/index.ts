@@ -1,0 +1,26 @@
+/** The analysis seam: egress scan of network captures, the streaming reader, the endpoint catalogue. */
+export {
+  scanCaptures,
+  ANALYZER_VERSION,
+  type ScanOptions,
+  type NetworkScan,
+  type FlowSummary,
+  type DnsQuery,
+  type SeenCanary,
+  type CaptureDamage,
+  type FileSummary,
+} from './scan.js';
+export {
+  readCapture,
+  type CapturePacket,
+  type CaptureInfo,
+  type CaptureFormat,
+  type CaptureDamageInfo,
+  type PacketCallback,
+  type ReadCaptureOptions,
+} from './capture-reader.js';
+export { loadCatalogue, type EndpointCatalogue, type EndpointEntry, type EndpointMatch } from './catalogue.js';
+export { EgressPolicy } from './egress-policy.js';
+export { CaptureInputError, LabSpecError, CatalogueError } from './errors.js';
+export { worstVerdict, type Verdict, type Finding, type NetworkFinding } from './finding.js';
+export { encodeCanary, decodeCanary, CANARY_PORT, CANARY_MAGIC, type Canary } from './canary.js';
