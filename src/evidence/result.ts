@@ -73,4 +73,17 @@ export interface RunResult {
   captures: CaptureRecord[];
   /** Link statistics per MAVLink link (packets by type and direction, CRC errors). */
   links?: Record<string, unknown>;
+  /** Preflight: checks made and calibration (radio noise floor per band, idle current). */
+  preflight?: { checks: string[]; floorsDbm?: Record<string, number> };
+  /**
+   * Everything re-analysis needs besides the raw files and the rig/scenario copies, so
+   * `verify` re-derives the verdicts offline. The canary secret is revealed here only after
+   * the run: the firmware never saw it, and a verifier needs it to recognise the canaries.
+   */
+  analysisInput?: {
+    windows: Array<{ startMs?: number; endMs?: number }>;
+    capturesEndMs: number;
+    incompletePhases: number[];
+    canaries?: { secret: string; sent: Array<{ host: string; seq: number; target: 'lab' | 'outside'; sentAtMs: number }>; capturesFor: Record<string, string[]> };
+  };
 }
