@@ -1,0 +1,162 @@
+/**
+ * The power record: every channel read at `rateHz` into `power-<channel>.csv` in the run
+ * directory. Columns: time (ISO 8601 UTC), volts, amps, mono_ms (monotonic ms since start,
+ * for gaps), on (1/0), error (code of a failed read; volts and amps are then empty). Relays and
+ * manual channels have empty volts and amps. Rows reach the file at least every second.
+ * A failed read is a row, not a crash; `maxConsecutiveFailures` in a row make the capture lossy.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type pino from 'pino';
+import type { Capture, CaptureResult, CaptureStats } from '../capture/capture.js';
+import type { PowerChannel } from './power-channel.js';
+
+export const POWER_CSV_HEADER = 'time,volts,amps,mono_ms,on,error\n';
+const FLUSH_MS = 500;
+
+export interface PowerRecorderOptions {
+  channels: PowerChannel[];
+  /** Readings per second per channel (rig `powerSampleHz`, default 10). */
+  rateHz: number;
+  /** Run directory. */
+  dir: string;
+  log: pino.Logger;
+  /** Consecutive failed reads of one channel that make the record lossy (default 5). */
+  maxConsecutiveFailures?: number;
+  name?: string;
+}
+
+interface Track {
+  channel: PowerChannel;
+  file: string;
+  fh: FileHandle | null;
+  lines: string[];
+  busy: boolean;
+  failures: number;
+}
+
+export function powerCsvName(channel: string): string {
+  return `power-${channel}.csv`;
+}
+
+export class PowerRecorder implements Capture {
+  readonly kind = 'power' as const;
+  readonly name: string;
+  private readonly tracks: Track[];
+  private readonly log: pino.Logger;
+  private readonly maxFailures: number;
+  private tick: NodeJS.Timeout | null = null;
+  private flusher: NodeJS.Timeout | null = null;
+  private t0 = 0;
+  private readonly stats: CaptureStats = { records: 0, dropped: 0 };
+  private lossyReason: string | undefined;
+  private stopped: Promise<CaptureResult> | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private inflight = new Set<Promise<void>>();
+
+  constructor(private readonly opts: PowerRecorderOptions) {
+    this.name = opts.name ?? 'power';
+    this.log = opts.log.child({ capture: this.name });
+    this.maxFailures = opts.maxConsecutiveFailures ?? 5;
+    this.tracks = opts.channels.map((channel) => ({
+      channel,
+      file: powerCsvName(channel.name),
+      fh: null,
+      lines: [],
+      busy: false,
+      failures: 0,
+    }));
+  }
+
+  async start(): Promise<void> {
+    for (const t of this.tracks) {
+      t.fh = await open(path.join(this.opts.dir, t.file), 'wx');
+      await t.fh.write(POWER_CSV_HEADER);
+    }
+    this.t0 = performance.now();
+    const period = 1000 / (this.opts.rateHz > 0 ? this.opts.rateHz : 10);
+    this.sampleAll();
+    this.tick = setInterval(() => this.sampleAll(), period);
+    this.flusher = setInterval(() => void this.flush(), FLUSH_MS);
+  }
+
+  private sampleAll(): void {
+    for (const t of this.tracks) {
+      if (t.busy) {
+        // The previous read is still running (a slow or silent device): this sample is missed.
+        this.stats.dropped++;
+        continue;
+      }
+      t.busy = true;
+      const p = this.sample(t).finally(() => {
+        t.busy = false;
+        this.inflight.delete(p);
+      });
+      this.inflight.add(p);
+    }
+  }
+
+  private async sample(t: Track): Promise<void> {
+    const mono = performance.now() - this.t0;
+    try {
+      const r = await t.channel.read();
+      t.lines.push(`${new Date().toISOString()},${num(r.volts)},${num(r.amps)},${mono.toFixed(1)},${r.on ? 1 : 0},\n`);
+      t.failures = 0;
+      this.stats.records++;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      t.lines.push(`${new Date().toISOString()},,,${mono.toFixed(1)},,${typeof code === 'string' ? code : 'ERROR'}\n`);
+      this.stats.dropped++;
+      t.failures++;
+      if (t.failures === this.maxFailures && !this.lossyReason) {
+        this.lossyReason = `${t.channel.name}: ${this.maxFailures} consecutive readings failed: ${(err as Error).message}`;
+        this.log.warn({ reason: this.lossyReason }, 'power record lossy');
+      }
+    }
+  }
+
+  private flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      for (const t of this.tracks) {
+        if (!t.fh || t.lines.length === 0) continue;
+        const text = t.lines.join('');
+        t.lines = [];
+        await t.fh.write(text);
+      }
+    });
+    return this.writing;
+  }
+
+  stop(): Promise<CaptureResult> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<CaptureResult> {
+    if (this.tick) clearInterval(this.tick);
+    if (this.flusher) clearInterval(this.flusher);
+    this.tick = this.flusher = null;
+    await Promise.allSettled([...this.inflight]);
+    await this.flush();
+    for (const t of this.tracks) {
+      if (!t.fh) continue;
+      await t.fh.sync();
+      await t.fh.close();
+      t.fh = null;
+    }
+    return {
+      files: this.tracks.map((t) => t.file),
+      stats: { ...this.stats },
+      lossy: this.lossyReason !== undefined,
+      reason: this.lossyReason,
+    };
+  }
+
+  live(): CaptureStats {
+    return { ...this.stats };
+  }
+}
+
+function num(v: number | null): string {
+  return v === null ? '' : String(Math.round(v * 10000) / 10000);
+}

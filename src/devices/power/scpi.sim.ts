@@ -1,0 +1,96 @@
+/**
+ * A SCPI bench supply (N outputs) on a serial stream, byte for byte: `\n`-terminated commands,
+ * short and long header forms, no reply to set commands, numeric replies to queries.
+ */
+import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SimWiring } from './sim-support.js';
+
+export interface ScpiSimOptions {
+  channels: Record<number, SimWiring>;
+  /** Number of outputs (default: the highest wired channel, at least 1). */
+  outputs?: number;
+  idn?: string;
+  fault?: SimFault;
+}
+
+export class ScpiSim {
+  fault: SimFault;
+  readonly outputs: Map<number, SimSupplyOutput>;
+  /** Every command line received, for byte-exact checks. */
+  readonly received: string[] = [];
+  private selected = 1;
+  private readonly idn: string;
+  private pending = '';
+
+  constructor(
+    private readonly stream: SimStream,
+    opts: ScpiSimOptions,
+  ) {
+    const count = opts.outputs ?? Math.max(1, ...Object.keys(opts.channels).map(Number));
+    this.outputs = supplyOutputs(opts.channels, count);
+    this.idn = opts.idn ?? 'Airlock,SIM-SCPI-PSU,0001,1.0';
+    this.fault = opts.fault ?? null;
+    stream.on('data', (chunk) => this.onData(chunk));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending += chunk.toString('latin1');
+    let nl: number;
+    while ((nl = this.pending.indexOf('\n')) >= 0) {
+      const line = this.pending.slice(0, nl).replace(/\r$/, '');
+      this.pending = this.pending.slice(nl + 1);
+      if (line.trim()) this.command(line.trim());
+    }
+  }
+
+  private get out(): SimSupplyOutput {
+    return this.outputs.get(this.selected) as SimSupplyOutput;
+  }
+
+  private command(line: string): void {
+    this.received.push(line);
+    const [head, arg] = [line.split(/\s+/)[0].toUpperCase(), line.split(/\s+/).slice(1).join(' ')];
+    const is = (re: RegExp) => re.test(head);
+    if (head === '*IDN?') return this.reply(this.idn);
+    if (is(/^:?INST(RUMENT)?(:NSEL(ECT)?)?$/)) {
+      const n = Number(arg);
+      if (this.outputs.has(n)) this.selected = n;
+      return;
+    }
+    if (is(/^:?INST(RUMENT)?(:NSEL(ECT)?)?\?$/)) return this.reply(String(this.selected));
+    if (is(/^(:?SOUR(CE)?:)?VOLT(AGE)?(:LEV(EL)?)?(:IMM(EDIATE)?)?(:AMPL(ITUDE)?)?$/)) {
+      this.out.volts = Number(arg);
+      return;
+    }
+    if (is(/^(:?SOUR(CE)?:)?CURR(ENT)?(:LEV(EL)?)?(:IMM(EDIATE)?)?(:AMPL(ITUDE)?)?$/)) {
+      this.out.amps = Number(arg);
+      return;
+    }
+    if (is(/^(:?SOUR(CE)?:)?VOLT(AGE)?\?$/)) return this.reply(this.out.volts.toFixed(3));
+    if (is(/^(:?SOUR(CE)?:)?CURR(ENT)?\?$/)) return this.reply(this.out.amps.toFixed(3));
+    if (is(/^:?OUTP(UT)?(:STAT(E)?)?$/)) {
+      const a = arg.toUpperCase();
+      if (a === 'ON' || a === '1') this.out.setOutput(true);
+      else if (a === 'OFF' || a === '0') this.out.setOutput(false);
+      return;
+    }
+    if (is(/^:?OUTP(UT)?(:STAT(E)?)?\?$/)) return this.reply(this.out.on ? '1' : '0');
+    if (is(/^:?MEAS(URE)?(:SCAL(AR)?)?:VOLT(AGE)?(:DC)?\?$/)) return this.reply(this.out.measure().volts.toFixed(3));
+    if (is(/^:?MEAS(URE)?(:SCAL(AR)?)?:CURR(ENT)?(:DC)?\?$/)) return this.reply(this.out.measure().amps.toFixed(4));
+    // Unknown headers: a real instrument queues error -113 and stays silent.
+  }
+
+  private reply(text: string): void {
+    switch (this.fault) {
+      case 'silence':
+        return;
+      case 'garbage':
+        this.stream.write(Buffer.concat([GARBAGE, Buffer.from('\n')]));
+        return;
+      case 'half':
+        this.stream.write(text.slice(0, Math.ceil(text.length / 2)));
+        return;
+      default:
+        this.stream.write(text + '\n');
+    }
+  }
+}

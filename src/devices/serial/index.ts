@@ -1,0 +1,3 @@
+export { acquirePort, closeAllPorts, SharedPort } from './port-pool.js';
+export type { PortIO, SerialSettings } from './port-pool.js';
+export { SerialOpenError, SerialWriteError, SerialReadTimeout, SerialConfigError } from './errors.js';
