@@ -1,0 +1,454 @@
+/**
+ * A FlightLink over one MAVLink transport: heartbeat monitoring, COMMAND_LONG with ACKs,
+ * timeouts and retries, conditions from telemetry, statistics, the tlog of every packet in
+ * both directions, and a quiet switch under which Airlock sends nothing at all.
+ */
+import type pino from 'pino';
+import type { RigLink } from '../../config/types.js';
+import type { CommandResult, FlightCondition, FlightLink, LinkEvent, LinkStats } from './flight-link.js';
+import { FlightError, FlightInputError, FlightOpenError } from './errors.js';
+import { FrameScanner, packetMsgId, packetSeq, packetSysId, MAGIC_V1 } from './framing.js';
+import { messageName } from './crc.js';
+import {
+  PacketEncoder,
+  decodePacket,
+  message,
+  MSG,
+  MAV_CMD,
+  MAV_RESULT_NAMES,
+  MAV_MODE_FLAG_SAFETY_ARMED,
+  MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+  MAV_LANDED_STATE,
+  MAGIC_FORCE_ARM,
+} from './codec.js';
+import { modeName, modeRequest } from './modes.js';
+import { TlogWriter, nowUs } from './tlog.js';
+import { createTransport, parseEndpoint } from './transport.js';
+import type { Transport } from './transport.js';
+import { common } from 'node-mavlink';
+
+const MAV_TYPE_GCS = 6;
+const MAV_AUTOPILOT_INVALID = 8;
+const MAV_STATE_ACTIVE = 4;
+/** MAV_COMP_ID_MISSIONPLANNER: the component id ground stations use. */
+const GCS_COMPID = 190;
+const AUTOPILOT_COMPID = 1;
+/** Pause between attempts when the autopilot refuses for now (pre-arm checks). */
+const REFUSAL_RETRY_MS = 1000;
+
+interface Telemetry {
+  lastHeartbeatAt: number; // Date.now() of the last HEARTBEAT from the vehicle, 0 = never
+  lastPacketAt: number;
+  armed?: boolean;
+  customMode?: number;
+  landedState?: number;
+  relativeAltM?: number;
+  altAmslM?: number;
+  lastStatustext?: { text: string; at: number; n: number };
+}
+
+interface CommandSpec {
+  command: number;
+  params: number[];
+  /** Refusals worth retrying until the timeout (ArduPilot's pre-arm checks). */
+  retryRefusals: boolean;
+}
+
+export class MavlinkLink implements FlightLink {
+  readonly name: string;
+  private transport?: Transport;
+  private tlog?: TlogWriter;
+  private readonly scanner: FrameScanner;
+  private readonly encoder: PacketEncoder;
+  private quiet = false;
+  private opened = false;
+  private gcsHeartbeat?: NodeJS.Timeout;
+  private monitor?: NodeJS.Timeout;
+  private linkUp = false;
+  private lastSeq = -1;
+  private readonly tel: Telemetry = { lastHeartbeatAt: 0, lastPacketAt: 0 };
+  private readonly rx: Record<string, number> = {};
+  private readonly tx: Record<string, number> = {};
+  private heartbeatLosses = 0;
+  private seqGaps = 0;
+  private readonly events: LinkEvent[] = [];
+  private readonly packetListeners = new Set<(msgName: string, sysid: number) => void>();
+  private readonly eventListeners = new Set<(e: LinkEvent) => void>();
+  /** Internal: woken on every decoded packet from the vehicle (waits and commands). */
+  private readonly waiters = new Set<() => void>();
+  private ackListeners = new Set<(command: number, result: number) => void>();
+
+  constructor(
+    private readonly cfg: RigLink,
+    private readonly ctx: { log: pino.Logger; resolvePort(port: string): string; tlogPath: string },
+  ) {
+    this.name = cfg.name;
+    this.scanner = new FrameScanner(
+      (p) => this.receive(p),
+      (p) => this.record(p),
+    );
+    this.encoder = new PacketEncoder(cfg.gcsSystemId, GCS_COMPID);
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    const ep = parseEndpoint(this.cfg.endpoint, (p) => this.ctx.resolvePort(p));
+    const transport = createTransport(ep, (chunk) => this.scanner.push(chunk));
+    try {
+      await transport.open();
+    } catch (err) {
+      throw new FlightOpenError(this.name, this.cfg.endpoint, err);
+    }
+    this.transport = transport;
+    this.tlog = new TlogWriter(this.ctx.tlogPath);
+    this.opened = true;
+    this.ctx.log.info({ endpoint: this.cfg.endpoint, tlog: this.ctx.tlogPath }, 'mavlink link open');
+    this.gcsHeartbeat = setInterval(() => this.sendGcsHeartbeat(), 1000);
+    this.monitor = setInterval(() => this.checkHeartbeat(), 100);
+    this.sendGcsHeartbeat();
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    this.opened = false;
+    clearInterval(this.gcsHeartbeat);
+    clearInterval(this.monitor);
+    for (const w of this.waiters) w();
+    try {
+      await this.transport?.close();
+    } finally {
+      this.tlog?.close();
+      this.ctx.log.info({ stats: this.statsSummary() }, 'mavlink link closed');
+    }
+  }
+
+  setQuiet(quiet: boolean): void {
+    this.quiet = quiet;
+    this.ctx.log.info({ quiet }, 'mavlink quiet');
+  }
+
+  stats(): LinkStats {
+    return {
+      rx: { ...this.rx },
+      tx: { ...this.tx },
+      crcErrors: this.scanner.counters.crcErrors,
+      unknownIds: this.scanner.counters.unknownIds,
+      badBytes: this.scanner.counters.badBytes,
+      heartbeatLosses: this.heartbeatLosses,
+      seqGaps: this.seqGaps,
+      events: this.events.map((e) => ({ ...e })),
+    };
+  }
+
+  onPacket(listener: (msgName: string, sysid: number) => void): () => void {
+    this.packetListeners.add(listener);
+    return () => this.packetListeners.delete(listener);
+  }
+
+  onLinkEvent(listener: (event: LinkEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  // ------------------------------------------------------------ receive
+
+  private statsSummary() {
+    const s = this.stats();
+    return { rx: s.rx, tx: s.tx, crcErrors: s.crcErrors, badBytes: s.badBytes, seqGaps: s.seqGaps };
+  }
+
+  private record(packet: Buffer): void {
+    this.tlog?.write(packet);
+  }
+
+  private receive(packet: Buffer): void {
+    this.record(packet);
+    const msgid = packetMsgId(packet, 0);
+    const sysid = packetSysId(packet, 0);
+    const name = messageName(msgid);
+    this.rx[name] = (this.rx[name] ?? 0) + 1;
+    for (const l of this.packetListeners) l(name, sysid);
+    if (sysid !== this.cfg.systemId) return;
+    const now = Date.now();
+    this.tel.lastPacketAt = now;
+    const seq = packetSeq(packet, 0);
+    if (this.lastSeq >= 0) this.seqGaps += (seq - this.lastSeq - 1) & 0xff;
+    this.lastSeq = seq;
+    switch (msgid) {
+      case MSG.HEARTBEAT: {
+        const hb = decodePacket(packet) as unknown as { baseMode: number; customMode: number; autopilot: number };
+        if (hb.autopilot === MAV_AUTOPILOT_INVALID) break; // a GCS or companion, not the autopilot
+        // Speak the version the vehicle speaks.
+        this.encoder.version = packet[0] === MAGIC_V1 ? 1 : 2;
+        this.tel.lastHeartbeatAt = now;
+        this.tel.armed = (hb.baseMode & MAV_MODE_FLAG_SAFETY_ARMED) !== 0;
+        this.tel.customMode = hb.customMode;
+        if (!this.linkUp) this.linkEvent('up', now);
+        break;
+      }
+      case MSG.EXTENDED_SYS_STATE:
+        this.tel.landedState = (decodePacket(packet) as unknown as { landedState: number }).landedState;
+        break;
+      case MSG.GLOBAL_POSITION_INT: {
+        const g = decodePacket(packet) as unknown as { relativeAlt: number; alt: number };
+        this.tel.relativeAltM = g.relativeAlt / 1000;
+        this.tel.altAmslM = g.alt / 1000;
+        break;
+      }
+      case MSG.STATUSTEXT: {
+        const t = decodePacket(packet) as unknown as { text: string; severity: number };
+        this.tel.lastStatustext = { text: t.text, at: now, n: (this.tel.lastStatustext?.n ?? 0) + 1 };
+        this.ctx.log.info({ statustext: t.text, severity: t.severity }, 'autopilot says');
+        break;
+      }
+      case MSG.COMMAND_ACK: {
+        const a = decodePacket(packet) as unknown as { command: number; result: number; targetSystem: number };
+        if (a.targetSystem === 0 || a.targetSystem === this.cfg.gcsSystemId) {
+          for (const l of this.ackListeners) l(a.command, a.result);
+        }
+        break;
+      }
+    }
+    for (const w of this.waiters) w();
+  }
+
+  private linkEvent(type: 'up' | 'lost', time: number): void {
+    this.linkUp = type === 'up';
+    if (type === 'lost') this.heartbeatLosses++;
+    const e = { type, time };
+    this.events.push(e);
+    this.ctx.log.info({ event: type, time: new Date(time).toISOString() }, `mavlink link ${type}`);
+    for (const l of this.eventListeners) l(e);
+  }
+
+  private checkHeartbeat(): void {
+    if (this.linkUp && Date.now() - this.tel.lastHeartbeatAt > this.cfg.heartbeatTimeoutMs) {
+      this.linkEvent('lost', Date.now());
+    }
+  }
+
+  // ------------------------------------------------------------ send
+
+  private send(msgid: number, fields: Record<string, unknown>): boolean {
+    if (this.quiet || !this.opened || !this.transport) return false;
+    const packet = this.encoder.encode(message(msgid, fields));
+    this.transport.write(packet);
+    this.tlog?.write(packet);
+    const name = messageName(msgid);
+    this.tx[name] = (this.tx[name] ?? 0) + 1;
+    return true;
+  }
+
+  private sendGcsHeartbeat(): void {
+    this.send(MSG.HEARTBEAT, {
+      type: MAV_TYPE_GCS,
+      autopilot: MAV_AUTOPILOT_INVALID,
+      baseMode: 0,
+      customMode: 0,
+      systemStatus: MAV_STATE_ACTIVE,
+      mavlinkVersion: 3,
+    });
+  }
+
+  // ------------------------------------------------------------ commands
+
+  private spec(name: string, params: Record<string, number | string>): CommandSpec {
+    const num = (key: string, dflt: number): number => {
+      const v = params[key];
+      if (v === undefined) return dflt;
+      const n = typeof v === 'number' ? v : Number(v);
+      if (!Number.isFinite(n)) {
+        throw new FlightInputError('AIRLOCK_FLIGHT_COMMAND', `${this.name}: ${name}: parameter ${key} is not a number`);
+      }
+      return n;
+    };
+    const force = params.force === 'true' || params.force === 1;
+    const px4 = this.cfg.autopilot === 'px4';
+    switch (name) {
+      case 'arm':
+        return { command: MAV_CMD.COMPONENT_ARM_DISARM, params: [1, force ? MAGIC_FORCE_ARM : 0, 0, 0, 0, 0, 0], retryRefusals: true };
+      case 'disarm':
+        return { command: MAV_CMD.COMPONENT_ARM_DISARM, params: [0, force ? MAGIC_FORCE_ARM : 0, 0, 0, 0, 0, 0], retryRefusals: false };
+      case 'takeoff': {
+        const alt = num('altitude', NaN);
+        if (!(alt > 0)) {
+          throw new FlightInputError('AIRLOCK_FLIGHT_COMMAND', `${this.name}: takeoff needs altitude (metres above home)`);
+        }
+        // ArduPilot: param7 is the altitude above home. PX4: param7 is AMSL, lat/lon NaN = here.
+        if (px4) {
+          const home = this.tel.altAmslM !== undefined && this.tel.relativeAltM !== undefined
+            ? this.tel.altAmslM - this.tel.relativeAltM : NaN;
+          return { command: MAV_CMD.NAV_TAKEOFF, params: [-1, 0, 0, NaN, NaN, NaN, home + alt], retryRefusals: false };
+        }
+        return { command: MAV_CMD.NAV_TAKEOFF, params: [0, 0, 0, 0, 0, 0, alt], retryRefusals: false };
+      }
+      case 'land':
+        return { command: MAV_CMD.NAV_LAND, params: [0, 0, 0, px4 ? NaN : 0, px4 ? NaN : 0, px4 ? NaN : 0, px4 ? NaN : 0], retryRefusals: false };
+      case 'set_mode': {
+        const modeName = String(params.mode ?? '');
+        const req = modeRequest(this.cfg.autopilot, modeName);
+        if (!req) {
+          throw new FlightInputError('AIRLOCK_FLIGHT_MODE', `${this.name}: set_mode: ${this.cfg.autopilot} has no mode "${modeName}"`);
+        }
+        return { command: MAV_CMD.DO_SET_MODE, params: [MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, req.param2, req.param3, 0, 0, 0, 0], retryRefusals: false };
+      }
+      case 'reboot':
+        return { command: MAV_CMD.PREFLIGHT_REBOOT_SHUTDOWN, params: [1, 0, 0, 0, 0, 0, 0], retryRefusals: false };
+      case 'preflight_calibration':
+        // param1 gyro, param3 ground pressure, param5 accelerometer (1 = calibrate)
+        return {
+          command: MAV_CMD.PREFLIGHT_CALIBRATION,
+          params: [num('gyro', 1), num('magnetometer', 0), num('pressure', 0), num('radio', 0), num('accelerometer', 0), 0, 0],
+          retryRefusals: false,
+        };
+    }
+    // Any MAV_CMD by name (MAV_CMD_DO_SET_SERVO or DO_SET_SERVO) with param1..param7.
+    const key = name.toUpperCase().replace(/^MAV_CMD_/, '');
+    const id = (common.MavCmd as unknown as Record<string, number>)[key];
+    if (typeof id !== 'number') {
+      throw new FlightInputError(
+        'AIRLOCK_FLIGHT_COMMAND',
+        `${this.name}: unknown command "${name}" (arm, disarm, takeoff, land, set_mode, reboot, preflight_calibration, or a MAV_CMD name)`,
+      );
+    }
+    const p = [1, 2, 3, 4, 5, 6, 7].map((i) => num(`param${i}`, 0));
+    return { command: id, params: p, retryRefusals: false };
+  }
+
+  async command(
+    name: string,
+    params: Record<string, number | string>,
+    opts: { timeoutMs: number; retries: number },
+  ): Promise<CommandResult> {
+    const spec = this.spec(name, params);
+    if (!this.opened) throw new FlightError('AIRLOCK_FLIGHT_CLOSED', this.name, name, 'link is not open');
+    if (this.quiet) {
+      throw new FlightError('AIRLOCK_FLIGHT_QUIET', this.name, name, 'link is quiet (a phase asserts no_mavlink): nothing may be sent', 'input');
+    }
+    const started = Date.now();
+    const textsBefore = this.tel.lastStatustext?.n ?? 0;
+    const deadline = started + opts.timeoutMs;
+    const ackWindow = Math.max(250, Math.floor(opts.timeoutMs / (Math.max(0, opts.retries) + 1)));
+    let attempts = 0;
+    let unanswered = 0;
+    let confirmation = 0;
+    let last: { result: number } | undefined;
+    const log = this.ctx.log.child({ command: name });
+    const statustext = (): string | undefined =>
+      this.tel.lastStatustext && this.tel.lastStatustext.n > textsBefore ? this.tel.lastStatustext.text : undefined;
+
+    while (Date.now() < deadline) {
+      attempts++;
+      this.send(MSG.COMMAND_LONG, {
+        targetSystem: this.cfg.systemId,
+        targetComponent: AUTOPILOT_COMPID,
+        command: spec.command,
+        confirmation,
+        _param1: spec.params[0], _param2: spec.params[1], _param3: spec.params[2], _param4: spec.params[3],
+        _param5: spec.params[4], _param6: spec.params[5], _param7: spec.params[6],
+      });
+      const ack = await this.waitAck(spec.command, Math.min(ackWindow, deadline - Date.now()));
+      if (!this.opened) break;
+      if (ack === undefined) {
+        // No answer: retransmit with the confirmation counter raised, as the protocol asks.
+        unanswered++;
+        confirmation = Math.min(255, confirmation + 1);
+        log.warn({ attempt: attempts }, 'no COMMAND_ACK');
+        if (unanswered > opts.retries) break;
+        continue;
+      }
+      last = { result: ack };
+      const resultName = MAV_RESULT_NAMES[ack] ?? `RESULT_${ack}`;
+      log.info({ result: resultName, attempt: attempts, statustext: statustext() }, 'COMMAND_ACK');
+      if (ack === 0) return { result: 'ACCEPTED', attempts, ...(statustext() ? { statustext: statustext() } : {}) };
+      const retryable = ack === 1 || (spec.retryRefusals && (ack === 4 || ack === 2));
+      if (!retryable) break;
+      confirmation = 0;
+      const pause = Math.min(REFUSAL_RETRY_MS, deadline - Date.now());
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    }
+    if (last === undefined) {
+      const heard = this.tel.lastPacketAt >= started;
+      throw new FlightError(
+        heard ? 'AIRLOCK_FLIGHT_NO_ACK' : this.scanner.counters.badBytes > 0 ? 'AIRLOCK_FLIGHT_GARBAGE' : 'AIRLOCK_FLIGHT_SILENT',
+        this.name,
+        name,
+        `no COMMAND_ACK after ${attempts} attempt(s) in ${opts.timeoutMs} ms` +
+          (heard ? ' (telemetry still arrives)' : ` (nothing valid heard; ${this.scanner.counters.badBytes} bad bytes)`),
+      );
+    }
+    const text = statustext();
+    return { result: MAV_RESULT_NAMES[last.result] ?? `RESULT_${last.result}`, attempts, ...(text ? { statustext: text } : {}) };
+  }
+
+  private waitAck(command: number, ms: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: number | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.ackListeners.delete(listener);
+        resolve(v);
+      };
+      const listener = (cmd: number, result: number) => {
+        if (cmd === command && result !== 5 /* IN_PROGRESS: keep waiting */) finish(result);
+      };
+      const timer = setTimeout(() => finish(undefined), Math.max(0, ms));
+      this.ackListeners.add(listener);
+    });
+  }
+
+  // ------------------------------------------------------------ conditions
+
+  private holds(cond: FlightCondition): boolean {
+    const t = this.tel;
+    if (cond === 'heartbeat') return t.lastHeartbeatAt > 0 && Date.now() - t.lastHeartbeatAt <= this.cfg.heartbeatTimeoutMs;
+    if (cond === 'armed') return t.armed === true;
+    if (cond === 'disarmed') return t.armed === false;
+    if (cond === 'landed') return t.landedState === MAV_LANDED_STATE.ON_GROUND;
+    return t.relativeAltM !== undefined && t.relativeAltM > cond.altitudeAbove;
+  }
+
+  waitFor(cond: FlightCondition, timeoutMs: number): Promise<void> {
+    const label = typeof cond === 'string' ? cond : `altitude above ${cond.altitudeAbove} m`;
+    if (this.holds(cond)) return Promise.resolve();
+    const started = Date.now();
+    const badAtStart = this.scanner.counters.badBytes;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!this.opened) return finish(new FlightError('AIRLOCK_FLIGHT_CLOSED', this.name, `waitFor ${label}`, 'link closed'));
+        if (this.holds(cond)) finish();
+      };
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        if (this.holds(cond)) return finish();
+        const heard = this.tel.lastPacketAt >= started;
+        const bad = this.scanner.counters.badBytes - badAtStart;
+        let err: FlightError;
+        if (!heard && bad > 0) {
+          err = new FlightError('AIRLOCK_FLIGHT_GARBAGE', this.name, `waitFor ${label}`,
+            `no valid MAVLink from system ${this.cfg.systemId} in ${timeoutMs} ms, only ${bad} damaged bytes`);
+        } else if (!heard) {
+          err = new FlightError('AIRLOCK_FLIGHT_SILENT', this.name, `waitFor ${label}`,
+            `no MAVLink from system ${this.cfg.systemId} in ${timeoutMs} ms (is the vehicle powered, the endpoint right?)`);
+        } else {
+          const mode = this.tel.customMode !== undefined ? modeName(this.cfg.autopilot, this.tel.customMode) : 'unknown';
+          err = new FlightError('AIRLOCK_FLIGHT_WAIT_TIMEOUT', this.name, `waitFor ${label}`,
+            `not reached in ${timeoutMs} ms (armed ${this.tel.armed}, mode ${mode}, altitude ${this.tel.relativeAltM ?? '?'} m` +
+              `${this.tel.lastStatustext ? `, last STATUSTEXT "${this.tel.lastStatustext.text}"` : ''})`,
+            'inconclusive');
+        }
+        finish(err);
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+}
+
+export { nowUs };
