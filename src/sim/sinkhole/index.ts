@@ -1,0 +1,2 @@
+export { readSinkholeLog } from './records.js';
+export type { SinkholeRecord } from './records.js';
