@@ -4,13 +4,11 @@
  * modules are imported when their command runs, so `airlock --help` stays fast.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import type { CommandIO } from './io.js';
 import { EXIT } from './exit-codes.js';
+import { AIRLOCK_VERSION } from '../version.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-export const AIRLOCK_VERSION: string = pkg.version;
 
 /** `--set a=b --set c=d` → { a: 'b', c: 'd' }; `--firmware drone=leaky-dns` likewise. */
 function collectPairs(flag: string) {

@@ -1,0 +1,77 @@
+/**
+ * What the technician sees during a run: the phase and step now running, elapsed time and the
+ * step's time limit, live counters, then a summary. On a terminal one status line is redrawn
+ * in place (fits 80 columns); otherwise one line per event; with --json, one JSON object per
+ * event on stdout (the machine-readable stream).
+ */
+import pc from 'picocolors';
+import type { RunProgress } from '../orchestrator/index.js';
+import type { CommandIO } from './io.js';
+
+const fmt = (ms: number) => {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+const colour = (verdict: string) =>
+  verdict === 'PASS' ? pc.green(verdict) : verdict === 'FAIL' ? pc.red(verdict) : pc.yellow(verdict);
+
+export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) => void {
+  if (json) return (e) => io.out(JSON.stringify({ ...e, time: new Date().toISOString() }));
+  const tty = io.tty && process.stderr.isTTY;
+  let phase = '';
+  let step = '';
+  let stepStart = Date.now();
+  let stepLimit = 0;
+  let counters = '';
+  const t0 = Date.now();
+  const redraw = () => {
+    if (!tty) return;
+    const line = `${fmt(Date.now() - t0)} ${phase} > ${step} (${fmt(Date.now() - stepStart)}/${fmt(stepLimit)}) ${counters}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, 79)}`);
+  };
+  const say = (text: string) => {
+    if (tty) process.stderr.write('\r\x1b[2K');
+    io.err(text);
+    redraw();
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'start':
+        say(`${pc.bold('airlock')} ${e.scenario} on rig ${e.rig}: ${e.phases.join(' > ')}`);
+        say(`run directory: ${e.runDir}`);
+        break;
+      case 'phase':
+        phase = `[${e.index + 1}/${e.total}] ${e.name}`;
+        say(pc.bold(`phase ${phase}`));
+        break;
+      case 'step':
+        step = e.text;
+        stepStart = Date.now();
+        stepLimit = e.timeoutMs;
+        if (!tty) io.err(`  ${e.phase}: ${e.text}`);
+        redraw();
+        break;
+      case 'step_end':
+        if (!e.ok) say(pc.red(`  step failed: ${step}`));
+        break;
+      case 'counters':
+        counters = Object.entries(e.captures)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' ');
+        redraw();
+        break;
+      case 'safing':
+        say(`${pc.yellow('safing')}: every channel off, captures flushed (${e.reason})`);
+        break;
+      case 'state':
+        if (e.state === 'analysing') say('analysing captures...');
+        break;
+      case 'done':
+        if (tty) process.stderr.write('\r\x1b[2K');
+        for (const p of e.phases) io.err(`  ${p.name.padEnd(24)} ${colour(p.verdict)}`);
+        io.err(`verdict: ${colour(e.verdict)}${e.reason ? ` (${e.reason})` : ''} — exit ${e.exitCode}`);
+        break;
+    }
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Turns a rig file into a rig session: the concrete drivers, captures and (on the virtual
+ * rig) the lab and its simulators. This is the one place that knows both the registries and
+ * the virtual rig; the orchestrator sees only the RigSession it returns.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import type pino from 'pino';
+import type { RigConfig } from '../config/types.js';
+import { InputError, RigFaultError } from '../errors.js';
+import type { RigSession, FlightControl, CanarySource } from '../orchestrator/session.js';
+import { buttonDrivers, closeAllPorts, powerDrivers, PowerRecorder, type Button, type PowerChannel } from './power/index.js';
+import { createFlightLink } from './flight/index.js';
+import type { Capture } from './capture/capture.js';
+import { NetworkCapture } from './capture/net-capture.js';
+import { CanarySender } from './capture/canary-sender.js';
+import { createRadioCaptures, measureFloors } from './radio/index.js';
+import { VirtualBench } from '../sim/bench.js';
+
+export interface OpenRigContext {
+  runDir: string;
+  runId: string;
+  log: pino.Logger;
+  prompt?: (text: string, timeoutMs: number) => Promise<void>;
+}
+
+const noTerminal = async (text: string) => {
+  throw new RigFaultError('AIRLOCK_RIG_NO_TECHNICIAN', 'technician', 'prompt', `no terminal to ask: "${text}"`);
+};
+
+/** Waits for a line matching `pattern` in a growing text file (a device console). */
+async function waitForLine(file: string, pattern: RegExp, signal: AbortSignal): Promise<void> {
+  let offset = 0;
+  let carry = '';
+  const scan = async (): Promise<boolean> => {
+    if (!existsSync(file)) return false;
+    const stream = createReadStream(file, { start: offset, encoding: 'utf8' });
+    for await (const chunk of stream as AsyncIterable<string>) {
+      offset += Buffer.byteLength(chunk);
+      const lines = (carry + chunk).split('\n');
+      carry = lines.pop() ?? '';
+      if (lines.some((l) => pattern.test(l))) return true;
+    }
+    return pattern.test(carry);
+  };
+  while (!signal.aborted) {
+    if (await scan()) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 200);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  throw new Error('aborted');
+}
+
+function runShell(command: string, log: pino.Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      log.debug({ command, code, reply: out.slice(0, 2000) }, 'device action');
+      if (code === 0) resolve();
+      else reject(new RigFaultError('AIRLOCK_RIG_ACTION_FAILED', 'device action', command, `exited ${code}: ${out.trim().slice(0, 200)}`));
+    });
+  });
+}
+
+export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigSession> {
+  const { log, runDir } = ctx;
+  const prompt = ctx.prompt ?? noTerminal;
+  let bench: VirtualBench | undefined;
+  if (rig.virtual) bench = await VirtualBench.start({ rig, runDir, runId: ctx.runId, log: log.child({ part: 'virtual-rig' }) });
+  try {
+    const resolvePort = (port: string): string => {
+      if (!port.startsWith('sim:')) return port;
+      if (!bench) throw new InputError('AIRLOCK_RIG_SIM_PORT', `port ${port} names a simulator, but the rig is not virtual`);
+      return bench.resolvePort(port);
+    };
+    const driverCtx = (device: string) => ({ log: log.child({ device }), resolvePort, prompt });
+
+    const power = new Map<string, PowerChannel>();
+    for (const [name, cfg] of Object.entries(rig.power)) power.set(name, powerDrivers[cfg.driver](cfg, driverCtx(name)));
+    const buttons = new Map<string, Button>();
+    for (const [name, cfg] of Object.entries(rig.buttons)) buttons.set(name, buttonDrivers[cfg.driver](cfg, driverCtx(name)));
+    const links = new Map<string, FlightControl & { open(): Promise<void> }>();
+    for (const [name, cfg] of Object.entries(rig.links)) {
+      links.set(name, createFlightLink(cfg, { log: log.child({ link: name }), resolvePort, tlogPath: path.join(runDir, `mavlink-${name}.tlog`) }));
+    }
+
+    const captures: Capture[] = [];
+    for (const [name, cfg] of Object.entries(rig.captures.network)) {
+      const target = bench ? bench.lab.captureTarget(cfg.interface) : { netns: undefined, iface: cfg.interface };
+      captures.push(
+        new NetworkCapture({
+          name,
+          netns: target.netns,
+          iface: target.iface,
+          file: path.join(runDir, `net-${name}.pcap`),
+          filter: cfg.filter,
+          bufferSize: cfg.bufferSize,
+          snaplen: cfg.snaplen,
+          log: log.child({ capture: name }),
+        }),
+      );
+    }
+    const netnsOf = (host: string) => {
+      if (!bench) throw new InputError('AIRLOCK_RIG_NOT_VIRTUAL', `virtual radio needs the virtual rig (host ${host})`);
+      return bench.lab.netns(host);
+    };
+    captures.push(...createRadioCaptures(rig, { runDir, netnsOf, log: log.child({ part: 'radio' }) }));
+    if (power.size > 0) {
+      captures.push(new PowerRecorder({ channels: [...power.values()], rateHz: rig.powerSampleHz, dir: runDir, log: log.child({ part: 'power-record' }) }));
+    }
+
+    // Canaries (virtual rig): from each device host, to the sinkhole and to an outside address.
+    let canaries: CanarySource | undefined;
+    if (bench && rig.canaryIntervalMs > 0) {
+      const secret = randomBytes(32).toString('hex');
+      const hosts = Object.keys(rig.devices);
+      const sender = new CanarySender({
+        runId: ctx.runId,
+        secret,
+        lab: bench.lab,
+        hosts,
+        labTarget: rig.lab.sinkhole ?? '',
+        outsideTarget: '198.51.100.77',
+        intervalMs: rig.canaryIntervalMs,
+        log: log.child({ part: 'canaries' }),
+      });
+      const crossing = (host: string) =>
+        Object.entries(rig.captures.network)
+          .filter(([, c]) => c.interface === host || c.interface === 'sinkhole')
+          .map(([n]) => n);
+      canaries = {
+        secret,
+        start: () => sender.start(),
+        stop: () => sender.stop(),
+        capturesFor: crossing,
+      };
+    }
+
+    const session: RigSession = {
+      power,
+      buttons,
+      links,
+      captures,
+      canaries,
+      async preflight() {
+        const checks: string[] = [];
+        for (const [name, ch] of power) {
+          const r = await ch.read();
+          if (r.on) await ch.off();
+          checks.push(`power ${name} answers (output ${r.on ? 'was on, switched off' : 'off'})`);
+        }
+        for (const [name, link] of links) {
+          await link.open();
+          checks.push(`link ${name} open`);
+        }
+        for (const [name, cfg] of Object.entries(rig.captures.network)) {
+          const t = bench ? bench.lab.captureTarget(cfg.interface) : { iface: cfg.interface };
+          checks.push(`interface ${t.iface} for capture ${name} exists`);
+        }
+        let floorsDbm: Record<string, number> | undefined;
+        if (Object.keys(rig.captures.sdr).length > 0) {
+          floorsDbm = await measureFloors(rig, { runDir, netnsOf, log: log.child({ part: 'radio' }) });
+          checks.push(`radio noise floor measured with everything off: ${Object.entries(floorsDbm).map(([b, v]) => `${b} ${v.toFixed(1)} dBm`).join(', ')}`);
+        }
+        return { checks, floorsDbm };
+      },
+      async labService(service, on) {
+        if (!bench) throw new InputError('AIRLOCK_RIG_NO_LAB_SERVICE', `lab ${service}: this rig has no controllable lab services`);
+        await bench.lab.setService(service, on);
+      },
+      async deviceAction(device, action) {
+        if (bench) return bench.deviceAction(device, action);
+        const cmd = rig.devices[device]?.actions?.[action];
+        if (cmd) return runShell(cmd, log.child({ device }));
+        return prompt(`On ${device}: ${action}. Confirm when done.`, 10 * 60_000);
+      },
+      async waitForConsole(device, pattern, signal) {
+        return waitForLine(path.join(runDir, `console-${device}.log`), pattern, signal);
+      },
+      prompt,
+      async close() {
+        await closeAllPorts();
+        await bench?.stop();
+      },
+      extraFiles: () => bench?.extraFiles() ?? [],
+    };
+    return session;
+  } catch (error) {
+    await closeAllPorts().catch(() => undefined);
+    await bench?.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+

@@ -1,0 +1,408 @@
+/**
+ * One run, end to end: load -> run directory -> the run machine (preflight, phases, safing)
+ * -> judge -> result.json, reports, manifest, signature -> exit code. This file binds the
+ * machine's named actors to a rig session; the machine and the step executors never see a
+ * concrete driver.
+ */
+import { copyFileSync, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { checkScenarioAgainstRig, loadRig, loadScenario } from '../config/index.js';
+import type { RigConfig, ScenarioConfig } from '../config/types.js';
+import { InputError, RigFaultError } from '../errors.js';
+import { ANALYZER_VERSION } from '../analysis/index.js';
+import { RunDirectory } from '../evidence/run-directory.js';
+import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
+import { writeReports } from '../evidence/reports.js';
+import { loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
+import type { CaptureResult } from '../devices/capture/capture.js';
+import { openRig } from '../devices/open-rig.js';
+import { runMachine, type RunFault, type StepRef } from './run-machine.js';
+import { describeStep, executeStep, StepError, toStepFailure } from './steps.js';
+import { judgeRun, type Judgement } from './judge.js';
+import type { RigSession, SentCanary } from './session.js';
+import { AIRLOCK_VERSION } from '../version.js';
+
+/** Progress events for the console display, `--json` streams and suites. */
+export type RunProgress =
+  | { type: 'start'; runDir: string; scenario: string; rig: string; phases: string[] }
+  | { type: 'state'; state: string }
+  | { type: 'phase'; index: number; name: string; total: number }
+  | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number }
+  | { type: 'step_end'; phase: string; index: number; ok: boolean }
+  | { type: 'safing'; reason: string }
+  | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
+  | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string }>; reason?: string };
+
+export interface RunScenarioOptions {
+  scenario: string;
+  rig?: string;
+  out?: string;
+  set?: Record<string, string>;
+  firmware?: Record<string, string>;
+  /** Private key file for signing (else env AIRLOCK_SIGNING_KEY; else unsigned). */
+  key?: string;
+  /** Aborting this signal aborts the run (safing first). SIGINT/SIGTERM do the same. */
+  signal?: AbortSignal;
+  onProgress?: (e: RunProgress) => void;
+  /** Ask the technician (prompt steps, manual drivers); default: no terminal, refuse. */
+  prompt?: (text: string, timeoutMs: number) => Promise<void>;
+  /** Handle SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+  /** Tests: build the rig session some other way. */
+  openRig?: typeof openRig;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  result: RunResult;
+  exitCode: number;
+}
+
+/** Resolves the rig file: --rig, else the scenario's `rig:`, else rig/virtual.yaml. */
+export function resolveRigFile(scenario: ScenarioConfig, rigOpt?: string): string {
+  if (rigOpt) return path.resolve(rigOpt);
+  if (scenario.rig) return path.resolve(path.dirname(scenario.file), scenario.rig);
+  return path.resolve('rig/virtual.yaml');
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Applies --firmware: on the virtual rig a profile or command; on a real rig an image that is hashed, never run. */
+function applyFirmware(rig: RigConfig, firmware: Record<string, string>): FirmwareRecord[] {
+  for (const [device, value] of Object.entries(firmware)) {
+    const d = rig.devices[device];
+    if (!d) throw new InputError('AIRLOCK_RUN_UNKNOWN_DEVICE', `--firmware ${device}=...: the rig has no device "${device}" (it has: ${Object.keys(rig.devices).join(', ')})`);
+    d.firmware = value;
+  }
+  const records: FirmwareRecord[] = [];
+  for (const [name, d] of Object.entries(rig.devices)) {
+    if (!d.firmware) continue;
+    if (!rig.virtual) {
+      const image = path.resolve(d.firmware);
+      if (!existsSync(image)) throw new InputError('AIRLOCK_RUN_NO_IMAGE', `firmware image for ${name} not found: ${image}`);
+      records.push({ device: name, value: d.firmware, sha256: sha256(readFileSync(image)) });
+    } else {
+      records.push({ device: name, value: d.firmware, sha256: sha256(d.firmware) });
+    }
+  }
+  return records;
+}
+
+function exitCodeOf(verdict: string, fault: RunFault | undefined, aborted: boolean): number {
+  if (verdict === 'FAIL') return 1;
+  if (fault) return 4;
+  if (verdict === 'INCONCLUSIVE' || aborted) return 3;
+  return 0;
+}
+
+export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome> {
+  const scenario = loadScenario(opts.scenario, { set: opts.set ?? {} });
+  const rigFile = resolveRigFile(scenario, opts.rig);
+  const rig = loadRig(rigFile);
+  checkScenarioAgainstRig(scenario, rig);
+  const firmware = applyFirmware(rig, opts.firmware ?? {});
+  const emit = opts.onProgress ?? (() => {});
+
+  const dir = RunDirectory.create(opts.out ?? 'captures', scenario.name);
+  copyFileSync(scenario.file, dir.file('scenario.yaml'));
+  copyFileSync(rigFile, dir.file('rig.yaml'));
+  const log = pino(
+    { level: 'debug', base: { runId: dir.runId }, redact: { paths: ['key', 'secret', '*.secret', 'privateKey'], censor: '[redacted]' } },
+    pino.destination({ dest: dir.file('log.jsonl'), sync: true }),
+  );
+  const timeline = dir.timeline();
+  const startedAt = new Date();
+  emit({ type: 'start', runDir: dir.path, scenario: scenario.name, rig: rig.name, phases: scenario.phases.map((p) => p.name) });
+  timeline.append({ event: 'run_start', scenario: scenario.name, rig: rig.name, runId: dir.runId, params: scenario.params, firmware });
+
+  let session: RigSession | undefined;
+  const captureResults = new Map<string, CaptureResult>();
+  let sentCanaries: SentCanary[] = [];
+  let preflightReport: { checks: string[]; floorsDbm?: Record<string, number> } | undefined;
+  let capturesEndMs = Date.now();
+  let judgement: Judgement | undefined;
+  let stepController: AbortController | undefined;
+  let counterTimer: NodeJS.Timeout | undefined;
+  const t0 = Date.now();
+
+  const phaseOf = (ref: StepRef) => scenario.phases[ref.phase]!;
+  const quietLinks = (phase: number) =>
+    scenario.phases[phase]!.assertions.flatMap((a) => (a.kind === 'no_mavlink' ? [a.link] : []));
+
+  const machine = runMachine.provide({
+    actors: {
+      preflight: fromPromise(async () => {
+        try {
+          const free = statfsSync(dir.path);
+          const freeBytes = free.bavail * free.bsize;
+          if (freeBytes < 200 * 1024 * 1024) throw new RigFaultError('AIRLOCK_RUN_DISK', 'host', 'statfs', `only ${Math.round(freeBytes / 1e6)} MB free for captures`);
+          if (new Date().getUTCFullYear() < 2024) throw new RigFaultError('AIRLOCK_RUN_CLOCK', 'host', 'clock', `the clock says ${new Date().toISOString()}`);
+          session = await (opts.openRig ?? openRig)(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
+          preflightReport = await session.preflight();
+          for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
+          for (const c of session.captures) {
+            await c.start();
+            timeline.append({ event: 'capture_start', capture: c.name, kind: c.kind });
+          }
+          await session.canaries?.start();
+          counterTimer = setInterval(() => {
+            const captures: Record<string, number> = {};
+            for (const c of session?.captures ?? []) captures[c.name] = c.live().records;
+            emit({ type: 'counters', elapsedMs: Date.now() - t0, captures, amps: {} });
+          }, 1000);
+          counterTimer.unref();
+        } catch (error) {
+          throw toStepFailure(error, 'preflight');
+        }
+      }),
+      runStep: fromPromise<void, StepRef>(async ({ input, signal }) => {
+        const phase = phaseOf(input);
+        const step = phase.steps[input.step]!;
+        stepController = new AbortController();
+        const onAbort = () => stepController?.abort();
+        signal.addEventListener('abort', onAbort);
+        try {
+          await executeStep(session!, step, stepController.signal, {
+            note: (event, fields) => timeline.append({ event, phase: phase.name, ...fields }),
+          });
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      }),
+      safe: fromPromise(async () => {
+        // Never throws: every channel is switched off even when another fails.
+        stepController?.abort();
+        clearInterval(counterTimer);
+        const s = session;
+        if (!s) return;
+        try {
+          sentCanaries = (await s.canaries?.stop()) ?? [];
+        } catch (error) {
+          timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
+        }
+        for (const [name, ch] of s.power) {
+          try {
+            await ch.off();
+            timeline.append({ event: 'safing_power_off', channel: name });
+          } catch (error) {
+            const f = toStepFailure(error, `safing: ${name} off`);
+            timeline.append({ event: 'safing_error', channel: name, error: f.reason });
+            safingFaults.push(f);
+          }
+        }
+        await sleep(500);
+        capturesEndMs = Date.now();
+        for (const c of s.captures) {
+          try {
+            const r = await c.stop();
+            captureResults.set(c.name, r);
+            timeline.append({ event: 'capture_stop', capture: c.name, ...r.stats, lossy: r.lossy, reason: r.reason });
+          } catch (error) {
+            captureResults.set(c.name, { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: `stop failed: ${(error as Error).message}` });
+          }
+        }
+        for (const [name, link] of s.links) {
+          try {
+            linkStats[name] = link.stats();
+            await link.close();
+          } catch (error) {
+            timeline.append({ event: 'safing_error', link: name, error: (error as Error).message });
+          }
+        }
+        try {
+          await s.close();
+        } catch (error) {
+          timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
+        }
+      }),
+      analyse: fromPromise(async () => {
+        const snapshot = actor.getSnapshot();
+        const ctx = snapshot.context;
+        const incomplete = new Set<number>();
+        if (ctx.fault || ctx.abort) {
+          ctx.windows.forEach((w, i) => {
+            if (w.startMs === undefined || i >= ctx.phase) incomplete.add(i);
+          });
+        }
+        judgement = await judgeRun({
+          runDir: dir.path,
+          rig,
+          scenario,
+          windows: ctx.windows,
+          capturesEndMs,
+          incomplete,
+          captures: captureRecords(),
+          canaries: session?.canaries
+            ? { secret: session.canaries.secret, sent: sentCanaries, capturesFor: capturesForAll() }
+            : undefined,
+          floorsDbm: preflightReport?.floorsDbm,
+        });
+      }),
+      report: fromPromise(async () => {}),
+    },
+    actions: {
+      onPhaseStart: (_, p) => {
+        const phase = scenario.phases[p.phase]!;
+        timeline.append({ event: 'phase_start', phase: phase.name });
+        emit({ type: 'phase', index: p.phase, name: phase.name, total: scenario.phases.length });
+        const quiet = new Set(quietLinks(p.phase));
+        for (const [name, link] of session?.links ?? []) link.setQuiet(quiet.has(name));
+      },
+      onPhaseEnd: (_, p) => timeline.append({ event: 'phase_end', phase: scenario.phases[p.phase]!.name }),
+      onStepStart: (_, p) => {
+        const phase = phaseOf(p);
+        const step = phase.steps[p.step]!;
+        timeline.append({ event: 'step_start', phase: phase.name, step: p.step, kind: step.kind, text: describeStep(step) });
+        emit({ type: 'step', phase: phase.name, index: p.step, total: phase.steps.length, text: describeStep(step), timeoutMs: step.timeoutMs });
+      },
+      onStepEnd: (_, p) => {
+        const phase = phaseOf(p);
+        timeline.append({ event: 'step_end', phase: phase.name, step: p.step, ok: p.ok });
+        emit({ type: 'step_end', phase: phase.name, index: p.step, ok: p.ok });
+      },
+      onSafing: (_, p) => {
+        const reason = p.fault ? `rig fault: ${p.fault.message}` : p.abort ? `aborted: ${p.abort.reason}` : 'run complete';
+        timeline.append({ event: 'safing', reason });
+        emit({ type: 'safing', reason });
+      },
+    },
+  });
+
+  const safingFaults: StepError[] = [];
+  const linkStats: Record<string, unknown> = {};
+
+  function captureRecords(): CaptureRecord[] {
+    const out: CaptureRecord[] = [];
+    for (const c of session?.captures ?? []) {
+      const r = captureResults.get(c.name);
+      out.push({
+        name: c.name,
+        kind: c.kind,
+        files: r?.files ?? [],
+        records: r?.stats.records ?? 0,
+        dropped: r?.stats.dropped ?? 0,
+        lossy: r ? r.lossy : true,
+        reason: r ? r.reason : 'capture never stopped cleanly',
+      });
+    }
+    for (const name of session?.links.keys() ?? []) {
+      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: 0, dropped: 0, lossy: false });
+    }
+    return out;
+  }
+
+  function capturesForAll(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const host of Object.keys(rig.devices)) out[host] = session?.canaries?.capturesFor(host) ?? [];
+    return out;
+  }
+
+  const actor = createActor(machine, { input: { stepsPerPhase: scenario.phases.map((p) => p.steps.length) } });
+  let lastState = '';
+  actor.subscribe((snap) => {
+    const state = JSON.stringify(snap.value);
+    if (state !== lastState) {
+      lastState = state;
+      timeline.append({ event: 'state', state: snap.value });
+      emit({ type: 'state', state: typeof snap.value === 'string' ? snap.value : Object.keys(snap.value)[0]! });
+    }
+  });
+
+  const abort = (reason: string) => {
+    const snap = actor.getSnapshot();
+    if (snap.matches('safing') || snap.matches('analysing') || snap.matches('reporting') || snap.status === 'done') {
+      timeline.append({ event: 'abort_ignored', reason, note: 'safing in progress; it is not skipped' });
+      return;
+    }
+    timeline.append({ event: 'abort', reason });
+    actor.send({ type: 'ABORT', reason });
+  };
+  const onSigint = () => abort('SIGINT');
+  const onSigterm = () => abort('SIGTERM');
+  const handleSignals = opts.handleSignals ?? true;
+  if (handleSignals) {
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+  }
+  const onExternalAbort = () => abort(String(opts.signal?.reason ?? 'aborted'));
+  opts.signal?.addEventListener('abort', onExternalAbort);
+
+  try {
+    actor.start();
+    await waitFor(actor, (s) => s.status === 'done', { timeout: Infinity });
+  } finally {
+    if (handleSignals) {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    }
+    opts.signal?.removeEventListener('abort', onExternalAbort);
+  }
+
+  const ctx = actor.getSnapshot().context;
+  let fault = ctx.fault;
+  if (!fault && safingFaults.length > 0) fault = safingFaults[0]!.fault;
+  const aborted = Boolean(ctx.abort);
+  const j: Judgement = judgement ?? {
+    phases: [],
+    runAssertions: [],
+    verdict: 'INCONCLUSIVE',
+    findings: [],
+  };
+  const exitCode = exitCodeOf(j.verdict, fault, aborted);
+  const result: RunResult = {
+    airlockVersion: AIRLOCK_VERSION,
+    analyzerVersion: ANALYZER_VERSION,
+    runId: dir.runId,
+    scenario: scenario.name,
+    rig: rig.name,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    verdict: j.verdict,
+    exitCode,
+    complete: !fault && !aborted,
+    ...(fault ? { fault } : {}),
+    ...(ctx.abort ? { abort: ctx.abort } : {}),
+    params: scenario.params,
+    settings: scenario.settings,
+    firmware,
+    phases: j.phases,
+    runAssertions: j.runAssertions,
+    findings: j.findings,
+    captures: captureRecords(),
+    links: linkStats,
+    preflight: preflightReport,
+    analysisInput: {
+      windows: ctx.windows,
+      capturesEndMs,
+      incompletePhases: ctx.fault || ctx.abort ? ctx.windows.flatMap((w, i) => (w.startMs === undefined || i >= ctx.phase ? [i] : [])) : [],
+      canaries: session?.canaries ? { secret: session.canaries.secret, sent: sentCanaries, capturesFor: capturesForAll() } : undefined,
+    },
+  };
+  timeline.append({ event: 'verdict', verdict: result.verdict, exitCode, fault: result.fault, abort: result.abort });
+  timeline.close();
+  dir.writeJson('result.json', result);
+  try {
+    writeReports(dir.path, result);
+  } catch (error) {
+    log.error({ err: error }, 'writing reports failed');
+  }
+  log.info({ verdict: result.verdict, exitCode }, 'run finished');
+  log.flush?.();
+  writeManifest(dir.path);
+  const key = loadSigningKey({ keyFile: opts.key, env: process.env });
+  if (key) signRun(dir.path, key);
+  emit({
+    type: 'done',
+    verdict: result.verdict,
+    exitCode,
+    runDir: dir.path,
+    phases: result.phases.map((p) => ({ name: p.name, verdict: p.verdict })),
+    reason: result.fault?.message ?? result.abort?.reason,
+  });
+  return { runDir: dir.path, result, exitCode };
+}
+
