@@ -1,0 +1,222 @@
+/**
+ * Rig file → RigConfig. Pure: reads one file, opens nothing else.
+ */
+import { BlockList, isIP } from 'node:net';
+import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
+import { isObj, parseCidr, Reader, type Obj } from './reader.js';
+import { schemaIssues } from './schema.js';
+import { loadConfigSource, type ConfigSource, type Seg } from './source.js';
+import type {
+  ButtonDriverName,
+  PowerDriverName,
+  RigBand,
+  RigBle,
+  RigButton,
+  RigConfig,
+  RigDevice,
+  RigLink,
+  RigNetworkCapture,
+  RigPowerChannel,
+  RigSdr,
+  RigWifiMonitor,
+} from './types.js';
+import { parseCurrent, parseDuration, parseFrequency, parseSize, parseVoltage } from './units.js';
+
+export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col || a.path.localeCompare(b.path));
+}
+
+export function loadRig(file: string): RigConfig {
+  return rigFromSource(loadConfigSource(file));
+}
+
+export function rigFromSource(src: ConfigSource): RigConfig {
+  const issues = schemaIssues('rig', src.data, src.index);
+  const r = new Reader(src);
+  const rig = convertRig(r, isObj(src.data) ? src.data : {}, src.absFile);
+  const all = sortIssues([...issues, ...r.issues]);
+  if (all.length > 0) throw new ConfigError(CONFIG_CODES.invalid, all);
+  return rig;
+}
+
+function entries(v: unknown): [string, Obj][] {
+  return isObj(v) ? Object.entries(v).map(([k, x]) => [k, isObj(x) ? x : {}]) : [];
+}
+
+function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
+  const lab = r.obj(d.lab);
+  const subnets = r.strings(lab.subnets);
+  const blocks = new BlockList();
+  subnets.forEach((s, i) => {
+    const c = parseCidr(s);
+    if (!c) r.fail(['lab', 'subnets', i], `${JSON.stringify(s)} is not a subnet (write 10.231.0.0/24 or fd0a:231::/64)`);
+    else blocks.addSubnet(c.address, c.prefix, c.family === 4 ? 'ipv4' : 'ipv6');
+  });
+  const addressIn = (path: Seg[], v: unknown, family: 4 | 6): string | undefined => {
+    if (typeof v !== 'string') return undefined;
+    if (isIP(v) !== family) {
+      r.fail(path, `${JSON.stringify(v)} is not an IPv${family} address`);
+      return v;
+    }
+    if (subnets.length > 0 && !blocks.check(v, family === 4 ? 'ipv4' : 'ipv6')) {
+      r.fail(path, `${v} is not inside the lab subnets (${subnets.join(', ')})`);
+    }
+    return v;
+  };
+  const sinkhole = addressIn(['lab', 'sinkhole'], lab.sinkhole, 4);
+  const sinkhole6 = addressIn(['lab', 'sinkhole6'], lab.sinkhole6, 6);
+
+  const power: Record<string, RigPowerChannel> = {};
+  for (const [name, p] of entries(d.power)) {
+    const path = ['power', name];
+    if (/^\d+$/.test(name)) r.fail(path, `"${name}": a power channel name must not be a plain number (the order of power channels is the safing order, and numeric keys would be reordered)`, { atKey: true });
+    const driver = (r.str(p.driver) ?? 'manual') as PowerDriverName;
+    if (driver !== 'manual' && p.driver !== undefined && p.port === undefined) r.fail(path, `missing required key "port" (driver ${driver} needs one)`);
+    power[name] = {
+      name,
+      driver,
+      ...(typeof p.port === 'string' ? { port: p.port } : {}),
+      channel: r.int(p.channel, 1),
+      ...(p.volts !== undefined ? { volts: r.unit(p, 'volts', path, parseVoltage, { min: 'positive', what: 'the voltage' }) } : {}),
+      ...(p.current_limit !== undefined
+        ? { currentLimit: r.unit(p, 'current_limit', path, parseCurrent, { min: 'positive', what: 'the current limit' }) }
+        : {}),
+      ...(typeof p.baud === 'number' ? { baudRate: p.baud } : {}),
+      timeoutMs: r.unit(p, 'timeout', path, parseDuration, { dflt: 1000, min: 'positive', what: 'the timeout' }),
+    };
+  }
+
+  const buttons: Record<string, RigButton> = {};
+  for (const [name, b] of entries(d.buttons)) {
+    const path = ['buttons', name];
+    const driver = (r.str(b.driver) ?? 'manual') as ButtonDriverName;
+    if (driver !== 'manual' && b.driver !== undefined && b.port === undefined) r.fail(path, `missing required key "port" (driver ${driver} needs one)`);
+    buttons[name] = {
+      name,
+      driver,
+      ...(typeof b.port === 'string' ? { port: b.port } : {}),
+      channel: r.int(b.channel, 1),
+      ...(typeof b.baud === 'number' ? { baudRate: b.baud } : {}),
+      timeoutMs: r.unit(b, 'timeout', path, parseDuration, { dflt: 1000, min: 'positive', what: 'the timeout' }),
+    };
+  }
+
+  const links: Record<string, RigLink> = {};
+  for (const [name, l] of entries(d.links)) {
+    const path = ['links', name];
+    links[name] = {
+      name,
+      endpoint: r.str(l.endpoint) ?? '',
+      systemId: r.int(l.system_id, 1),
+      gcsSystemId: r.int(l.gcs_system_id, 255),
+      heartbeatTimeoutMs: r.unit(l, 'heartbeat_timeout', path, parseDuration, { dflt: 3000, min: 'positive', what: 'the heartbeat timeout' }),
+      autopilot: l.autopilot === 'px4' ? 'px4' : 'ardupilot',
+    };
+    if (links[name]!.systemId === links[name]!.gcsSystemId && typeof l.system_id === 'number') {
+      r.fail([...path, 'gcs_system_id'], `Airlock's system id must differ from the vehicle's (${links[name]!.systemId})`);
+    }
+  }
+
+  const ref = (path: Seg[], v: unknown, table: Record<string, unknown>, what: string) => {
+    if (typeof v === 'string' && !(v in table)) {
+      const have = Object.keys(table);
+      r.fail(path, `unknown ${what} "${v}" (the rig has: ${have.length ? have.join(', ') : 'none'})`);
+    }
+  };
+
+  const devices: Record<string, RigDevice> = {};
+  const seenAddr = new Map<string, string>();
+  if (sinkhole) seenAddr.set(sinkhole, 'lab.sinkhole');
+  if (sinkhole6) seenAddr.set(sinkhole6, 'lab.sinkhole6');
+  for (const [name, dv] of entries(d.devices)) {
+    const path = ['devices', name];
+    const address = addressIn([...path, 'address'], dv.address, 4);
+    const address6 = addressIn([...path, 'address6'], dv.address6, 6);
+    for (const [k, a] of [['address', address], ['address6', address6]] as const) {
+      if (a === undefined) continue;
+      const other = seenAddr.get(a);
+      if (other) r.fail([...path, k], `address ${a} is already used by ${other}`);
+      else seenAddr.set(a, `devices.${name}.${k}`);
+    }
+    ref([...path, 'power'], dv.power, power, 'power channel');
+    ref([...path, 'button'], dv.button, buttons, 'button');
+    ref([...path, 'link'], dv.link, links, 'link');
+    const fp = isObj(dv.firmware_params) ? dv.firmware_params : undefined;
+    const actions = isObj(dv.actions) ? dv.actions : undefined;
+    devices[name] = {
+      name,
+      ...(address !== undefined ? { address } : {}),
+      ...(address6 !== undefined ? { address6 } : {}),
+      ...(typeof dv.power === 'string' ? { power: dv.power } : {}),
+      ...(typeof dv.button === 'string' ? { button: dv.button } : {}),
+      ...(typeof dv.link === 'string' ? { link: dv.link } : {}),
+      ...(typeof dv.firmware === 'string' ? { firmware: dv.firmware } : {}),
+      ...(fp ? { firmwareParams: Object.fromEntries(Object.entries(fp).map(([k, v]) => [k, String(v)])) } : {}),
+      ...(actions ? { actions: Object.fromEntries(Object.entries(actions).map(([k, v]) => [k, String(v)])) } : {}),
+    };
+  }
+
+  const caps = r.obj(d.captures);
+  const network: Record<string, RigNetworkCapture> = {};
+  for (const [name, c] of entries(caps.network)) {
+    const path = ['captures', 'network', name];
+    network[name] = {
+      name,
+      interface: r.str(c.interface) ?? '',
+      ...(typeof c.filter === 'string' ? { filter: c.filter } : {}),
+      bufferSize: r.unit(c, 'buffer_size', path, parseSize, { dflt: 32 * 1024 * 1024, min: 'positive', what: 'the buffer size' }),
+      snaplen: r.int(c.snaplen, 65535),
+    };
+  }
+  const sdr: Record<string, RigSdr> = {};
+  const bandNames = new Map<string, string>();
+  for (const [name, c] of entries(caps.sdr)) {
+    const path = ['captures', 'sdr', name];
+    const bands: RigBand[] = [];
+    (Array.isArray(c.bands) ? c.bands : []).forEach((b: unknown, i: number) => {
+      if (!isObj(b)) return;
+      const bp = [...path, 'bands', i];
+      const lowHz = r.unit(b, 'low', bp, parseFrequency, { min: 'positive', what: 'the frequency' });
+      const highHz = r.unit(b, 'high', bp, parseFrequency, { min: 'positive', what: 'the frequency' });
+      if (lowHz >= highHz) r.fail([...bp, 'high'], `the band's high edge must be above its low edge`);
+      const bname = r.str(b.name) ?? '';
+      const prev = bandNames.get(bname);
+      if (prev) r.fail([...bp, 'name'], `band name "${bname}" is already used by ${prev}`);
+      else bandNames.set(bname, `captures.sdr.${name}`);
+      bands.push({ name: bname, lowHz, highHz });
+    });
+    sdr[name] = {
+      name,
+      driver: (r.str(c.driver) ?? 'virtual') as RigSdr['driver'],
+      bands,
+      binWidthHz: r.unit(c, 'bin_width', path, parseFrequency, { min: 'positive', what: 'the bin width' }),
+      ...(Array.isArray(c.args) ? { args: r.strings(c.args) } : {}),
+      ...(typeof c.command === 'string' ? { command: c.command } : {}),
+    };
+  }
+  const wifi: Record<string, RigWifiMonitor> = {};
+  for (const [name, c] of entries(caps.wifi)) {
+    wifi[name] = { name, interface: r.str(c.interface) ?? '', ...(typeof c.channel === 'number' ? { channel: c.channel } : {}) };
+  }
+  const ble: Record<string, RigBle> = {};
+  for (const [name, c] of entries(caps.ble)) ble[name] = { name, command: r.str(c.command) ?? '' };
+
+  return {
+    file: absFile,
+    name: r.str(d.rig) ?? '',
+    virtual: d.virtual === true,
+    lab: {
+      subnets,
+      ...(sinkhole !== undefined ? { sinkhole } : {}),
+      ...(sinkhole6 !== undefined ? { sinkhole6 } : {}),
+      names: r.strings(lab.names),
+    },
+    devices,
+    power,
+    buttons,
+    links,
+    captures: { network, sdr, wifi, ble },
+    powerSampleHz: r.unit(d, 'power_sample_rate', [], parseFrequency, { dflt: 10, min: 'positive', what: 'the sample rate' }),
+    canaryIntervalMs: r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' }),
+  };
+}
