@@ -1,0 +1,124 @@
+/**
+ * One physical port, several channels: a dual-output SCPI supply whose two channels are read
+ * concurrently, and the Korad dialect's pacing (commands framed by silence on the wire).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SerialPort } from 'serialport';
+import { KoradSim, ResistorLoad, ScpiSim, closeAllPorts, powerDrivers, type PowerChannel } from '../../src/devices/power/index.js';
+import { acquirePort } from '../../src/devices/serial/index.js';
+import { RigFaultError } from '../../src/errors.js';
+import { openPtyPair, type PtyPair } from '../utils/pty.js';
+import { closeSimPort, context, openSimPort } from './harness.js';
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+  await closeAllPorts();
+});
+
+async function pair(baud: number): Promise<{ pty: PtyPair; sp: SerialPort }> {
+  const pty = await openPtyPair();
+  const sp = await openSimPort(pty.b, baud);
+  cleanup.push(() => pty.close(), () => closeSimPort(sp));
+  return { pty, sp };
+}
+
+describe('dual-output SCPI supply on one port', () => {
+  it('keeps each channel on its own output under concurrent use', async () => {
+    const { pty, sp } = await pair(115200);
+    const drone = new ResistorLoad(12);
+    const rc = new ResistorLoad(24);
+    const sim = new ScpiSim(sp, { channels: { 1: drone, 2: rc } });
+    const ctx = context({ psu: pty.a });
+    const ch1: PowerChannel = powerDrivers.scpi({ name: 'drone', driver: 'scpi', port: 'sim:psu', channel: 1, volts: 12, currentLimit: 2, timeoutMs: 300 }, ctx);
+    const ch2: PowerChannel = powerDrivers.scpi({ name: 'controller', driver: 'scpi', port: 'sim:psu', channel: 2, volts: 6, currentLimit: 1, timeoutMs: 300 }, ctx);
+    cleanup.push(() => ch1.close(), () => ch2.close());
+    await Promise.all([ch1.on(), ch2.on()]);
+    const reads = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? ch2 : ch1).read()));
+    reads.forEach((r, i) => {
+      expect(r.on).toBe(true);
+      expect(r.volts).toBeCloseTo(i % 2 ? 6 : 12, 2);
+      expect(r.amps).toBeCloseTo(i % 2 ? 0.25 : 1, 3);
+    });
+    expect(sim.outputs.get(1)!.volts).toBe(12);
+    expect(sim.outputs.get(2)!.volts).toBe(6);
+    await ch1.off();
+    expect(drone.powered).toBe(false);
+    expect(rc.powered).toBe(true);
+    // Every exchange selects its channel first: no query runs on a channel selected by another.
+    const sel = sim.received.filter((l) => l.startsWith('INST:NSEL'));
+    expect(sel.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it('refuses one port at two baud rates', () => {
+    acquirePort({ path: '/dev/null-airlock-a', baudRate: 9600 });
+    expect(() => acquirePort({ path: '/dev/null-airlock-a', baudRate: 115200 })).toThrow(/one port has one rate/);
+  });
+
+  it('is a port fault naming the channel when the port does not exist', async () => {
+    const ch = powerDrivers.scpi(
+      { name: 'drone', driver: 'scpi', port: '/dev/airlock-no-such-port', channel: 1, volts: 12, currentLimit: 1, timeoutMs: 200 },
+      context({}),
+    );
+    const err = (await ch.read().catch((e: unknown) => e)) as RigFaultError;
+    expect(err).toBeInstanceOf(RigFaultError);
+    expect(err.code).toBe('AIRLOCK_POWER_PORT');
+    expect(err.device).toBe('drone');
+    await ch.close();
+  });
+});
+
+describe('Korad pacing', () => {
+  it('spaces commands so the supply frames each one by the silence after it', async () => {
+    const { pty, sp } = await pair(9600);
+    const sim = new KoradSim(sp, { channels: { 1: new ResistorLoad(10) } });
+    const ch = powerDrivers.korad({ name: 'drone', driver: 'korad', port: 'sim:k', channel: 1, volts: 5, currentLimit: 1.5, timeoutMs: 300 }, context({ k: pty.a }));
+    cleanup.push(() => ch.close());
+    await ch.on();
+    expect(sim.received).toEqual(['VSET1:5.00', 'ISET1:1.500', 'VSET1?', 'ISET1?', 'OUT1', 'STATUS?']);
+    const r = await ch.read();
+    expect(r).toEqual({ on: true, volts: 5, amps: 0.5 });
+  });
+
+  it('unpaced commands run together and the supply ignores them (why pacing matters)', async () => {
+    const { pty, sp } = await pair(9600);
+    const sim = new KoradSim(sp, { channels: {} });
+    const port = acquirePort({ path: pty.a, baudRate: 9600 });
+    await port.transaction(async (io) => {
+      await io.write('VSET1:07.00');
+      await io.write('ISET1:0.500');
+    });
+    await port.release();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(sim.received).toEqual(['VSET1:07.00ISET1:0.500']);
+    expect(sim.outputs.get(1)!.volts).toBe(0);
+  });
+});
+
+describe('manual power channel', () => {
+  it('switches when the technician confirms, and reports what was confirmed', async () => {
+    const asked: string[] = [];
+    const ch = powerDrivers.manual(
+      { name: 'charger', driver: 'manual', channel: 1, volts: 5, timeoutMs: 500 },
+      context({}, async (t) => {
+        asked.push(t);
+      }),
+    );
+    await ch.on();
+    expect(await ch.read()).toEqual({ on: true, volts: null, amps: null });
+    await ch.off();
+    expect(await ch.read()).toEqual({ on: false, volts: null, amps: null });
+    expect(asked[0]).toMatch(/"charger" ON at 5 V/);
+    expect(asked[1]).toMatch(/"charger" OFF/);
+  });
+
+  it('is a rig fault naming the channel when nobody answers within the timeout', async () => {
+    const ch = powerDrivers.manual({ name: 'charger', driver: 'manual', channel: 1, timeoutMs: 120 }, context({}, () => new Promise(() => undefined)));
+    const err = (await ch.on().catch((e: unknown) => e)) as RigFaultError;
+    expect(err.code).toBe('AIRLOCK_POWER_MANUAL_TIMEOUT');
+    expect(err.device).toBe('charger');
+    expect(err.command).toBe('on');
+    expect((await ch.read()).on).toBe(false);
+  });
+});
