@@ -101,7 +101,7 @@ export interface TlogReadStats {
   unknownIds: number;
   /** Bytes skipped while resynchronising after damage. */
   badBytes: number;
-  /** File offset where the first damage (bad framing, truncation) was found. */
+  /** File offset of the first damage found (a bad CRC, bad framing, a truncated record). */
   damagedAtOffset?: number;
   firstTimeUs?: number;
   lastTimeUs?: number;
@@ -195,7 +195,9 @@ export async function readTlog(
           stats.unknownIds++;
           lastUs = timeUs;
         } else {
+          // Airlock records only packets that passed their CRC: a bad one here is file damage.
           stats.crcErrors++;
+          if (stats.damagedAtOffset === undefined) stats.damagedAtOffset = bufFileOffset + p;
         }
         p += 8 + len;
       }
