@@ -17,6 +17,7 @@ import {
 } from '../../src/devices/power/index.js';
 import { lcusFrame } from '../../src/devices/power/lcus-frame.js';
 import { RigFaultError } from '../../src/errors.js';
+import type { PressPattern } from '../../src/config/types.js';
 import { acquirePort } from '../../src/devices/serial/index.js';
 import { openPtyPair, type PtyPair } from '../utils/pty.js';
 import { closeSimPort, context, openSimPort } from './harness.js';
@@ -65,12 +66,13 @@ describe('LCUS board: phone power on relay 1, drone button on relay 2', () => {
     expect(lcusFrame(2, true)).toEqual(Buffer.from([0xa0, 0x02, 0x01, 0xa3]));
   });
 
-  it.each([
+  const patterns: [PressPattern, number[]][] = [
     ['short', [200]],
     ['double', [200, 200, 200]],
     ['short-long', [200, 300, 2000]],
     [{ custom: [120, 80, 60, 80, 300] }, [120, 80, 60, 80, 300]],
-  ] as const)('press %j closes the contact for the pattern timings', async (pattern, expected) => {
+  ];
+  it.each(patterns)('press %j closes the contact for the pattern timings', async (pattern, expected) => {
     contact.changes.length = 0;
     expect(pressTimings(pattern)).toEqual(expected);
     await button.press(pattern);

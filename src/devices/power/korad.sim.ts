@@ -53,11 +53,11 @@ export class KoradSim {
     const out = (n: string) => this.outputs.get(Number(n));
     if (cmd === '*IDN?') return this.reply(this.idn);
     if (cmd === 'STATUS?') return this.replyStatus();
-    if ((m = cmd.match(/^VSET(\d):(\d{1,2}(\.\d{1,2})?)$/)) && out(m[1])) {
+    if ((m = cmd.match(/^VSET(\d):(\d{1,2}(\.\d{1,2})?)$/)) && out(m[1]) && Number(m[2]) <= 31) {
       out(m[1])!.volts = Number(m[2]);
       return;
     }
-    if ((m = cmd.match(/^ISET(\d):(\d(\.\d{1,3})?)$/)) && out(m[1])) {
+    if ((m = cmd.match(/^ISET(\d):(\d(\.\d{1,3})?)$/)) && out(m[1]) && Number(m[2]) <= 5.1) {
       out(m[1])!.amps = Number(m[2]);
       return;
     }

@@ -29,6 +29,7 @@ export class LcusButton implements Button {
     if (timings.length === 0 || timings.some((ms) => !Number.isFinite(ms) || ms <= 0)) {
       throw new PowerConfigError(this.name, `press timings must be positive milliseconds, got [${timings.join(', ')}]`);
     }
+    await this.relay.ready();
     const t0 = performance.now();
     let at = 0;
     try {

@@ -49,6 +49,11 @@ export class LcusRelay {
     });
   }
 
+  /** Open the board's port ahead of a timed sequence. */
+  ready(): Promise<void> {
+    return this.link.ready('open');
+  }
+
   close(): Promise<void> {
     return this.link.close();
   }

@@ -10,6 +10,9 @@ export interface ScpiSimOptions {
   outputs?: number;
   idn?: string;
   fault?: SimFault;
+  /** Output range: settings beyond it are refused (error -222), as on a real supply. */
+  maxVolts?: number;
+  maxAmps?: number;
 }
 
 export class ScpiSim {
@@ -20,6 +23,8 @@ export class ScpiSim {
   private selected = 1;
   private readonly idn: string;
   private pending = '';
+  private readonly maxVolts: number;
+  private readonly maxAmps: number;
 
   constructor(
     private readonly stream: SimStream,
@@ -29,6 +34,8 @@ export class ScpiSim {
     this.outputs = supplyOutputs(opts.channels, count);
     this.idn = opts.idn ?? 'Airlock,SIM-SCPI-PSU,0001,1.0';
     this.fault = opts.fault ?? null;
+    this.maxVolts = opts.maxVolts ?? 30;
+    this.maxAmps = opts.maxAmps ?? 5;
     stream.on('data', (chunk) => this.onData(chunk));
   }
 
@@ -58,11 +65,13 @@ export class ScpiSim {
     }
     if (is(/^:?INST(RUMENT)?(:NSEL(ECT)?)?\?$/)) return this.reply(String(this.selected));
     if (is(/^(:?SOUR(CE)?:)?VOLT(AGE)?(:LEV(EL)?)?(:IMM(EDIATE)?)?(:AMPL(ITUDE)?)?$/)) {
-      this.out.volts = Number(arg);
+      const v = Number(arg);
+      if (Number.isFinite(v) && v >= 0 && v <= this.maxVolts) this.out.volts = v;
       return;
     }
     if (is(/^(:?SOUR(CE)?:)?CURR(ENT)?(:LEV(EL)?)?(:IMM(EDIATE)?)?(:AMPL(ITUDE)?)?$/)) {
-      this.out.amps = Number(arg);
+      const a = Number(arg);
+      if (Number.isFinite(a) && a >= 0 && a <= this.maxAmps) this.out.amps = a;
       return;
     }
     if (is(/^(:?SOUR(CE)?:)?VOLT(AGE)?\?$/)) return this.reply(this.out.volts.toFixed(3));

@@ -45,6 +45,11 @@ export class SerialLink {
     }
   }
 
+  /** Open the port now (so the first timed write does not pay for opening it). */
+  ready(command: string): Promise<void> {
+    return this.run(command, () => Promise.resolve());
+  }
+
   async close(): Promise<void> {
     const s = this.shared;
     this.shared = null;
