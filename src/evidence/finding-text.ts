@@ -1,0 +1,31 @@
+/** One finding as a line of evidence a person reads: where it is (file, packet or line, time) and what it is. */
+import type { Finding } from '../analysis/finding.js';
+
+export function findingPointer(f: Finding): string {
+  if (f.kind === 'network' || f.kind === 'mavlink') return `${f.file} packet ${f.packet}`;
+  if (f.kind === 'power') return `${f.file} line ${f.line}`;
+  if (f.packet !== undefined) return `${f.file} packet ${f.packet}`;
+  if (f.line !== undefined) return `${f.file} line ${f.line}`;
+  return f.file;
+}
+
+export function findingAddresses(f: Finding): string {
+  if (f.kind !== 'network') return '';
+  const src = f.srcPort !== undefined ? `${f.src}:${f.srcPort}` : f.src;
+  const dst = f.dstPort !== undefined ? `${f.dst}:${f.dstPort}` : f.dst;
+  return `${src} -> ${dst}`;
+}
+
+export function findingLine(f: Finding): string {
+  const parts = [`[${f.kind}] ${f.summary}`, `evidence: ${findingPointer(f)} at ${f.time}`];
+  if (f.kind === 'network') {
+    parts.push(`${f.protocol} ${findingAddresses(f)}${f.name ? ` name ${f.name}` : ''}`);
+    if (f.count > 1) parts.push(`${f.count} packets (${f.packet}..${f.lastPacket})`);
+  } else if (f.kind === 'power') parts.push(`${f.channel} ${f.amps} A > limit ${f.limitAmps} A`);
+  else if (f.kind === 'radio') {
+    if (f.band) parts.push(`band ${f.band}`);
+    if (f.peakDbm !== undefined) parts.push(`peak ${f.peakDbm} dBm`);
+    if (f.transmitter) parts.push(`transmitter ${f.transmitter}`);
+  } else if (f.kind === 'mavlink') parts.push(`link ${f.link} system ${f.systemId}, ${f.count} packets`);
+  return parts.join('; ');
+}

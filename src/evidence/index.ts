@@ -1,0 +1,12 @@
+/** The evidence seam: run directory, manifest, signing, verification, bundles and reports. */
+export { RunDirectory, TimelineWriter, runTimestamp } from './run-directory.js';
+export { writeManifest, readManifest, MANIFEST_FILE, SIGNATURE_FILE, type Manifest, type ManifestFile, type WriteManifestOptions } from './manifest.js';
+export { signRun, sealRun, PREDICATE_TYPE } from './signing.js';
+export { loadSigningKey, loadPublicKey, generateKeyPair, fingerprintOf, SIGNING_KEY_ENV, type KeyPairPem } from './keys.js';
+export { verifyRun, formatVerifyReport, type VerifyReport, type VerifyOptions, type Reanalyze, type ReanalysisResult } from './verify.js';
+export { createBundle, unpackBundle, type BundleInfo } from './bundle.js';
+export { writeReports, REPORT_FILES } from './reports.js';
+export { junitForRun, junitForSuite, type SuiteItem } from './junit.js';
+export { summaryMarkdown } from './summary.js';
+export { RunDirectoryError, KeyError, BundleInputError } from './errors.js';
+export type { RunResult, PhaseResult, AssertionResult, CaptureRecord, FirmwareRecord } from './result.js';

@@ -1,0 +1,79 @@
+/** summary.md: the verdict, the phases and the findings with their evidence, for a ticket or a pull request. */
+import type { Finding } from '../analysis/finding.js';
+import { findingAddresses, findingPointer } from './finding-text.js';
+import type { AssertionResult, RunResult } from './result.js';
+
+/** Markdown-inert text: captured names are hostile input (links, HTML, table breaks). */
+export function mdText(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`);
+}
+
+/** A code span that no content can break out of. */
+function mdCode(s: string): string {
+  const t = s.replace(/[\r\n]+/g, ' ').replace(/`/g, "'").replace(/\|/g, '\\|');
+  return t ? `\`${t}\`` : '';
+}
+
+const ICON: Record<string, string> = { PASS: '✅ PASS', FAIL: '❌ FAIL', INCONCLUSIVE: '⚠️ INCONCLUSIVE' };
+
+function assertionCell(a: AssertionResult): string {
+  return `${mdText(a.kind)} ${a.verdict}${a.findings.length ? ` (${a.findings.length})` : ''}`;
+}
+
+function findingBlock(n: number, where: string, f: Finding): string {
+  const lines = [`${n}. **${mdText(where)}**: ${mdText(f.summary)}`];
+  lines.push(`   - evidence: ${mdCode(findingPointer(f))} at ${mdCode(f.time)}`);
+  if (f.kind === 'network') {
+    lines.push(`   - ${mdCode(f.protocol)} ${mdCode(findingAddresses(f))}${f.name ? ` name ${mdCode(f.name)}` : ''}${f.count > 1 ? `, ${f.count} packets (${f.packet}..${f.lastPacket})` : ''}`);
+    if (f.endpoint) lines.push(`   - known endpoint: ${mdText(f.endpoint.vendor)} ${mdText(f.endpoint.service)} (source: ${mdCode(f.endpoint.source)})`);
+  } else if (f.kind === 'power') lines.push(`   - ${mdCode(f.channel)} drew ${f.amps} A, limit ${f.limitAmps} A`);
+  else if (f.kind === 'radio') {
+    const bits = [f.band && `band ${mdCode(f.band)}`, f.peakDbm !== undefined && `peak ${f.peakDbm} dBm`, f.until && `until ${mdCode(f.until)}`, f.transmitter && `transmitter ${mdCode(f.transmitter)}`].filter(Boolean);
+    if (bits.length) lines.push(`   - ${bits.join(', ')}`);
+  } else if (f.kind === 'mavlink') lines.push(`   - link ${mdCode(f.link)}, system ${f.systemId}, ${f.count} packets`);
+  return lines.join('\n');
+}
+
+export function summaryMarkdown(r: RunResult): string {
+  const out: string[] = [];
+  out.push(`# Airlock: ${ICON[r.verdict] ?? r.verdict}: ${mdText(r.scenario)}`, '');
+  out.push(`- run ${mdCode(r.runId)} on rig ${mdCode(r.rig)}, ${mdCode(r.startedAt)} to ${mdCode(r.endedAt)}, exit code ${r.exitCode}${r.complete ? '' : ', **incomplete**'}`);
+  for (const fw of r.firmware) out.push(`- firmware ${mdCode(fw.device)}: ${mdCode(fw.value)}${fw.sha256 ? ` (sha256 ${mdCode(fw.sha256)})` : ''}`);
+  if (r.fault) out.push(`- **rig fault** ${mdCode(r.fault.code)}: ${mdText(r.fault.message)} (the rig was made safe)`);
+  if (r.abort) out.push(`- **aborted**: ${mdText(r.abort.reason)}`);
+  out.push(`- Airlock ${mdCode(r.airlockVersion)}, analyzer ${mdCode(r.analyzerVersion)}`, '');
+
+  out.push('| phase | verdict | assertions |', '| --- | --- | --- |');
+  for (const p of r.phases) {
+    out.push(`| ${mdText(p.name)}${p.incomplete ? ' (incomplete)' : ''} | ${p.verdict} | ${p.assertions.map(assertionCell).join(', ') || '-'} |`);
+  }
+  if (r.runAssertions.length) out.push(`| whole run | | ${r.runAssertions.map(assertionCell).join(', ')} |`);
+  out.push('');
+
+  const failing: { where: string; a: AssertionResult }[] = [];
+  for (const p of r.phases) for (const a of p.assertions) failing.push({ where: `${p.name} / ${a.kind}`, a });
+  for (const a of r.runAssertions) failing.push({ where: `run / ${a.kind}`, a });
+
+  const withFindings = failing.filter((x) => x.a.findings.length);
+  out.push(`## Findings (${withFindings.reduce((n, x) => n + x.a.findings.length, 0)})`, '');
+  if (!withFindings.length) out.push('None: nothing was seen leaving the lab.', '');
+  let n = 0;
+  for (const x of withFindings) for (const f of x.a.findings) out.push(findingBlock(++n, x.where, f));
+  if (n) out.push('');
+
+  const undecided = failing.filter((x) => x.a.verdict === 'INCONCLUSIVE');
+  if (undecided.length) {
+    out.push('## Inconclusive', '');
+    for (const x of undecided) out.push(`- **${mdText(x.where)}**: ${mdText(x.a.reason ?? 'could not be decided')}`);
+    out.push('');
+  }
+  if (r.captures.length) {
+    out.push('## Captures', '', '| capture | kind | files | records | dropped | |', '| --- | --- | --- | --- | --- | --- |');
+    for (const c of r.captures) {
+      out.push(`| ${mdText(c.name)} | ${mdText(c.kind)} | ${c.files.map(mdCode).join(' ')} | ${c.records} | ${c.dropped} | ${c.lossy ? `**lossy**${c.reason ? `: ${mdText(c.reason)}` : ''}` : ''} |`);
+    }
+    out.push('');
+  }
+  out.push('Evidence: the run directory (raw captures, timeline, result.json, manifest.json); check it offline with `airlock verify <run-dir or bundle> --key <public key>`.');
+  return out.join('\n') + '\n';
+}
