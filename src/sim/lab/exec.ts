@@ -15,8 +15,8 @@ export function run(argv: string[], opts: { input?: string; allowFail?: boolean 
     const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => reject(new LabError('AIRLOCK_LAB_EXEC', `${argv.join(' ')}: ${e.message}`, { cause: e })));
     child.on('close', (code) => {
       const res = { stdout, stderr, code: code ?? -1 };

@@ -20,6 +20,8 @@ import { nodeScript } from '../../child-script.js';
 import { LabConfigError, LabError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
+import type { FirmwareSpec } from '../firmware/firmware-host.js';
+import { sendDeviceAction } from '../firmware/firmware-host.js';
 import { ownerAlive, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
 
 /** Ports of the sinkhole's catch-all listeners (every TCP/UDP port is redirected to them). */
@@ -296,6 +298,42 @@ export class VirtualLab {
     const line = await reply;
     if (!line.includes('"ok":true')) throw new LabError('AIRLOCK_LAB_SINKHOLE', `sinkhole refused ${service}=${on}: ${line}`);
     this.log?.info({ service, on }, 'lab service switched');
+  }
+
+  /**
+   * The spec a FirmwareHost for `device` needs (plain JSON: hand it to the power simulator's
+   * `load` wiring). `firmware` is a built-in profile name or a shell command; default from the rig.
+   */
+  firmwareSpec(device: string, opts: { firmware?: string; params?: Record<string, string>; serial?: string; serialBaud?: number; systemId?: number; rig?: RigConfig } = {}): FirmwareSpec {
+    const h = this.host(device);
+    const L = this.layout;
+    const dev = opts.rig?.devices[device];
+    const airPeer = device === 'drone' ? L.hosts.controller?.airAddress : device === 'controller' ? L.hosts.drone?.airAddress : undefined;
+    const labHosts: Record<string, string> = {};
+    for (const [n, x] of Object.entries(L.hosts)) labHosts[n] = x.address;
+    return {
+      runId: this.runId,
+      device,
+      netns: h.netns,
+      firmware: opts.firmware ?? dev?.firmware ?? 'clean',
+      params: opts.params ?? dev?.firmwareParams,
+      runDir: this.runDir,
+      address: h.address,
+      address6: h.address6,
+      sinkhole: L.sinkhole.address,
+      sinkhole6: L.sinkhole.address6,
+      airPeer,
+      labHosts,
+      serial: opts.serial,
+      serialBaud: opts.serialBaud,
+      systemId: opts.systemId,
+    };
+  }
+
+  /** A `device` step on the virtual rig: the action goes to the device's running firmware. Returns false when none runs. */
+  sendDeviceAction(device: string, action: string): boolean {
+    this.host(device);
+    return sendDeviceAction(this.runId, device, action);
   }
 
   /** Path of the sinkhole's record file (see readSinkholeLog). */

@@ -1,0 +1,176 @@
+/**
+ * Live network capture (libpcap) as a child process per capture, run inside the interface's
+ * namespace. The child writes and flushes the pcap file itself; stopping is a signal, never
+ * a wait for traffic (DESIGN.md, the node_pcap traps). Drop counters read at stop, or a child
+ * that died early, make the result lossy: every verdict resting on it is INCONCLUSIVE.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type pino from 'pino';
+import { nodeScript } from '../../child-script.js';
+import type { Capture, CaptureResult, CaptureStats } from './capture.js';
+import { CaptureStartError } from './errors.js';
+
+export interface NetworkCaptureOptions {
+  name: string;
+  /** Network namespace of the interface (virtual rig); omitted = the host's own. */
+  netns?: string;
+  iface: string;
+  /** Absolute path of the pcap file to write. */
+  file: string;
+  /** Directory `stop()` reports files relative to (default: the file's directory). */
+  runDir?: string;
+  filter?: string;
+  bufferSize: number;
+  snaplen: number;
+  log?: pino.Logger;
+  /** How long stop() waits for the child's final report before SIGKILL (ms, default 5000). */
+  stopGraceMs?: number;
+  /** How long start() waits for libpcap to open (ms, default 15000). */
+  startTimeoutMs?: number;
+}
+
+interface ChildMessage {
+  ready?: boolean;
+  error?: string;
+  final?: boolean;
+  records?: number;
+  bytes?: number;
+  ps_recv?: number;
+  ps_drop?: number;
+  ps_ifdrop?: number;
+}
+
+export class NetworkCapture implements Capture {
+  readonly kind = 'network' as const;
+  readonly name: string;
+  private readonly opts: NetworkCaptureOptions;
+  private child?: ChildProcess;
+  private counters: CaptureStats = { records: 0, dropped: 0 };
+  private final?: ChildMessage;
+  private exited?: { code: number | null; signal: NodeJS.Signals | null };
+  private stopping = false;
+  private result?: CaptureResult;
+  private listeners: ((m: ChildMessage) => void)[] = [];
+  private stderr = '';
+
+  constructor(opts: NetworkCaptureOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+  }
+
+  /** Pid of the capture child (tests pause it to force drops). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    const o = this.opts;
+    const script = nodeScript(import.meta.url, './capture-child');
+    const args = [...script, '--iface', o.iface, '--file', o.file, '--buffer-size', String(o.bufferSize), '--snaplen', String(o.snaplen)];
+    if (o.filter) args.push('--filter', o.filter);
+    const argv = o.netns ? ['ip', 'netns', 'exec', o.netns, ...args] : args;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let buf = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let m: ChildMessage;
+        try {
+          m = JSON.parse(line) as ChildMessage;
+        } catch {
+          continue;
+        }
+        if (m.records !== undefined) this.counters = { records: m.records, dropped: m.ps_drop ?? this.counters.dropped, ifDropped: m.ps_ifdrop };
+        if (m.final) this.final = m;
+        for (const l of this.listeners.slice()) l(m);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+    child.on('exit', (code, signal) => {
+      this.exited = { code, signal };
+      if (!this.stopping) o.log?.error({ capture: this.name, code, signal, stderr: this.stderr }, 'capture child died');
+      for (const l of this.listeners.slice()) l({});
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`libpcap did not open ${o.iface} within ${o.startTimeoutMs ?? 15000} ms`), o.startTimeoutMs ?? 15000);
+      const fail = (msg: string) => {
+        clearTimeout(timer);
+        this.off(listener);
+        child.kill('SIGKILL');
+        reject(new CaptureStartError(this.name, msg));
+      };
+      const listener = (m: ChildMessage) => {
+        if (m.ready) {
+          clearTimeout(timer);
+          this.off(listener);
+          resolve();
+        } else if (m.error) fail(m.error);
+        else if (this.exited) fail(`capture child exited (${this.exited.code ?? this.exited.signal}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      };
+      this.listeners.push(listener);
+    });
+    o.log?.info({ capture: this.name, netns: o.netns, iface: o.iface, file: o.file }, 'capture started');
+  }
+
+  private off(l: (m: ChildMessage) => void): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  live(): CaptureStats {
+    return { ...this.counters };
+  }
+
+  async stop(): Promise<CaptureResult> {
+    if (this.result) return this.result;
+    const o = this.opts;
+    const file = path.relative(o.runDir ?? path.dirname(o.file), o.file);
+    const child = this.child;
+    if (!child) {
+      this.result = { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: 'capture never started' };
+      return this.result;
+    }
+    const diedEarly = this.exited !== undefined;
+    this.stopping = true;
+    if (!diedEarly) {
+      const done = new Promise<void>((resolve) => {
+        const l = () => {
+          if (this.final || this.exited) {
+            this.off(l);
+            resolve();
+          }
+        };
+        this.listeners.push(l);
+      });
+      try {
+        child.kill('SIGCONT'); // a paused child could not handle SIGTERM
+        child.kill('SIGTERM');
+      } catch {
+        /* gone */
+      }
+      const grace = setTimeout(() => child.kill('SIGKILL'), o.stopGraceMs ?? 5000);
+      await done;
+      clearTimeout(grace);
+    }
+    const f = this.final;
+    const stats: CaptureStats = {
+      records: f?.records ?? this.counters.records,
+      dropped: f?.ps_drop ?? this.counters.dropped,
+      ifDropped: f?.ps_ifdrop ?? this.counters.ifDropped,
+    };
+    const reasons: string[] = [];
+    if (diedEarly) reasons.push(`capture child died during the run (${this.exited?.code ?? this.exited?.signal})`);
+    else if (!f) reasons.push('capture child gave no final statistics (killed after the grace period)');
+    if (stats.dropped > 0) reasons.push(`libpcap dropped ${stats.dropped} packets`);
+    if ((stats.ifDropped ?? 0) > 0) reasons.push(`the interface dropped ${stats.ifDropped} packets`);
+    this.result = { files: [file], stats, lossy: reasons.length > 0, reason: reasons.length ? reasons.join('; ') : undefined };
+    o.log?.info({ capture: this.name, ...this.result }, 'capture stopped');
+    return this.result;
+  }
+}
