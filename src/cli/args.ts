@@ -3,7 +3,7 @@
  * Each command's behaviour lives in src/cli/commands/<name>.ts as `(options, io) => exitCode`;
  * modules are imported when their command runs, so `airlock --help` stays fast.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AirlockError } from '../errors.js';
 import type { CommandIO } from './io.js';
 import { EXIT } from './exit-codes.js';
@@ -14,7 +14,7 @@ import { AIRLOCK_VERSION } from '../version.js';
 function collectPairs(flag: string) {
   return (value: string, previous: Record<string, string> = {}): Record<string, string> => {
     const eq = value.indexOf('=');
-    if (eq <= 0) throw new CommanderError(EXIT.usage, 'airlock.badPair', `${flag} expects NAME=VALUE, got "${value}"`);
+    if (eq <= 0) throw new InvalidArgumentError(`${flag} expects NAME=VALUE, got "${value}"`);
     return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
   };
 }
@@ -25,7 +25,7 @@ function collectList(value: string, previous: string[] = []): string[] {
 
 function parseWait(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
-  if (!m) throw new CommanderError(EXIT.usage, 'airlock.badWait', `--wait expects a duration like 30s or 10m, got "${value}"`);
+  if (!m) throw new InvalidArgumentError(`--wait expects a duration like 30s or 10m, got "${value}"`);
   const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Number(m[1]) * mult;
 }
@@ -155,6 +155,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       guard(async () => (await import('./commands/history.js')).historyCommand({ dir, ...o }, io))(),
     );
 
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -165,10 +169,6 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       return EXIT.usage;
     }
     return exitCodeFor(error, io);
-  }
-  if (argv.length === 0) {
-    io.err(program.helpInformation());
-    return EXIT.usage;
   }
   return exitCode;
 }

@@ -19,7 +19,7 @@ import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/resul
 import { writeReports } from '../evidence/reports.js';
 import { loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
-import { openRig } from '../devices/open-rig.js';
+import type { openRig } from '../devices/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
 import { describeStep, executeStep, StepError, toStepFailure } from './steps.js';
 import { judgeRun, type Judgement } from './judge.js';
@@ -141,7 +141,9 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
           const freeBytes = free.bavail * free.bsize;
           if (freeBytes < 200 * 1024 * 1024) throw new RigFaultError('AIRLOCK_RUN_DISK', 'host', 'statfs', `only ${Math.round(freeBytes / 1e6)} MB free for captures`);
           if (new Date().getUTCFullYear() < 2024) throw new RigFaultError('AIRLOCK_RUN_CLOCK', 'host', 'clock', `the clock says ${new Date().toISOString()}`);
-          session = await (opts.openRig ?? openRig)(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
+          // Imported here, not at the top: a bad file is reported before any driver loads.
+          const open = opts.openRig ?? (await import('../devices/open-rig.js')).openRig;
+          session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
           preflightReport = await session.preflight();
           for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
           for (const c of session.captures) {
