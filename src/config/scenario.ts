@@ -42,7 +42,10 @@ export function scenarioFromSource(src: ConfigSource, opts: { set?: Record<strin
   const issues = schemaIssues('scenario', src.data, src.index);
   const r = new Reader(src);
   const scenario = convertScenario(r, isObj(src.data) ? src.data : {}, src, p.params);
-  const all: ConfigIssue[] = sortIssues([...p.issues, ...issues, ...r.issues]).map((i) => {
+  // A value whose parameter could not be substituted gets that one error, not a unit error too.
+  const paramPaths = new Set(p.issues.map((i) => i.path));
+  const rest = [...issues, ...r.issues].filter((i) => !paramPaths.has(i.path));
+  const all: ConfigIssue[] = sortIssues([...p.issues, ...rest]).map((i) => {
     const note = p.notes.get(i.path);
     return note ? { ...i, message: `${i.message} ${note}` } : i;
   });

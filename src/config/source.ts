@@ -179,11 +179,21 @@ export function parseConfigText(file: string, absFile: string, text: string): Co
     const lp = lineCounter.linePos(offset);
     return { file, line: lp.line, col: lp.col };
   };
-  const syntax = [...doc.errors, ...doc.warnings].map((e): ConfigIssue => {
+  // One syntax error tends to cascade into one per token after it: keep the first of each line.
+  const lines = text.split('\n');
+  const seenLines = new Set<number>();
+  const syntax: ConfigIssue[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
     const p = posOf(e.pos[0]);
-    const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
-    return { file, line: p.line, col: p.col, path: '', message: `YAML: ${message}` };
-  });
+    if (seenLines.has(p.line)) continue;
+    seenLines.add(p.line);
+    let message = `YAML: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`;
+    const src = lines[p.line - 1] ?? '';
+    if (/\$\{/.test(src) && /[{[]/.test(src.replace(/\$\{[^}]*\}/g, ''))) {
+      message += ' (inside { } or [ ], a parameter must be quoted: write "${name}")';
+    }
+    syntax.push({ file, line: p.line, col: p.col, path: '', message });
+  }
   if (syntax.length > 0) throw new ConfigError(CONFIG_CODES.syntax, syntax);
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && text.trim() === '')) {
     throw new ConfigError(CONFIG_CODES.empty, [{ file, line: 1, col: 1, path: '', message: 'the file is empty' }]);
