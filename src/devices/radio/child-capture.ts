@@ -1,0 +1,129 @@
+/**
+ * A capture made by one child process that writes a pcap: either the child writes the file
+ * itself (the virtual Wi-Fi monitor, tcpdump on a monitor interface) or it writes the pcap to
+ * stdout and we keep it (a BLE sniffer bridge). Stopped by a signal, never by waiting for
+ * traffic; a child that exits before it is stopped is a rig fault naming the tool.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { Capture, CaptureResult, CaptureStats } from '../capture/capture.js';
+import { readRadioCapture } from '../../analysis/radio/pcap-file.js';
+import { RadioFaultError } from './errors.js';
+import { ToolProcess } from './tool-process.js';
+import type { RadioLog } from './sweep.js';
+
+export interface ChildCaptureOptions {
+  name: string;
+  kind: 'wifi' | 'ble';
+  /** Tool name for fault messages. */
+  tool: string;
+  argv: string[];
+  runDir: string;
+  /** File name inside runDir. */
+  file: string;
+  /** `stdout`: we write the child's stdout to the file; `self`: the child writes the file (path in argv). */
+  output: 'stdout' | 'self';
+  /** How start() knows the child is capturing: a line on stdout (`self` only), or the file existing. */
+  ready: { line: string } | 'file';
+  startTimeoutMs?: number;
+  onFault?: (err: RadioFaultError) => void;
+  log?: RadioLog;
+}
+
+export class ChildCapture implements Capture {
+  readonly name: string;
+  readonly kind: 'wifi' | 'ble';
+  private proc: ToolProcess | undefined;
+  private fd: number | undefined;
+  private bytes = 0;
+  private stopping = false;
+  private result: CaptureResult | undefined;
+  private fault: RadioFaultError | undefined;
+
+  constructor(private readonly o: ChildCaptureOptions) {
+    this.name = o.name;
+    this.kind = o.kind;
+  }
+
+  live(): CaptureStats {
+    return { records: 0, dropped: 0 };
+  }
+
+  async start(): Promise<void> {
+    const full = path.join(this.o.runDir, this.o.file);
+    if (this.o.output === 'stdout') this.fd = openSync(full, 'wx');
+    const proc = new ToolProcess(this.o.argv, { env: { TZ: 'UTC' }, stdout: 'pipe' });
+    this.proc = proc;
+    let sawReady = false;
+    let buffered = '';
+    proc.child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.o.output === 'stdout') {
+        if (this.fd !== undefined) writeSync(this.fd, chunk);
+        this.bytes += chunk.length;
+      } else if (!sawReady) {
+        buffered += chunk.toString('utf8');
+        if (typeof this.o.ready === 'object' && buffered.includes(this.o.ready.line)) sawReady = true;
+      }
+    });
+    void proc.exited.then((e) => {
+      if (this.stopping) return;
+      this.setFault(new RadioFaultError('AIRLOCK_RADIO_TOOL_EXITED', this.name, this.o.tool, `${proc.describeExit(e)} before it was stopped`));
+    });
+    const deadline = Date.now() + (this.o.startTimeoutMs ?? 5000);
+    for (;;) {
+      if (this.fault) {
+        const f = this.fault;
+        await this.stop();
+        throw f;
+      }
+      const ok = this.o.ready === 'file' ? existsSync(full) && (this.o.output === 'self' || this.bytes >= 24) : sawReady;
+      if (ok) break;
+      if (Date.now() > deadline) {
+        const err = new RadioFaultError('AIRLOCK_RADIO_TOOL_HUNG', this.name, this.o.tool, `did not start capturing within ${this.o.startTimeoutMs ?? 5000} ms`);
+        this.fault = err;
+        await this.stop();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.o.log?.info({ capture: this.name, argv: this.o.argv }, 'radio capture started');
+  }
+
+  private setFault(err: RadioFaultError): void {
+    if (this.fault) return;
+    this.fault = err;
+    this.o.log?.warn({ capture: this.name, code: err.code, err: err.message }, 'radio capture fault');
+    this.o.onFault?.(err);
+  }
+
+  async stop(): Promise<CaptureResult> {
+    if (this.result) return this.result;
+    this.stopping = true;
+    if (this.proc) await this.proc.stop();
+    if (this.fd !== undefined) {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    let records = 0;
+    let reason = this.fault?.message;
+    const full = path.join(this.o.runDir, this.o.file);
+    if (existsSync(full)) {
+      try {
+        const cap = await readRadioCapture(full);
+        records = cap.packets.length;
+        if (cap.truncated) reason ??= `${this.o.file} ends in a truncated record`;
+      } catch (e) {
+        reason ??= `${this.o.file} is not a readable capture (${(e as Error).message})`;
+      }
+    } else reason ??= `${this.o.tool} wrote no file`;
+    this.result = {
+      files: existsSync(full) ? [this.o.file] : [],
+      stats: { records, dropped: 0 },
+      lossy: reason !== undefined,
+      ...(reason ? { reason } : {}),
+    };
+    this.o.log?.info({ capture: this.name, records }, 'radio capture stopped');
+    return this.result;
+  }
+}
