@@ -8,9 +8,11 @@
  * lock when the holder dies; nothing stale is left to clean up.
  *
  * The holder writes who it is (pid, host, command, since) into the lock file; a job that times
- * out reads it to name the holder. Within one process the lock is re-entrant (a suite holds it and
- * each `runScenario` inside it may take it again).
+ * out reads it to name the holder. Inside `withRigLock(rig, opts, fn)` the lock is re-entrant for
+ * the code `fn` runs (an AsyncLocalStorage context): a suite holds the rig and each `runScenario`
+ * inside it may take it again, while two suites started concurrently in one process still queue.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,12 +41,8 @@ export interface RigLock {
   release(): Promise<void>;
 }
 
-interface Held {
-  count: number;
-  child: ChildProcess;
-  file: string;
-}
-const held = new Map<string, Held>();
+/** Lock files held by the current async context (set by withRigLock). */
+const heldHere = new AsyncLocalStorage<ReadonlySet<string>>();
 
 function lockName(rig: string): string {
   return rig.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'rig';
@@ -87,11 +85,9 @@ function alive(pid: number): boolean {
 export async function acquireRigLock(rig: string, opts: RigLockOptions = {}): Promise<RigLock> {
   const dir = lockDir(opts.dir);
   const file = path.join(dir, `${lockName(rig)}.lock`);
-  const key = file;
-  const mine = held.get(key);
-  if (mine) {
-    mine.count++;
-    return handle(rig, file, key);
+  if (heldHere.getStore()?.has(file)) {
+    // Re-entrant: our caller holds it (e.g. a suite around runScenario); releasing is the caller's job.
+    return { rig, file, release: async () => {} };
   }
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -148,8 +144,7 @@ export async function acquireRigLock(rig: string, opts: RigLockOptions = {}): Pr
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     (child.stderr as unknown as { unref?: () => void }).unref?.();
     child.stdout!.resume();
-    held.set(key, { count: 1, child, file });
-    return handle(rig, file, key);
+    return handle(rig, file, child);
   }
   if (outcome === 'aborted') throw new RigBusyError(rig, readLockHolder(rig, dir), `rig ${rig}: gave up waiting for the lock (aborted)`);
   if (outcome === 'busy') {
@@ -164,7 +159,7 @@ export async function acquireRigLock(rig: string, opts: RigLockOptions = {}): Pr
   throw new RigLockError('AIRLOCK_LOCK_UNAVAILABLE', `cannot take the lock ${file}: ${outcome.error} (flock(1) from util-linux is needed)`);
 }
 
-function handle(rig: string, file: string, key: string): RigLock {
+function handle(rig: string, file: string, child: ChildProcess): RigLock {
   let released = false;
   return {
     rig,
@@ -172,10 +167,7 @@ function handle(rig: string, file: string, key: string): RigLock {
     release: async () => {
       if (released) return;
       released = true;
-      const h = held.get(key);
-      if (!h) return;
-      if (--h.count > 0) return;
-      held.delete(key);
+      const h = { child };
       const gone = new Promise<void>((resolve) => {
         if (h.child.exitCode !== null || h.child.signalCode !== null) resolve();
         else h.child.once('exit', () => resolve());
@@ -193,11 +185,13 @@ function handle(rig: string, file: string, key: string): RigLock {
   };
 }
 
-/** Holds the rig's lock while `fn` runs. */
-export async function withRigLock<T>(rig: string, opts: RigLockOptions, fn: () => Promise<T>): Promise<T> {
+/** Holds the rig's lock while `fn` runs; acquireRigLock for the same rig inside `fn` is re-entrant. */
+export async function withRigLock<T>(rig: string, opts: RigLockOptions, fn: (lock: RigLock) => Promise<T>): Promise<T> {
   const lock = await acquireRigLock(rig, opts);
+  const here = new Set(heldHere.getStore() ?? []);
+  here.add(lock.file);
   try {
-    return await fn();
+    return await heldHere.run(here, () => fn(lock));
   } finally {
     await lock.release();
   }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireRigLock, readLockHolder } from '../../src/regression/rig-lock.js';
+import { acquireRigLock, readLockHolder, withRigLock } from '../../src/regression/rig-lock.js';
 import { RigBusyError } from '../../src/regression/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -70,15 +70,23 @@ describe('rig lock', () => {
     await new Promise((r) => next.on('exit', r));
   });
 
-  it('different rigs do not block each other, and the lock is re-entrant within a process', async () => {
+  it('different rigs do not block each other; re-entrant inside withRigLock, queued outside it', async () => {
     const holder = await startHolder('bench-c');
-    const other = await acquireRigLock('bench-d', { dir, waitMs: 0 });
-    const again = await acquireRigLock('bench-d', { dir, waitMs: 0 });
-    await again.release();
-    // still held by us after the inner release: another process cannot take it
-    const err = await acquireRigLockInChild('bench-d');
-    expect(err).toBe('busy');
-    await other.release();
+    const order: string[] = [];
+    const outer = withRigLock('bench-d', { dir, waitMs: 0 }, async () => {
+      order.push('outer');
+      const again = await acquireRigLock('bench-d', { dir, waitMs: 0 }); // nested: re-entrant
+      await again.release();
+      // still held by us after the inner release: another process cannot take it
+      expect(await acquireRigLockInChild('bench-d')).toBe('busy');
+      await new Promise((r) => setTimeout(r, 400));
+      order.push('outer-done');
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // a concurrent job in this same process (not nested in the first) must wait for it
+    const concurrent = withRigLock('bench-d', { dir, waitMs: 5000 }, async () => void order.push('concurrent'));
+    await Promise.all([outer, concurrent]);
+    expect(order).toEqual(['outer', 'outer-done', 'concurrent']);
     expect(await acquireRigLockInChild('bench-d')).toBe('ok');
     holder.kill('SIGKILL');
   });
