@@ -28,7 +28,7 @@ interface PtyPair {
   proc: ChildProcess;
 }
 
-type Wiring = { kind: 'load'; module: string; export: string; args: FirmwareSpec };
+type Wiring = { kind: 'load'; module: string; export: string; args: FirmwareSpec; role: 'power' | 'button' };
 
 const FIRMWARE_HOST_MODULE = fileURLToPath(new URL('./firmware/firmware-host' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url));
 
@@ -169,7 +169,7 @@ export class VirtualBench {
       const name = port.slice(4);
       const sim = sims.get(name) ?? { model, channels: {} };
       if (sim.model !== model) throw new InputError('AIRLOCK_SIM_MODEL', `simulator ${name} is used as both ${sim.model} and ${model} (${what})`);
-      if (device) sim.channels[channel] = { kind: 'load', module: FIRMWARE_HOST_MODULE, export: 'makeFirmwareHost', args: this.firmwareSpec(device) };
+      if (device) sim.channels[channel] = { kind: 'load', module: FIRMWARE_HOST_MODULE, export: 'makeFirmwareHost', args: this.firmwareSpec(device), role: what.startsWith('button') ? 'button' : 'power' };
       sims.set(name, sim);
     };
     for (const [name, p] of Object.entries(this.rig.power)) add(p.port, p.driver, p.channel, deviceOf('power', name), `power ${name}`);

@@ -84,3 +84,33 @@ it('serves a Shelly switch on a loopback HTTP port', async () => {
   await ch.off();
   expect((await ch.read()).amps).toBe(0);
 });
+
+it('drives only the wired side of a device that is both a load and a button (role)', async () => {
+  const pty = await openPtyPair();
+  ptys.push(pty);
+  const mod = new URL('../fixtures/power/constant-load.ts', import.meta.url).pathname;
+  const { lines } = await startSim([
+    '--model',
+    'lcus',
+    '--port',
+    pty.a,
+    '--channels',
+    JSON.stringify({
+      1: { kind: 'load', module: mod, export: 'deviceBothSides', args: { name: 'phone' }, role: 'power' },
+      2: { kind: 'load', module: mod, export: 'deviceBothSides', args: { name: 'drone' }, role: 'button' },
+    }),
+  ]);
+  const ctx = context({});
+  const power = powerDrivers.lcus({ name: 'phone', driver: 'lcus', port: pty.b, channel: 1, timeoutMs: 300 }, ctx);
+  const btn = buttonDrivers.lcus({ name: 'drone-button', driver: 'lcus', port: pty.b, channel: 2, timeoutMs: 300 }, ctx);
+  await power.on();
+  await btn.press('short');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(lines).toEqual([
+    { device: 'phone', powered: true },
+    { device: 'drone', closed: true },
+    { device: 'drone', closed: false },
+  ]);
+  await btn.close();
+  await power.close();
+});

@@ -55,7 +55,8 @@ export abstract class PowerChannelBase implements PowerChannel {
     protected readonly cfg: RigPowerChannel,
     log: pino.Logger,
   ) {
-    this.log = log.child({ device: cfg.name });
+    // The registry's caller hands each driver a logger already bound to its device (STYLE.md habit 8).
+    this.log = log;
   }
 
   get name(): string {

@@ -47,7 +47,7 @@ export class LcusButton implements Button {
       await this.relay.set(false).catch(() => undefined);
       throw err;
     }
-    this.ctx.log.info({ device: this.name, pattern }, 'button pressed');
+    this.ctx.log.info({ pattern }, 'button pressed');
   }
 
   close(): Promise<void> {

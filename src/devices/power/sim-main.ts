@@ -4,7 +4,8 @@
  * channels: {"1": {"kind": "resistor", "ohms": 12}, "2": {"kind": "load", "module": "/abs/x.js",
  * "export": "makeLoad", "args": {...}}, "3": {"kind": "contact"}}. A `load` module's export is
  * called with `args` and returns a SimLoad or SimButtonContact; `contact` prints its closures as
- * JSON lines on stdout. Prints {"ready":true,...} once serving; exits on SIGTERM/SIGINT.
+ * JSON lines on stdout. `"role": "power" | "button"` says which side of an object that is both
+ * (a firmware host) this channel is wired to; without it such an object is a load. Prints {"ready":true,...} once serving; exits on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -13,12 +14,20 @@ import { KoradSim } from './korad.sim.js';
 import { LcusSim } from './lcus.sim.js';
 import { NetSwitchSim } from './netswitch.sim.js';
 import { ScpiSim } from './scpi.sim.js';
-import { ResistorLoad, type SimFault, type SimWiring } from './sim-support.js';
+import { ResistorLoad, isContact, isLoad, type SimFault, type SimWiring } from './sim-support.js';
 
 type Wiring =
   | { kind: 'resistor'; ohms: number }
   | { kind: 'contact' }
-  | { kind: 'load'; module: string; export: string; args?: unknown };
+  | { kind: 'load'; module: string; export: string; args?: unknown; role?: 'power' | 'button' };
+
+/** Expose only the side of `w` the channel is wired to, so a relay never cuts a button's device. */
+function side(w: SimWiring, role: 'power' | 'button' | undefined): SimWiring {
+  if (role === 'button' && isContact(w)) return { setClosed: (c: boolean) => w.setClosed(c) };
+  if (role === 'power' && isLoad(w)) return { setPowered: (on: boolean) => w.setPowered(on), amps: (v: number) => w.amps(v) };
+  if (role) throw new Error(`a ${role} channel needs ${role === 'button' ? 'setClosed' : 'setPowered and amps'}`);
+  return w;
+}
 
 async function wire(spec: Record<string, Wiring>): Promise<Record<number, SimWiring>> {
   const out: Record<number, SimWiring> = {};
@@ -29,7 +38,7 @@ async function wire(spec: Record<string, Wiring>): Promise<Record<number, SimWir
     } else {
       const mod = (await import(pathToFileURL(w.module).href)) as Record<string, (a: unknown) => SimWiring | Promise<SimWiring>>;
       if (typeof mod[w.export] !== 'function') throw new Error(`${w.module} has no export ${w.export}`);
-      out[Number(ch)] = await mod[w.export](w.args ?? {});
+      out[Number(ch)] = side(await mod[w.export](w.args ?? {}), w.role);
     }
   }
   return out;
