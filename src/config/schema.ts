@@ -159,7 +159,9 @@ function translate(e: ErrorObject, index: PosIndex): ConfigIssue {
       message = `expected one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}; got ${describe(e.data)}`;
       break;
     case 'pattern':
-      if (e.schemaPath.startsWith('#/definitions/name/')) {
+      if (e.schemaPath.startsWith('#/definitions/paramRef/')) {
+        message = `expected a number, got ${describe(e.data)}`;
+      } else if (e.schemaPath.startsWith('#/definitions/name/')) {
         message = `${describe(e.data)} is not a valid name (use letters, digits, '.', '_' and '-', starting with a letter or digit)`;
       } else if (path[path.length - 1] === 'endpoint') {
         message = `${describe(e.data)} is not a link endpoint (write serial:PATH:BAUD, udp:HOST:PORT, udpout:HOST:PORT or tcp:HOST:PORT)`;

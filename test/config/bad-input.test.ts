@@ -103,7 +103,7 @@ describe('all errors of a file at once, each at its key', () => {
     expect(e.lines).toEqual([
       `${B}wrong-types.yaml:4:11: phases[0].name: expected text, got the number 7`,
       `${B}wrong-types.yaml:6:42: phases[0].steps[0].power.action: expected one of: on, off, cycle; got the text "of"`,
-      `${B}wrong-types.yaml:7:56: phases[0].steps[1].mavlink.retries: expected a whole number, got the text "many"`,
+      `${B}wrong-types.yaml:7:56: phases[0].steps[1].mavlink.retries: expected a number, got the text "many"`,
       `${B}wrong-types.yaml:8:15: phases[0].steps[2].mark: expected text, or a mapping; got the number 5`,
       `${B}wrong-types.yaml:9:13: phases[0].assert: expected a list, got a mapping`,
     ]);
