@@ -348,7 +348,7 @@ export class MavlinkLink implements FlightLink {
         _param5: spec.params[4], _param6: spec.params[5], _param7: spec.params[6],
       });
       const ack = await this.waitAck(spec.command, Math.min(ackWindow, deadline - Date.now()));
-      if (!this.opened) break;
+      if (!this.opened) throw new FlightError('AIRLOCK_FLIGHT_CLOSED', this.name, name, 'link closed while waiting for COMMAND_ACK');
       if (ack === undefined) {
         // No answer: retransmit with the confirmation counter raised, as the protocol asks.
         unanswered++;
