@@ -15,8 +15,14 @@ export const PREDICATE_TYPE = 'https://airlock.dev/attestation/run-evidence/v1';
 
 /** What the statement's predicate carries: the manifest without its file list (the subjects are the files). */
 export function manifestSummary(m: Manifest, manifestSha256: string): Record<string, unknown> {
-  const { files, publicKey: _pk, ...rest } = m;
-  return { ...rest, manifest: { name: MANIFEST_FILE, sha256: manifestSha256 }, fileCount: files.length };
+  const { files, publicKey: _pk, versions, ...rest } = m;
+  const { dependencies, ...tools } = versions;
+  return {
+    ...rest,
+    versions: { ...tools, dependencyCount: Object.keys(dependencies).length },
+    manifest: { name: MANIFEST_FILE, sha256: manifestSha256 },
+    fileCount: files.length,
+  };
 }
 
 export function buildStatement(m: Manifest, manifestSha256: string): InTotoStatement {

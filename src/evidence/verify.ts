@@ -158,16 +158,17 @@ function checkSignature(dir: string, manifest: Manifest | undefined, actual: Map
     sign.message = `the embedded public key's fingerprint ${fp} is not the recorded ${embeddedFingerprint}`;
     return;
   }
-  if (manifest?.signed && manifest.publicKeyFingerprint !== fp) {
-    sign.message = `the manifest names signing key ${manifest.publicKeyFingerprint}, not the given key ${fp}`;
-    return;
-  }
   if (env.envelope.payloadType !== DSSE_PAYLOAD_TYPE) {
     sign.message = `payloadType is ${env.envelope.payloadType}, not ${DSSE_PAYLOAD_TYPE}`;
     return;
   }
   if (!verifyEnvelope(env.envelope, env.payload, key)) {
-    sign.message = `the signature does not verify under the ${sign.keySource} key ${fp}`;
+    const named = env.envelope.signatures.map((x) => x?.keyid).filter((k) => typeof k === 'string' && k !== fp);
+    sign.message = `the signature does not verify under the ${sign.keySource} key ${fp}${named.length ? ` (it names key ${named.join(', ')})` : ''}`;
+    return;
+  }
+  if (manifest?.signed && manifest.publicKeyFingerprint !== fp) {
+    sign.message = `the signature is by key ${fp}, but the manifest names key ${manifest.publicKeyFingerprint}`;
     return;
   }
   // The signature is good: the statement says what the signer saw. Check the directory against it too.
