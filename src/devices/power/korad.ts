@@ -37,15 +37,20 @@ export class KoradSupply extends ProgrammableChannelBase {
     this.ch = cfg.channel;
   }
 
+  /**
+   * `maxLen` ends a reply of known length at once instead of after the idle gap; replies whose
+   * length varies between firmware versions (VSET?/ISET? on some units add a byte) use the gap.
+   */
   private async query(io: PortIO, at: At, command: string, maxLen = 32): Promise<Buffer> {
     at.command = command;
+    io.discardInput(); // a late byte of the previous reply must not prefix this one
     await io.write(command);
     return io.readFrame(this.timeoutMs, { maxLen, idleMs: REPLY_IDLE_MS });
   }
 
   /** Values come as `12.00` / `1.000`; a shorter digits-only prefix is half a reply. */
-  private async queryValue(io: PortIO, at: At, command: string): Promise<number> {
-    const reply = (await this.query(io, at, command)).toString('latin1');
+  private async queryValue(io: PortIO, at: At, command: string, maxLen = 32): Promise<number> {
+    const reply = (await this.query(io, at, command, maxLen)).toString('latin1');
     if (VALUE.test(reply) && reply.length >= 4) return Number(reply);
     if (/^[\d.]{1,3}$/.test(reply)) {
       throw new PowerFaultError(POWER_CODES.partialReply, this.name, command, `incomplete reply ${JSON.stringify(reply)}`);
@@ -54,7 +59,10 @@ export class KoradSupply extends ProgrammableChannelBase {
   }
 
   private async queryOutput(io: PortIO, at: At): Promise<boolean> {
-    const reply = await this.query(io, at, 'STATUS?', 8);
+    // One byte, then listen one idle gap more: a longer reply is not a status byte.
+    const reply = await this.query(io, at, 'STATUS?', 1);
+    const extra = await io.collect(REPLY_IDLE_MS);
+    if (extra.length > 0) throw badReply(this.name, 'STATUS?', Buffer.concat([reply, extra]), 'one status byte');
     if (reply.length !== 1) throw badReply(this.name, 'STATUS?', reply, 'one status byte');
     return (reply[0] & STATUS_OUTPUT) !== 0;
   }
@@ -99,8 +107,9 @@ export class KoradSupply extends ProgrammableChannelBase {
   read(): Promise<PowerReading> {
     return this.link.run('STATUS?', async (io, at) => {
       const on = await this.queryOutput(io, at);
-      const volts = await this.queryValue(io, at, `VOUT${this.ch}?`);
-      const amps = await this.queryValue(io, at, `IOUT${this.ch}?`);
+      // Measured values are always 5 characters (`12.00`, `1.000`).
+      const volts = await this.queryValue(io, at, `VOUT${this.ch}?`, 5);
+      const amps = await this.queryValue(io, at, `IOUT${this.ch}?`, 5);
       return { on, volts, amps };
     });
   }
