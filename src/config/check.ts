@@ -16,7 +16,8 @@ export function checkScenarioAgainstRig(s: ScenarioConfig, r: RigConfig): void {
     const o = itemOrigins.get(item);
     if (!o) return { pos: item.pos, path: formatPath(fallbackPath) };
     const path = [...o.base, ...rel];
-    return { pos: o.index.at(path), path: formatPath(path) };
+    // The item as a whole is pointed at by its kind key (`- no_radio: ...`).
+    return { pos: rel.length === 0 ? o.index.keyAt(path) : o.index.at(path), path: formatPath(path) };
   };
   const fail = (item: Step | Assertion, rel: Seg[], fallbackPath: Seg[], message: string) => {
     const { pos, path } = at(item, rel, fallbackPath);

@@ -3,7 +3,7 @@
  * its rig (`--rig`, else the scenario's `rig:`, else rig/virtual.yaml). Prints `ok <file>` or
  * every problem as `file:line:col: path: message`; exit 0 when all are valid, 2 otherwise.
  */
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import {
   checkScenarioAgainstRig,
   CONFIG_CODES,
@@ -22,6 +22,12 @@ export interface ValidateOptions {
   files: string[];
   rig?: string;
   set?: Record<string, string>;
+}
+
+/** A path relative to the working directory when it is below it, else absolute. */
+function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
 const EXIT_OK = 0;
@@ -56,11 +62,16 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
       const kind = kindOf(src.data);
       if (kind === 'rig') {
         const got = loadRigCached(file);
-        reported.add(resolve(file));
-        if (got instanceof ConfigError) throw got;
+        if (got instanceof ConfigError) {
+          failed = true;
+          // Already printed while checking a scenario that uses this rig.
+          if (!reported.has(resolve(file))) printIssues(got.issues);
+          reported.add(resolve(file));
+          continue;
+        }
       } else if (kind === 'scenario') {
         const scenario = scenarioFromSource(src, opts.set ? { set: opts.set } : {});
-        const rigFile = opts.rig ?? (scenario.rig ? relative(process.cwd(), scenario.rig) || scenario.rig : 'rig/virtual.yaml');
+        const rigFile = opts.rig ?? (scenario.rig ? displayPath(scenario.rig) : 'rig/virtual.yaml');
         const rig = loadRigCached(rigFile);
         if (rig instanceof ConfigError) {
           if (!reported.has(resolve(rigFile))) printIssues(rig.issues);

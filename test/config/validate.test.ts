@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateCommand } from '../../src/cli/commands/validate.js';
+import { memoryIO } from '../../src/cli/io.js';
+
+const G = 'test/fixtures/config/good/';
+const B = 'test/fixtures/config/bad/';
+const tmp = mkdtempSync(join(tmpdir(), 'airlock-validate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('airlock validate', () => {
+  it('prints ok for each valid file and exits 0', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [G + 'rig/virtual.yaml', G + 'scenarios/system-off.yaml'] }, io);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout).toEqual([`ok ${G}rig/virtual.yaml`, `ok ${G}scenarios/system-off.yaml`]);
+    expect(code).toBe(0);
+  });
+
+  it('prints every error of every file and exits 2', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'dup-key.yaml', G + 'rig/minimal.yaml', B + 'refs.yaml', B + 'not-config.yaml', B + 'gone.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stdout).toEqual([`ok ${G}rig/minimal.yaml`]);
+    expect(io.stderr[0]).toBe(`${B}dup-key.yaml:6:1: YAML: Map keys must be unique`);
+    // refs.yaml is valid alone; its 11 problems come from the cross-check with its rig.
+    expect(io.stderr.filter((l) => l.startsWith(`${B}refs.yaml:`))).toHaveLength(11);
+    expect(io.stderr).toContain(`${B}refs.yaml:6:27: phases[0].steps[0].power.channel: unknown power channel "dron" (the rig has: drone, controller, phone)`);
+    expect(io.stderr).toContain(`${B}not-config.yaml:1:1: not a rig or scenario file: expected a top-level "rig:", "scenario:" or "suite:" key`);
+    expect(io.stderr[io.stderr.length - 1]).toBe(`${B}gone.yaml: no such file`);
+  });
+
+  it('--rig overrides the scenario\'s own rig', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [G + 'scenarios/needs-captures.yaml'], rig: G + 'rig/virtual.yaml' }, io);
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    const io2 = memoryIO();
+    expect(await validateCommand({ files: [G + 'scenarios/needs-captures.yaml'] }, io2)).toBe(2);
+    expect(io2.stderr).toHaveLength(4);
+  });
+
+  it('--set reaches the scenario; an undeclared name is an error', async () => {
+    const io = memoryIO();
+    expect(await validateCommand({ files: [G + 'scenarios/params.yaml'], set: { dwell: '10m' } }, io)).toBe(0);
+    const io2 = memoryIO();
+    expect(await validateCommand({ files: [G + 'scenarios/params.yaml'], set: { dwel: '10m' } }, io2)).toBe(2);
+    expect(io2.stderr).toEqual([`${G}scenarios/params.yaml: --set dwel: unknown parameter "dwel" (did you mean "dwell"? the scenario declares: dwell, limit, tries)`]);
+  });
+
+  it('without rig: or --rig, uses rig/virtual.yaml relative to the working directory', async () => {
+    const dir = join(tmp, 'lab');
+    mkdirSync(join(dir, 'rig'), { recursive: true });
+    mkdirSync(join(dir, 'scenarios'), { recursive: true });
+    copyFileSync(G + 'rig/virtual.yaml', join(dir, 'rig/virtual.yaml'));
+    writeFileSync(join(dir, 'scenarios/s.yaml'), 'scenario: s\nphases:\n  - name: a\n    steps:\n      - power: { channel: drone, action: on }\n      - power: { channel: pump, action: off }\n');
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const io = memoryIO();
+      expect(await validateCommand({ files: ['scenarios/s.yaml'] }, io)).toBe(2);
+      expect(io.stderr).toEqual(['scenarios/s.yaml:6:27: phases[0].steps[1].power.channel: unknown power channel "pump" (the rig has: drone, controller, phone)']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('a scenario whose rig is invalid reports the rig\'s errors once', async () => {
+    const dir = join(tmp, 'badrig');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'rig.yaml'), 'rig: r\nlab: { subnets: [10.0.0.0/24] }\ndevices: { d: { power: p } }\n');
+    writeFileSync(join(dir, 'a.yaml'), 'scenario: a\nrig: rig.yaml\nphases: [{ name: x, steps: [{ dwell: 1s }] }]\n');
+    writeFileSync(join(dir, 'b.yaml'), 'scenario: b\nrig: rig.yaml\nphases: [{ name: x, steps: [{ dwell: 1s }] }]\n');
+    const io = memoryIO();
+    const files = [join(dir, 'a.yaml'), join(dir, 'b.yaml'), join(dir, 'rig.yaml')];
+    expect(await validateCommand({ files }, io)).toBe(2);
+    expect(io.stderr).toEqual([
+      `${files[2]}:3:24: devices.d.power: unknown power channel "p" (the rig has: none)`,
+      `${files[0]}: cannot be checked against its rig ${files[2]}: the rig file is not valid`,
+      `${files[1]}: cannot be checked against its rig ${files[2]}: the rig file is not valid`,
+    ]);
+    expect(io.stdout).toEqual([]);
+  });
+
+  it('suite files are not validated yet: said plainly, exit 2', async () => {
+    const io = memoryIO();
+    expect(await validateCommand({ files: ['test/fixtures/config/suite.yaml'] }, io)).toBe(2);
+    expect(io.stderr).toEqual(['test/fixtures/config/suite.yaml: suite files cannot be validated yet (suites belong to a later capability)']);
+  });
+});
