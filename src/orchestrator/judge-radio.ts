@@ -1,7 +1,6 @@
 /** Radio assertions over the raw sweep CSVs and Wi-Fi/BLE captures of the run directory. */
 import type { Assertion, RigBand } from '../config/types.js';
 import type { RadioFinding } from '../analysis/finding.js';
-import { judgeNoProbeRequests, judgeNoRadio, judgeNoRemoteId, judgeRadioOnly } from '../analysis/radio/assertions.js';
 import type { JudgeInput } from './judge.js';
 
 type RadioAssertion = Extract<Assertion, { kind: 'no_radio' | 'radio_only' | 'no_remote_id' | 'no_probe_requests' }>;
@@ -11,6 +10,8 @@ export async function judgeRadio(
   input: JudgeInput,
   w: { fromMs: number; toMs: number },
 ): Promise<{ findings: RadioFinding[]; blind: string[] }> {
+  // Loaded on first use: runs without radio assertions never load the radio decoders.
+  const { judgeNoProbeRequests, judgeNoRadio, judgeNoRemoteId, judgeRadioOnly } = await import('../analysis/radio/assertions.js');
   const blind: string[] = [];
   const findings: RadioFinding[] = [];
   const take = (r: { verdict: string; findings: RadioFinding[]; reason?: string }) => {

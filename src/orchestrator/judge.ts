@@ -121,8 +121,12 @@ async function networkBlindness(data: WindowData): Promise<string[]> {
   // The sinkhole is a second witness: a connection it saw that no capture holds means blindness.
   const flows = scan.flows;
   for (const r of data.sinkholeRecords()) {
-    const hit = flows.some(
-      (f) => f.dst === r.dst && (r.dstPort === undefined || f.dstPort === r.dstPort) && (r.src === undefined || f.src === r.src),
+    // When the sinkhole could not recover the original destination (`::`), match by source.
+    const knownDst = r.dst !== '::' && r.dst !== '0.0.0.0' && r.dst !== '';
+    const hit = flows.some((f) =>
+      knownDst
+        ? f.dst === r.dst && (r.dstPort === undefined || f.dstPort === r.dstPort) && (r.src === undefined || f.src === r.src)
+        : f.src === r.src && f.protocol.startsWith(r.protocol === 'dns' ? 'dns' : ''),
     );
     if (!hit) {
       reasons.push(`the sinkhole saw ${r.protocol} ${r.src ?? '?'} -> ${r.dst}:${r.dstPort ?? ''} at ${iso(r.timeMs)} but no capture holds it`);

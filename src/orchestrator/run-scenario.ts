@@ -146,10 +146,12 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
           session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
           preflightReport = await session.preflight();
           for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
-          for (const c of session.captures) {
-            await c.start();
-            timeline.append({ event: 'capture_start', capture: c.name, kind: c.kind });
-          }
+          await Promise.all(
+            session.captures.map(async (c) => {
+              await c.start();
+              timeline.append({ event: 'capture_start', capture: c.name, kind: c.kind });
+            }),
+          );
           await session.canaries?.start();
           counterTimer = setInterval(() => {
             const captures: Record<string, number> = {};
