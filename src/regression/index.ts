@@ -27,3 +27,4 @@ export {
 export { runBehaviour, rigFacts, type RunBehaviour, type PhaseBehaviour, type BehaviourItem } from './behaviour.js';
 export { loadRunSet, type RunSet, type LoadedRun } from './run-set.js';
 export { SuiteFileError, RigBusyError, RigLockError, RegressionInputError, type LockHolderInfo } from './errors.js';
+export { buildHistory, historyMarkdown, historyHtml, type History, type HistoryBuild } from './history.js';

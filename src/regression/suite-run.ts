@@ -16,7 +16,7 @@ import type { RunResult, FirmwareRecord } from '../evidence/result.js';
 import type { Verdict } from '../analysis/finding.js';
 import { worstVerdict } from '../analysis/finding.js';
 import { AirlockError } from '../errors.js';
-import { RunDirectory } from '../evidence/run-directory.js';
+import { RunDirectory } from '../evidence/index.js';
 import { withRigLock } from './rig-lock.js';
 import { loadSuite, type SuiteConfig } from './suite-file.js';
 import { RegressionInputError } from './errors.js';
