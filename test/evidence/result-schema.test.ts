@@ -1,0 +1,49 @@
+/** schema/result.schema.json validates what Airlock writes, and rejects what it must not. */
+import AjvModule from 'ajv';
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { leakyResult } from './run-fixture.js';
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const schema = JSON.parse(fs.readFileSync(new URL('../../schema/result.schema.json', import.meta.url), 'utf8'));
+const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({ allErrors: true, strict: true });
+const validate = ajv.compile(schema);
+const validateAnalyze = ajv.compile({ $ref: 'https://airlock.invalid/schema/result.schema.json#/definitions/analyzeOutput' });
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+describe('result.schema.json', () => {
+  it('accepts a leaky run result as written to result.json', () => {
+    const ok = validate(clone(leakyResult('abc123')));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('rejects a wrong verdict, a finding without evidence, an INCONCLUSIVE without reason, a non-UTC time', () => {
+    const bad1 = clone(leakyResult('x1'));
+    (bad1 as { verdict: string }).verdict = 'LEAK';
+    expect(validate(bad1)).toBe(false);
+
+    const bad2 = clone(leakyResult('x2'));
+    delete (bad2.phases[0]!.assertions[0]!.findings[0] as { packet?: number }).packet;
+    expect(validate(bad2)).toBe(false);
+
+    const bad3 = clone(leakyResult('x3'));
+    delete bad3.phases[1]!.assertions[1]!.reason;
+    expect(validate(bad3)).toBe(false);
+
+    const bad4 = clone(leakyResult('x4'));
+    bad4.startedAt = '2026-11-24 09:00:10+01:00';
+    expect(validate(bad4)).toBe(false);
+
+    const bad5 = clone(leakyResult('x5'));
+    (bad5.findings[1] as { kind: string }).kind = 'smoke';
+    expect(validate(bad5)).toBe(false);
+  });
+
+  it('the analyze --json subset: verdict and findings', () => {
+    const r = leakyResult('y1');
+    expect(validateAnalyze({ verdict: r.verdict, findings: r.findings, files: ['a.pcap'] })).toBe(true);
+    expect(validateAnalyze({ findings: r.findings })).toBe(false);
+  });
+});
