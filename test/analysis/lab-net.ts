@@ -103,8 +103,16 @@ export async function startTcpdump(lab: TestLab, ns: string, iface: string, file
 
 /** tshark fields, one row per frame, first occurrence of each field. */
 export function tshark(file: string, filter: string, fields: string[]): string[][] {
-  const out = execFileSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString();
+  let out: string;
+  try {
+    out = execFileSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+  } catch (e) {
+    // tshark exits non-zero on a damaged file after printing what it could read.
+    const err = e as { stdout?: Buffer; stderr?: Buffer };
+    if (!err.stderr?.toString().match(/cut short|don't match|appears to be damaged|corrupt/)) throw e;
+    out = err.stdout?.toString() ?? '';
+  }
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
 }

@@ -10,7 +10,7 @@
  * Written from the Bluetooth Core Specification (Vol 6 Part B, Vol 3 Part C) and ASTM F3411.
  */
 import { decodeOdid, type OdidInfo, ODID_BLE_APP_CODE, ODID_BLE_UUID } from './odid.js';
-import { readRadioCapture } from './pcap-file.js';
+import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
 
 export const LINKTYPE_BLUETOOTH_LE_LL = 251;
 export const LINKTYPE_BLUETOOTH_LE_LL_WITH_PHDR = 256;
@@ -135,7 +135,11 @@ function locate(linkType: number, b: Buffer): { off: number; channel?: number; r
 }
 
 export async function readBleCapture(file: string): Promise<BleCaptureInfo> {
-  const cap = await readRadioCapture(file);
+  return decodeBlePackets(await readRadioCapture(file));
+}
+
+/** Decode the BLE advertising of an already-read capture. */
+export function decodeBlePackets(cap: RadioCaptureFile): BleCaptureInfo {
   const out: BleCaptureInfo = { adverts: [], dataPackets: 0, skipped: 0, truncated: cap.truncated };
   for (const p of cap.packets) {
     const loc = locate(p.linkType, p.data);

@@ -10,7 +10,7 @@
  * available as a library, and tshark is used in tests as the independent cross-check.
  */
 import { decodeOdid, type OdidInfo } from './odid.js';
-import { readRadioCapture } from './pcap-file.js';
+import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
 
 export const LINKTYPE_IEEE802_11 = 105;
 export const LINKTYPE_RADIOTAP = 127;
@@ -282,7 +282,11 @@ export interface WifiCaptureInfo {
 
 /** Read a Wi-Fi monitor capture (pcap or pcapng, link type 127 or 105). */
 export async function readWifiCapture(file: string): Promise<WifiCaptureInfo> {
-  const cap = await readRadioCapture(file);
+  return decodeWifiPackets(await readRadioCapture(file));
+}
+
+/** Decode the 802.11 frames of an already-read capture. */
+export function decodeWifiPackets(cap: RadioCaptureFile): WifiCaptureInfo {
   const frames: WifiFrame[] = [];
   let skipped = 0;
   for (const p of cap.packets) {

@@ -1,0 +1,345 @@
+/**
+ * Radio assertions over the raw files of a run: `no_radio` over sweep CSVs, `radio_only`,
+ * `no_remote_id` and `no_probe_requests` over Wi-Fi monitor and BLE captures.
+ * Each returns a verdict, findings that point into the raw file (CSV line or packet number),
+ * and a reason when the data cannot decide.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { RadioThreshold, RigBand } from '../../config/types.js';
+import type { RadioFinding, Verdict } from '../finding.js';
+import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
+import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
+import { decodeWifiPackets, type WifiFrame } from './dot11.js';
+import { decodeBlePackets, isBleLinkType, type BleAdvert } from './ble.js';
+import { odidFields } from './odid.js';
+
+export interface AssertionVerdict {
+  verdict: Verdict;
+  findings: RadioFinding[];
+  reason?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+function verdictOf(findings: RadioFinding[], reasons: string[]): AssertionVerdict {
+  if (findings.length > 0) return { verdict: 'FAIL', findings, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
+  if (reasons.length > 0) return { verdict: 'INCONCLUSIVE', findings, reason: reasons.join('; ') };
+  return { verdict: 'PASS', findings };
+}
+
+// ---------------------------------------------------------------- no_radio
+
+/** One pass of the sweep over a band: the highest bin of the band in that pass. */
+export interface BandPass {
+  timeMs: number;
+  powerDbm: number;
+  /** CSV line of the row that holds the pass's highest bin. */
+  line: number;
+}
+
+/**
+ * Group a band's rows into passes. A sweep tool walks a range upwards, one row per chunk;
+ * a row whose start is not above the previous row's start begins a new pass.
+ */
+export function bandPasses(rows: Iterable<SweepRow>, band: RigBand): BandPass[] {
+  const passes: BandPass[] = [];
+  let cur: BandPass | undefined;
+  let lastLow = -Infinity;
+  for (const row of rows) {
+    const p = bandPower(row, band);
+    if (p === undefined) continue;
+    if (!cur || row.lowHz <= lastLow) {
+      cur = { timeMs: row.timeMs, powerDbm: p, line: row.line };
+      passes.push(cur);
+    } else if (p > cur.powerDbm) {
+      cur.powerDbm = p;
+      cur.line = row.line;
+    }
+    lastLow = row.lowHz;
+  }
+  return passes;
+}
+
+export interface Emission {
+  startMs: number;
+  endMs: number;
+  peakDbm: number;
+  peakLine: number;
+  firstLine: number;
+  passes: number;
+}
+
+/**
+ * Spans where the band is above the threshold. Passes above the threshold that are at most
+ * `mergeGapMs` apart belong to one emission (a link that bursts every few hundred ms is one
+ * sustained emission); the span runs from the first to the last pass above the threshold.
+ */
+export function emissions(passes: BandPass[], thresholdDbm: number, mergeGapMs: number): Emission[] {
+  const out: Emission[] = [];
+  let cur: Emission | undefined;
+  for (const p of passes) {
+    if (p.powerDbm <= thresholdDbm) continue;
+    if (cur && p.timeMs - cur.endMs <= mergeGapMs) {
+      cur.endMs = p.timeMs;
+      cur.passes++;
+      if (p.powerDbm > cur.peakDbm) {
+        cur.peakDbm = p.powerDbm;
+        cur.peakLine = p.line;
+      }
+    } else {
+      cur = { startMs: p.timeMs, endMs: p.timeMs, peakDbm: p.powerDbm, peakLine: p.line, firstLine: p.line, passes: 1 };
+      out.push(cur);
+    }
+  }
+  return out;
+}
+
+/** Passes above the threshold at most this far apart are one emission (default). */
+export const DEFAULT_MERGE_GAP_MS = 1000;
+/** The sweeps must reach this close to both ends of the window, or the window is not covered. */
+export const COVERAGE_SLACK_MS = 2000;
+
+export async function judgeNoRadio(opts: {
+  /** Sweep CSV, relative to runDir. */
+  file: string;
+  runDir: string;
+  bands: RigBand[];
+  threshold: RadioThreshold;
+  floorDbm?: Record<string, number>;
+  minDurationMs: number;
+  fromMs: number;
+  toMs: number;
+  mergeGapMs?: number;
+}): Promise<AssertionVerdict> {
+  const full = path.join(opts.runDir, opts.file);
+  if (!existsSync(full)) return { verdict: 'INCONCLUSIVE', findings: [], reason: `sweep file ${opts.file} is missing` };
+  const rows: SweepRow[] = [];
+  const info = await readSweepCsv(full, (r) => {
+    if (r.timeMs >= opts.fromMs && r.timeMs <= opts.toMs) rows.push(r);
+  });
+  const findings: RadioFinding[] = [];
+  const reasons: string[] = [];
+  if (info.bad.length > 0) reasons.push(`${opts.file}: ${info.bad.length} line(s) are not sweep output (first: line ${info.bad[0]!.line})`);
+  for (const band of opts.bands) {
+    let threshold: number;
+    let thresholdText: string;
+    if ('dbm' in opts.threshold) {
+      threshold = opts.threshold.dbm;
+      thresholdText = `${threshold} dBm`;
+    } else {
+      const floor = opts.floorDbm?.[band.name];
+      if (floor === undefined) {
+        reasons.push(`band ${band.name}: threshold is relative to the noise floor, and no floor was measured`);
+        continue;
+      }
+      threshold = floor + opts.threshold.aboveFloorDb;
+      thresholdText = `${r1(threshold)} dBm (floor ${r1(floor)} dBm + ${opts.threshold.aboveFloorDb} dB)`;
+    }
+    const passes = bandPasses(rows, band);
+    if (passes.length === 0) {
+      reasons.push(`band ${band.name}: no sweep data in ${opts.file} between ${iso(opts.fromMs)} and ${iso(opts.toMs)}`);
+      continue;
+    }
+    for (const e of emissions(passes, threshold, opts.mergeGapMs ?? DEFAULT_MERGE_GAP_MS)) {
+      const dur = e.endMs - e.startMs;
+      if (dur < opts.minDurationMs) continue;
+      findings.push({
+        kind: 'radio',
+        file: opts.file,
+        time: iso(e.startMs),
+        until: iso(e.endMs),
+        line: e.firstLine,
+        band: band.name,
+        peakDbm: r1(e.peakDbm),
+        summary: `${band.name}: emission above ${thresholdText} for ${(dur / 1000).toFixed(1)} s (${e.passes} sweeps), peak ${r1(e.peakDbm)} dBm at line ${e.peakLine}`,
+      });
+    }
+    const first = passes[0]!.timeMs;
+    const last = passes[passes.length - 1]!.timeMs;
+    if (first - opts.fromMs > COVERAGE_SLACK_MS || opts.toMs - last > COVERAGE_SLACK_MS) {
+      reasons.push(`band ${band.name}: sweeps cover only ${iso(first)} to ${iso(last)} of the window ${iso(opts.fromMs)} to ${iso(opts.toMs)}`);
+    }
+  }
+  return verdictOf(findings, reasons);
+}
+
+// ---------------------------------------------------------------- Wi-Fi / BLE helpers
+
+interface Decoded {
+  wifi: WifiFrame[];
+  ble: BleAdvert[];
+  truncated: boolean;
+}
+
+async function decodeFile(runDir: string, file: string): Promise<Decoded | string> {
+  const full = path.join(runDir, file);
+  if (!existsSync(full)) return `capture ${file} is missing`;
+  let cap: RadioCaptureFile;
+  try {
+    cap = await readRadioCapture(full);
+  } catch (e) {
+    return `capture ${file} is not readable (${(e as Error).message})`;
+  }
+  const ble = cap.packets.length > 0 && isBleLinkType(cap.packets[0]!.linkType);
+  return {
+    wifi: ble ? [] : decodeWifiPackets(cap).frames,
+    ble: ble ? decodeBlePackets(cap).adverts : [],
+    truncated: cap.truncated,
+  };
+}
+
+const inWindow = (t: number, o: { fromMs: number; toMs: number }) => t >= o.fromMs && t <= o.toMs;
+
+interface Group {
+  first: { packet: number; timeMs: number };
+  lastMs: number;
+  count: number;
+  peak?: number;
+}
+
+function addTo(groups: Map<string, Group>, key: string, packet: number, timeMs: number, signal?: number): Group {
+  let g = groups.get(key);
+  if (!g) {
+    g = { first: { packet, timeMs }, lastMs: timeMs, count: 0 };
+    groups.set(key, g);
+  }
+  g.count++;
+  g.lastMs = Math.max(g.lastMs, timeMs);
+  if (signal !== undefined && (g.peak === undefined || signal > g.peak)) g.peak = signal;
+  return g;
+}
+
+function spanFields(g: Group): Pick<RadioFinding, 'time' | 'until' | 'packet' | 'peakDbm'> {
+  return { time: iso(g.first.timeMs), until: iso(g.lastMs), packet: g.first.packet, ...(g.peak !== undefined ? { peakDbm: g.peak } : {}) };
+}
+
+// ---------------------------------------------------------------- radio_only
+
+function allowed(addr: string, list: string[]): boolean {
+  const a = addr.toLowerCase();
+  return list.some((t) => {
+    const x = t.toLowerCase();
+    return x.endsWith('*') ? a.startsWith(x.slice(0, -1)) : a === x;
+  });
+}
+
+/**
+ * Every transmitter heard in the window (Wi-Fi transmitter address, BLE advertiser) must be in
+ * `transmitters` (MAC addresses; `02:00:00:*` matches a prefix). Frames without a transmitter
+ * address (ACK, CTS) cannot be attributed and are not judged.
+ */
+export async function judgeRadioOnly(opts: { file: string; runDir: string; transmitters: string[]; fromMs: number; toMs: number }): Promise<AssertionVerdict> {
+  const d = await decodeFile(opts.runDir, opts.file);
+  if (typeof d === 'string') return { verdict: 'INCONCLUSIVE', findings: [], reason: d };
+  const groups = new Map<string, Group>();
+  for (const f of d.wifi) if (f.ta && inWindow(f.timeMs, opts) && !allowed(f.ta, opts.transmitters)) addTo(groups, f.ta, f.packet, f.timeMs, f.signalDbm);
+  for (const a of d.ble) if (a.advertiser && inWindow(a.timeMs, opts) && !allowed(a.advertiser, opts.transmitters)) addTo(groups, a.advertiser, a.packet, a.timeMs, a.rssiDbm);
+  const findings: RadioFinding[] = [...groups].map(([ta, g]) => ({
+    kind: 'radio',
+    file: opts.file,
+    transmitter: ta,
+    ...spanFields(g),
+    summary: `transmitter ${ta} is not allowed in this phase: ${g.count} frame(s) from packet ${g.first.packet}${g.peak !== undefined ? `, peak ${g.peak} dBm` : ''}`,
+  }));
+  return verdictOf(findings, d.truncated ? [`capture ${opts.file} ends in a truncated record`] : []);
+}
+
+// ---------------------------------------------------------------- no_remote_id
+
+/** Remote ID (ASTM F3411, Wi-Fi beacon/NAN or BLE) and DJI drone-ID broadcasts in the window. */
+export async function judgeNoRemoteId(opts: { files: string[]; runDir: string; fromMs: number; toMs: number }): Promise<AssertionVerdict> {
+  const findings: RadioFinding[] = [];
+  const reasons: string[] = [];
+  for (const file of opts.files) {
+    const d = await decodeFile(opts.runDir, file);
+    if (typeof d === 'string') {
+      reasons.push(d);
+      continue;
+    }
+    if (d.truncated) reasons.push(`capture ${file} ends in a truncated record`);
+    const groups = new Map<string, Group>();
+    const meta = new Map<string, { fields: Record<string, string | number>; what: string; tx: string }>();
+    const add = (key: string, tx: string, what: string, packet: number, timeMs: number, signal: number | undefined, fields: Record<string, string | number>) => {
+      addTo(groups, key, packet, timeMs, signal);
+      if (!meta.has(key)) meta.set(key, { fields, what, tx });
+    };
+    for (const f of d.wifi) {
+      if (!inWindow(f.timeMs, opts)) continue;
+      const tx = f.ta ?? f.bssid ?? 'unknown';
+      if (f.remoteId) add(`rid|${tx}|${f.remoteId.carrier}`, tx, `Remote ID (Wi-Fi ${f.remoteId.carrier})`, f.packet, f.timeMs, f.signalDbm, odidFields(f.remoteId));
+      if (f.djiDroneId) {
+        const { raw, ...rest } = f.djiDroneId;
+        const fields: Record<string, string | number> = { raw };
+        for (const [k, v] of Object.entries(rest)) if (v !== undefined) fields[k] = typeof v === 'number' ? Math.round(v * 1e7) / 1e7 : v;
+        add(`dji|${tx}`, tx, 'DJI drone-ID (OUI 26:37:12)', f.packet, f.timeMs, f.signalDbm, fields);
+      }
+    }
+    for (const a of d.ble) {
+      if (!inWindow(a.timeMs, opts) || !a.remoteId) continue;
+      const tx = a.advertiser ?? 'unknown';
+      const key = `rid|${tx}|ble`;
+      add(key, tx, 'Remote ID (BLE)', a.packet, a.timeMs, a.rssiDbm, {});
+      // BLE 4 sends one message per advertisement: merge the fields of all messages seen.
+      const m = meta.get(key)!;
+      const seen = m.fields.messages ? String(m.fields.messages).split(',') : [];
+      m.fields = { ...m.fields, ...odidFields(a.remoteId), messages: [...new Set([...seen, ...a.remoteId.messages])].join(',') };
+    }
+    for (const [key, g] of groups) {
+      const { fields, what, tx } = meta.get(key)!;
+      const parts: string[] = [];
+      if (fields.serial !== undefined) parts.push(`serial ${fields.serial}`);
+      if (fields.lat !== undefined) parts.push(`position ${fields.lat}, ${fields.lon}`);
+      if (fields.operatorLat !== undefined) parts.push(`operator ${fields.operatorLat}, ${fields.operatorLon}`);
+      if (fields.homeLat !== undefined) parts.push(`home ${fields.homeLat}, ${fields.homeLon}`);
+      findings.push({
+        kind: 'radio',
+        file,
+        transmitter: tx,
+        ...spanFields(g),
+        fields,
+        summary: `${what} from ${tx}: ${parts.join('; ') || 'fields not decoded'} (${g.count} frame(s) from packet ${g.first.packet})`,
+      });
+    }
+  }
+  return verdictOf(findings, reasons);
+}
+
+// ---------------------------------------------------------------- no_probe_requests
+
+/** Probe requests (a device asking for the networks it knows) in the window, by transmitter and SSID. */
+export async function judgeNoProbeRequests(opts: { files: string[]; runDir: string; fromMs: number; toMs: number }): Promise<AssertionVerdict> {
+  const findings: RadioFinding[] = [];
+  const reasons: string[] = [];
+  for (const file of opts.files) {
+    const d = await decodeFile(opts.runDir, file);
+    if (typeof d === 'string') {
+      reasons.push(d);
+      continue;
+    }
+    if (d.truncated) reasons.push(`capture ${file} ends in a truncated record`);
+    const groups = new Map<string, Group>();
+    const who = new Map<string, { tx: string; ssid: string }>();
+    for (const f of d.wifi) {
+      if (f.name !== 'probe-request' || !inWindow(f.timeMs, opts)) continue;
+      const tx = f.ta ?? 'unknown';
+      const ssid = f.ssid ?? '';
+      const key = `${tx}|${ssid}`;
+      addTo(groups, key, f.packet, f.timeMs, f.signalDbm);
+      who.set(key, { tx, ssid });
+    }
+    for (const [key, grp] of groups) {
+      const g = { ...grp, ...who.get(key)! };
+      findings.push({
+        kind: 'radio',
+        file,
+        transmitter: g.tx,
+        ...spanFields(g),
+        fields: { ssid: g.ssid, count: g.count },
+        summary: `probe request from ${g.tx} for ${g.ssid ? `network "${g.ssid}"` : 'any network (wildcard)'} (${g.count} frame(s) from packet ${g.first.packet})`,
+      });
+    }
+  }
+  return verdictOf(findings, reasons);
+}

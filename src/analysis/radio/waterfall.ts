@@ -1,0 +1,179 @@
+/**
+ * Waterfall pictures of SDR sweeps for the report: one panel per band, time running down,
+ * frequency across, power as colour, phase boundaries drawn across with their names.
+ *
+ * Hand-written SVG: the picture is coloured rectangles, lines and a few labels; a chart library
+ * would add a dependency (and a browser to render it to a file) for no gain. `waterfallData`
+ * returns exactly what is plotted, so tests check the picture's values against the CSV.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RigBand } from '../../config/types.js';
+import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
+
+export interface WaterfallPhase {
+  name: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface WaterfallRow {
+  /** Time of the pass (its first row), epoch ms. */
+  timeMs: number;
+  /** CSV line of the pass's first row. */
+  line: number;
+  /** Power per frequency of `freqsHz` (null where this pass had no value for the bin). */
+  dbm: (number | null)[];
+}
+
+export interface WaterfallBand {
+  band: RigBand;
+  /** Bin centres inside the band, ascending. */
+  freqsHz: number[];
+  rows: WaterfallRow[];
+  /** Rows merged into one (max per bin) to keep the picture small; 1 when nothing was merged. */
+  rowsPerPixelRow: number;
+}
+
+/** Build the plotted data from a sweep CSV: per band, one row per sweep pass, one column per bin. */
+export async function waterfallData(opts: { file: string; runDir: string; bands: RigBand[]; maxRows?: number }): Promise<WaterfallBand[]> {
+  const rows: SweepRow[] = [];
+  await readSweepCsv(path.join(opts.runDir, opts.file), (r) => rows.push(r));
+  const maxRows = opts.maxRows ?? 600;
+  return opts.bands.map((band) => {
+    const passes: { timeMs: number; line: number; cells: Map<number, number> }[] = [];
+    const freqs = new Set<number>();
+    let lastLow = -Infinity;
+    for (const r of rows) {
+      if (bandPower(r, band) === undefined) continue;
+      if (passes.length === 0 || r.lowHz <= lastLow) passes.push({ timeMs: r.timeMs, line: r.line, cells: new Map() });
+      lastLow = r.lowHz;
+      const cur = passes[passes.length - 1]!;
+      for (let i = 0; i < r.db.length; i++) {
+        const hz = Math.round(r.lowHz + (i + 0.5) * r.binHz);
+        if (hz < band.lowHz || hz > band.highHz || Number.isNaN(r.db[i]!)) continue;
+        freqs.add(hz);
+        cur.cells.set(hz, r.db[i]!);
+      }
+    }
+    const freqsHz = [...freqs].sort((a, b) => a - b);
+    let out: WaterfallRow[] = passes.map((p) => ({ timeMs: p.timeMs, line: p.line, dbm: freqsHz.map((f) => p.cells.get(f) ?? null) }));
+    let k = 1;
+    if (out.length > maxRows) {
+      k = Math.ceil(out.length / maxRows);
+      const merged: WaterfallRow[] = [];
+      for (let i = 0; i < out.length; i += k) {
+        const group = out.slice(i, i + k);
+        merged.push({
+          timeMs: group[0]!.timeMs,
+          line: group[0]!.line,
+          dbm: freqsHz.map((_, j) => group.reduce<number | null>((m, g) => (g.dbm[j] === null ? m : m === null ? g.dbm[j]! : Math.max(m, g.dbm[j]!)), null)),
+        });
+      }
+      out = merged;
+    }
+    return { band, freqsHz, rows: out, rowsPerPixelRow: k };
+  });
+}
+
+/** Colour of a power level: a perceptual dark-blue → green → yellow ramp (viridis-like anchors). */
+export function colourFor(dbm: number, minDbm: number, maxDbm: number): string {
+  const stops: [number, number, number][] = [
+    [68, 1, 84],
+    [59, 82, 139],
+    [33, 145, 140],
+    [94, 201, 98],
+    [253, 231, 37],
+  ];
+  const t = Math.max(0, Math.min(1, (dbm - minDbm) / (maxDbm - minDbm || 1)));
+  const q = Math.round(t * 31) / 31; // 32 levels, so neighbouring cells merge into one rect
+  const x = q * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  const c = stops[i]!.map((v, n) => Math.round(v + (stops[i + 1]![n]! - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function esc(s: string): string {
+  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
+
+/** The SVG text for the bands' waterfalls. */
+export function waterfallSvg(data: WaterfallBand[], o: { title: string; phases: WaterfallPhase[]; minDbm?: number; maxDbm?: number }): string {
+  const all = data.flatMap((b) => b.rows.flatMap((r) => r.dbm.filter((v): v is number => v !== null)));
+  const minDbm = o.minDbm ?? (all.length ? Math.floor(Math.min(...all)) : -100);
+  const maxDbm = o.maxDbm ?? (all.length ? Math.ceil(Math.max(...all)) : -30);
+  const panelW = 480;
+  const panelH = 420;
+  const left = 90;
+  const top = 40;
+  const gap = 60;
+  const width = left + data.length * (panelW + gap) + 80;
+  const height = top + panelH + 70;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  out.push(`<text x="${left}" y="20" font-size="14">${esc(o.title)}</text>`);
+  const t0 = Math.min(...data.flatMap((b) => b.rows.map((r) => r.timeMs)), ...o.phases.map((p) => p.startMs));
+  const t1 = Math.max(...data.flatMap((b) => b.rows.map((r) => r.timeMs)), ...o.phases.map((p) => p.endMs));
+  const span = Math.max(1, t1 - t0);
+  const y = (ms: number) => top + ((ms - t0) / span) * panelH;
+  data.forEach((b, bi) => {
+    const x0 = left + bi * (panelW + gap);
+    const cellW = panelW / Math.max(1, b.freqsHz.length);
+    out.push(`<g data-band="${esc(b.band.name)}">`);
+    out.push(`<rect x="${x0}" y="${top}" width="${panelW}" height="${panelH}" fill="#222"/>`);
+    b.rows.forEach((r, ri) => {
+      const ya = y(r.timeMs);
+      const yb = ri + 1 < b.rows.length ? y(b.rows[ri + 1]!.timeMs) : Math.min(top + panelH, ya + Math.max(1, panelH / Math.max(1, b.rows.length)));
+      const h = Math.max(0.5, yb - ya);
+      // run-length merge of equal colours along the row
+      let j = 0;
+      while (j < r.dbm.length) {
+        const v = r.dbm[j];
+        if (v === null || v === undefined) {
+          j++;
+          continue;
+        }
+        const col = colourFor(v, minDbm, maxDbm);
+        let k = j + 1;
+        while (k < r.dbm.length && r.dbm[k] !== null && colourFor(r.dbm[k]!, minDbm, maxDbm) === col) k++;
+        out.push(`<rect x="${(x0 + j * cellW).toFixed(2)}" y="${ya.toFixed(2)}" width="${((k - j) * cellW).toFixed(2)}" height="${h.toFixed(2)}" fill="${col}"/>`);
+        j = k;
+      }
+    });
+    out.push(`</g>`);
+    out.push(`<text x="${x0}" y="${top - 6}">${esc(b.band.name)} (${(b.band.lowHz / 1e6).toFixed(1)}–${(b.band.highHz / 1e6).toFixed(1)} MHz)</text>`);
+    out.push(`<text x="${x0}" y="${top + panelH + 16}">${(b.band.lowHz / 1e6).toFixed(1)} MHz</text>`);
+    out.push(`<text x="${x0 + panelW}" y="${top + panelH + 16}" text-anchor="end">${(b.band.highHz / 1e6).toFixed(1)} MHz</text>`);
+    for (const p of o.phases) {
+      const yp = y(p.startMs);
+      out.push(`<line x1="${x0}" x2="${x0 + panelW}" y1="${yp.toFixed(2)}" y2="${yp.toFixed(2)}" stroke="white" stroke-dasharray="4 3" data-phase="${esc(p.name)}"/>`);
+      out.push(`<text x="${x0 + 4}" y="${(yp + 12).toFixed(2)}" fill="white">${esc(p.name)}</text>`);
+    }
+  });
+  // time axis (seconds from the start), on the left
+  for (let i = 0; i <= 5; i++) {
+    const ms = t0 + (span * i) / 5;
+    out.push(`<text x="${left - 8}" y="${(y(ms) + 4).toFixed(2)}" text-anchor="end">${((ms - t0) / 1000).toFixed(1)} s</text>`);
+  }
+  out.push(`<text x="10" y="${top + panelH + 40}">time runs down from ${new Date(t0).toISOString()}</text>`);
+  // colour bar
+  const cbX = width - 60;
+  for (let i = 0; i < 32; i++) {
+    const v = maxDbm - ((maxDbm - minDbm) * i) / 31;
+    out.push(`<rect x="${cbX}" y="${(top + (panelH / 32) * i).toFixed(2)}" width="14" height="${(panelH / 32 + 0.5).toFixed(2)}" fill="${colourFor(v, minDbm, maxDbm)}"/>`);
+  }
+  out.push(`<text x="${cbX + 18}" y="${top + 8}">${maxDbm} dBm</text>`);
+  out.push(`<text x="${cbX + 18}" y="${top + panelH}">${minDbm} dBm</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/** Write `waterfall-<name>.svg` into the run directory; returns its name relative to runDir. */
+export async function writeWaterfall(opts: { file: string; runDir: string; name: string; bands: RigBand[]; phases: WaterfallPhase[] }): Promise<string> {
+  const data = await waterfallData(opts);
+  const out = `waterfall-${opts.name}.svg`;
+  writeFileSync(path.join(opts.runDir, out), waterfallSvg(data, { title: `${opts.name}: ${opts.file}`, phases: opts.phases }), { flag: 'wx' });
+  return out;
+}
