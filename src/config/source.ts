@@ -6,14 +6,14 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, type Alias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import type { SourcePos } from './types.js';
 
 /** Config files larger than this are refused before parsing (DESIGN.md "Durations"). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Upper bound on nodes visited while expanding aliases (a "billion laughs" file stays cheap). */
-const MAX_NODES = 200_000;
+const MAX_NODES = 100_000;
 
 export type Seg = string | number;
 
@@ -216,6 +216,7 @@ function toPlain(
   posOf: (offset: number) => SourcePos,
 ): unknown {
   let visited = 0;
+  const resolved = new Map<object, ReturnType<Alias['resolve']>>();
   const walk = (node: unknown, path: Seg[], fallback: SourcePos): unknown => {
     if (++visited > MAX_NODES) {
       throw new ConfigError(CONFIG_CODES.invalid, [
@@ -223,7 +224,12 @@ function toPlain(
       ]);
     }
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      // Alias.resolve searches the whole document: once per alias node, not once per use.
+      let target = resolved.get(node);
+      if (!resolved.has(node)) {
+        target = node.resolve(doc);
+        resolved.set(node, target);
+      }
       const here = node.range ? posOf(node.range[0]) : fallback;
       index.values.set(pointer(path), here);
       if (!target) return null;

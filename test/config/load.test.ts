@@ -179,3 +179,27 @@ describe('the published schemas (what editors use)', () => {
     expect(scenV({ scenario: 'x', phases: [{ name: 'a', steps: [{ dwell: '5s' }] }], asert: [] })).toBe(false);
   });
 });
+
+describe('YAML anchors', () => {
+  it('an x- key holds an anchor that phases reuse; positions point at the anchored original', () => {
+    const s = loadScenario(G + 'scenarios/anchors.yaml');
+    const F = `${G}scenarios/anchors.yaml`;
+    expect(s.phases.map((p) => p.assertions)).toEqual([
+      [
+        { kind: 'no_egress', allowNames: [], pos: { file: F, line: 4, col: 5 } },
+        { kind: 'current_below', channel: 'drone', amps: 0.02, pos: { file: F, line: 5, col: 5 } },
+      ],
+      [
+        { kind: 'no_egress', allowNames: [], pos: { file: F, line: 4, col: 5 } },
+        { kind: 'current_below', channel: 'drone', amps: 0.02, pos: { file: F, line: 5, col: 5 } },
+      ],
+    ]);
+  });
+
+  it('an alias bomb is refused quickly', () => {
+    const f = 'test/fixtures/config/bad/alias-bomb.yaml';
+    const t0 = performance.now();
+    expect(() => loadRig(f)).toThrow(/expands to more than 100000 nodes/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
