@@ -70,6 +70,19 @@ describe('link faults', () => {
     expect(link.stats().tx.COMMAND_LONG).toBe(3);
   });
 
+  it('closing the link ends a pending command at once with a clear error', async () => {
+    const { link } = await serialLink();
+    await link.open();
+    const pending = link.command('arm', {}, { timeoutMs: 10_000, retries: 0 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await link.close();
+    const err = (await pending) as FlightError;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(err.code).toBe('AIRLOCK_FLIGHT_CLOSED');
+    expect(err.message).toMatch(/^drone: arm: /);
+  });
+
   it('a garbage-only link is a rig fault that says so; damaged bytes are counted', async () => {
     const { pty, link } = await serialLink();
     await link.open();

@@ -160,3 +160,22 @@ describe('summarizeTlog', () => {
     expect(none.firstPacket).toBeUndefined();
   });
 });
+
+describe('TlogWriter', () => {
+  it('flushes to disk at least every second while open, and everything on close', async () => {
+    const file = path.join(dir, 'flush.tlog');
+    const w = new TlogWriter(file);
+    const enc = new PacketEncoder(1, 1);
+    const hb = enc.encode(message(0, { type: 2, autopilot: 3, baseMode: 81, customMode: 0, systemStatus: 3, mavlinkVersion: 3 }));
+    w.write(hb, T0_US);
+    expect(fs.statSync(file).size).toBe(0);
+    await new Promise((r) => setTimeout(r, 1150));
+    expect(fs.statSync(file).size).toBe(8 + hb.length);
+    w.write(hb, T0_US + 1);
+    w.close();
+    expect(fs.statSync(file).size).toBe(2 * (8 + hb.length));
+    const d = decodeTlog(fs.readFileSync(file));
+    expect(d.packets.map((p) => p.timeUs)).toEqual([BigInt(T0_US), BigInt(T0_US + 1)]);
+  });
+});
+

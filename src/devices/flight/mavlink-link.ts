@@ -77,6 +77,8 @@ export class MavlinkLink implements FlightLink {
   /** Internal: woken on every decoded packet from the vehicle (waits and commands). */
   private readonly waiters = new Set<() => void>();
   private ackListeners = new Set<(command: number, result: number) => void>();
+  /** Pending ACK waits, ended at once when the link closes (safing must not wait for them). */
+  private readonly ackWaits = new Set<() => void>();
 
   constructor(
     private readonly cfg: RigLink,
@@ -114,6 +116,7 @@ export class MavlinkLink implements FlightLink {
     clearInterval(this.gcsHeartbeat);
     clearInterval(this.monitor);
     for (const w of this.waiters) w();
+    for (const a of this.ackWaits) a();
     try {
       await this.transport?.close();
     } finally {
@@ -389,13 +392,16 @@ export class MavlinkLink implements FlightLink {
         done = true;
         clearTimeout(timer);
         this.ackListeners.delete(listener);
+        this.ackWaits.delete(abort);
         resolve(v);
       };
+      const abort = () => finish(undefined);
       const listener = (cmd: number, result: number) => {
         if (cmd === command && result !== 5 /* IN_PROGRESS: keep waiting */) finish(result);
       };
       const timer = setTimeout(() => finish(undefined), Math.max(0, ms));
       this.ackListeners.add(listener);
+      this.ackWaits.add(abort);
     });
   }
 
