@@ -12,7 +12,7 @@ const ICMPV6 = 58;
 const policy = new EgressPolicy(['10.20.0.0/24', '192.168.7.0/25', '2001:db8:20::/64'], ['lab.test']);
 
 describe('EgressPolicy', () => {
-  it.each([
+  const cases: [string, string, number, number, number, boolean, string][] = [
     // [src, dst, proto, sport, dport, finding?, why]
     ['10.20.0.2', '10.20.0.1', UDP, 1, 2, false, 'both inside the lab'],
     ['10.20.0.2', '192.168.7.100', TCP, 1, 2, false, 'another lab subnet'],
@@ -40,11 +40,12 @@ describe('EgressPolicy', () => {
     ['::', 'ff02::1:ff00:2', ICMPV6, 0, 0, false, 'duplicate-address detection'],
     ['::', '2001:db8:20::1', ICMPV6, 0, 0, false, 'unspecified source, ICMPv6'],
     ['2001:db8:20::2', '2001:db8:21::1', TCP, 1, 443, true, 'outside the /64'],
-  ] as const)('%s -> %s proto %i %i>%i: finding=%s (%s)', (src, dst, proto, sp, dp, finding) => {
+  ];
+  it.each(cases)('%s -> %s proto %i %i>%i: finding=%s (%s)', (src, dst, proto, sp, dp, finding) => {
     expect(policy.judge(src, dst, proto, sp, dp)).toBe(finding);
   });
 
-  it.each([
+  it.each<[string, boolean]>([
     ['drone.local', true],
     ['_services._dns-sd._udp.local', true],
     ['DRONE.LOCAL.', true],
@@ -54,7 +55,7 @@ describe('EgressPolicy', () => {
     ['vendor.example', false],
     ['local.vendor.example', false],
     ['2.0.20.10.in-addr.arpa', false],
-  ] as const)('DNS name %s allowed=%s', (name, allowed) => {
+  ])('DNS name %s allowed=%s', (name, allowed) => {
     expect(policy.nameAllowed(name)).toBe(allowed);
   });
 
