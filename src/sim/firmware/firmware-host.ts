@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { nodeScript } from '../../child-script.js';
 import type { SimButtonContact, SimLoad } from '../../devices/power/sim-load.js';
 import { processStartTime, runStateDir } from '../lab/state.js';
@@ -260,7 +261,20 @@ function killGroup(pgid: number | undefined): void {
   }
 }
 
-/** For the power simulators' `load` wiring: `{kind:'load', module, export:'makeFirmwareHost', args: spec}`. */
+/** This module's file, for the power simulators' `load` wiring (`module`). */
+export const FIRMWARE_HOST_MODULE = fileURLToPath(import.meta.url);
+
+/** Power simulator wiring of a supply output: `{kind:'load', module: FIRMWARE_HOST_MODULE, export:'makeFirmwareHost', args: spec}`. */
 export function makeFirmwareHost(spec: FirmwareSpec): FirmwareHost {
   return new FirmwareHost(spec);
+}
+
+/**
+ * Relay simulator wiring of a button contact: `{kind:'load', module: FIRMWARE_HOST_MODULE,
+ * export:'makeFirmwareButton', args: spec}`. Only a contact (no `amps`), so a relay board never
+ * mistakes the button for a load it powers.
+ */
+export function makeFirmwareButton(spec: FirmwareSpec): SimButtonContact {
+  const host = new FirmwareHost(spec);
+  return { setClosed: (closed) => host.setClosed(closed) };
 }
