@@ -228,7 +228,7 @@ async function checkReanalysis(dir: string, recorded: Partial<RunResult> | undef
     again = await opts.reanalyze(dir);
   } catch (e) {
     r.status = 'error';
-    r.message = `re-analysis failed: ${(e as Error).message}`;
+    r.message = `re-analysis failed, verdicts were not re-derived: ${(e as Error).message}`;
     return;
   }
   r.analyzerVersion = again.analyzerVersion;
@@ -296,7 +296,9 @@ async function verifyDir(input: string, dir: string, bundle: boolean, opts: Veri
   for (const f of report.files.missing) p.push(`missing: ${f}`);
   for (const f of report.files.extra) p.push(`extra: ${f}`);
   if (report.signature.status === 'invalid' || report.signature.status === 'missing') p.push(`signature (${SIGNATURE_FILE}): ${report.signature.message}`);
-  if (report.reanalysis.status === 'differs' || report.reanalysis.status === 'error') {
+  // Only a disagreement under the same analyzer version counts against the run. A re-analysis that
+  // is unavailable or fails is reported, and the run is then verified on hashes and signature only.
+  if (report.reanalysis.status === 'differs') {
     p.push(report.reanalysis.message);
     for (const x of report.reanalysis.differences) p.push(`  ${x}`);
   }
@@ -347,6 +349,7 @@ export function formatVerifyReport(r: VerifyReport): string {
   lines.push(`  signature (${SIGNATURE_FILE}): ${s.status === 'unsigned' ? '' : s.status.toUpperCase() + ': '}${s.message}`);
   lines.push(`  re-analysis: ${r.reanalysis.message}`);
   for (const d of r.reanalysis.differences) lines.push(`    ${d}`);
-  lines.push(r.verified ? (s.status === 'unsigned' ? 'VERIFIED (UNSIGNED)' : 'VERIFIED') : 'NOT VERIFIED');
+  const notes = [s.status === 'unsigned' && 'UNSIGNED', (r.reanalysis.status === 'unavailable' || r.reanalysis.status === 'error') && 'verdicts not re-derived'].filter(Boolean);
+  lines.push(r.verified ? `VERIFIED${notes.length ? ` (${notes.join('; ')})` : ''}` : 'NOT VERIFIED');
   return lines.join('\n');
 }

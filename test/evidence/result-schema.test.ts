@@ -47,3 +47,19 @@ describe('result.schema.json', () => {
     expect(validateAnalyze({ findings: r.findings })).toBe(false);
   });
 });
+
+describe('result.schema.json and the optional re-analysis inputs', () => {
+  it('accepts preflight and analysisInput as the orchestrator records them, and checks their shape', () => {
+    const r = clone(leakyResult('z1'));
+    r.preflight = { checks: ['psu answers'], floorsDbm: { '2.4GHz': -92.5 } };
+    r.analysisInput = {
+      windows: [{ startMs: 1, endMs: 2 }, {}],
+      capturesEndMs: 3,
+      incompletePhases: [2],
+      canaries: { secret: 'ab', sent: [{ host: 'drone', seq: 1, target: 'outside', sentAtMs: 5 }], capturesFor: { drone: ['net-drone.pcap'] } },
+    };
+    expect(validate(r)).toBe(true);
+    (r.analysisInput.canaries!.sent[0] as { target: string }).target = 'moon';
+    expect(validate(r)).toBe(false);
+  });
+});

@@ -87,7 +87,7 @@ describe('verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/every hash matches/);
     expect(r.out).toContain(`valid Ed25519 signature by the given key ${fingerprint}`);
-    expect(r.out.trim().split('\n').pop()).toBe('VERIFIED');
+    expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (verdicts not re-derived)');
     const e = await verify(fx.dir, null);
     expect(e.code).toBe(0);
     expect(e.out).toContain(`embedded key, fingerprint ${fingerprint}`);
@@ -196,7 +196,7 @@ describe('verify', () => {
     const r = await verify(u.dir, null);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/UNSIGNED/);
-    expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (UNSIGNED)');
+    expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (UNSIGNED; verdicts not re-derived)');
   });
 
   it('exit 2 for input that is neither a run directory nor a bundle, or a bad key file', async () => {
@@ -266,6 +266,14 @@ describe('re-analysis', () => {
     expect(code).toBe(0);
     expect(called).toBe(fx.dir);
     expect(io.stdout.join('')).toMatch(/re-analysis with version test-analyzer-1 agrees/);
+    expect(io.stdout.join('').trim().split('\n').pop()).toBe('VERIFIED');
+  });
+
+  it('a re-analysis that fails is reported; it neither claims agreement nor counts as tampering', async () => {
+    const r = await verifyRun(fx.dir, { reanalyze: async () => { throw new Error('no analysisInput'); } });
+    expect(r.reanalysis.status).toBe('error');
+    expect(r.reanalysis.message).toMatch(/re-analysis failed, verdicts were not re-derived: no analysisInput/);
+    expect(r.verified).toBe(true);
   });
 });
 
