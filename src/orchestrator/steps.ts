@@ -156,6 +156,11 @@ export async function executeStep(session: RigSession, step: Step, signal: Abort
           retries: step.retries,
         });
         hooks.note('mavlink_reply', { link: step.link, command: step.command, ...reply });
+        // The autopilot answered but refused (e.g. arming while its pre-arm checks fail): the
+        // scenario cannot go on as written. Not a rig fault: the device answered.
+        if (reply.result !== 'ACCEPTED') {
+          throw new StepError('abort', `${what}: refused by the autopilot (${reply.result}${reply.statustext ? `: ${reply.statustext}` : ''})`);
+        }
         return;
       }
       case 'mark':

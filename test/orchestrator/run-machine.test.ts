@@ -29,8 +29,12 @@ function harness(opts: { steps: number[]; stepImpl?: (ref: StepRef, signal: Abor
         });
         log.push('safe done');
       }),
-      analyse: fromPromise(async () => void log.push('analyse')),
-      report: fromPromise(async () => void log.push('report')),
+      analyse: fromPromise(async () => {
+        log.push('analyse');
+      }),
+      report: fromPromise(async () => {
+        log.push('report');
+      }),
     },
   });
   const actor = createActor(machine, { input: { stepsPerPhase: opts.steps } });

@@ -1,0 +1,50 @@
+/**
+ * End to end on the virtual rig: the profiles whose misbehaviour starts later. leaky-when-off
+ * fails only the quiet phase (no_egress and no_radio); zombie-off fails only current_below;
+ * leaky-ipv6 is caught by its IPv6 destination; leaky-delayed fails the phase in which its
+ * delay expires.
+ */
+import { describe, expect, it } from 'vitest';
+import { assertion, CONTROLLER, DRONE, fromDevice, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
+
+describe('system-off with late leaks', () => {
+  it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', async () => {
+    const { result, code } = await systemOff({ drone: 'leaky-when-off' });
+    expect(code).toBe(1);
+    expect(phase(result, 'boot').verdict).toBe('PASS');
+    expect(phase(result, 'flight').verdict).toBe('PASS');
+    const quiet = networkFindings(result, 'quiet');
+    expect(fromDevice(quiet, DRONE).some((f) => f.name === 'flightrecord.vendor.example')).toBe(true);
+    expect(quiet.some((f) => f.protocol === 'tls' && f.dst === '203.0.113.10')).toBe(true);
+    const radio = assertion(result, 'quiet', 'no_radio');
+    expect(radio.verdict).toBe('FAIL');
+    expect(radio.findings[0]).toMatchObject({ kind: 'radio', band: '2.4GHz' });
+    expect(assertion(result, 'quiet', 'no_mavlink').verdict).toBe('PASS');
+  });
+
+  it('zombie-off (controller) fails current_below only; leaky-ipv6 (drone) is caught by its IPv6 destination', async () => {
+    const { result, code } = await systemOff({ drone: 'leaky-ipv6', controller: 'zombie-off' });
+    expect(code).toBe(1);
+    const v6 = networkFindings(result, 'boot').filter((f) => f.dst === '2001:db8::10');
+    expect(v6.length).toBeGreaterThan(0);
+    expect(v6[0]!.src).toBe('fd0a:231::10');
+    expect(assertion(result, 'quiet', 'no_egress').verdict).toBe('PASS');
+    expect(assertion(result, 'quiet', 'no_radio').verdict).toBe('PASS');
+    const current = phase(result, 'quiet').assertions.filter((a) => a.kind === 'current_below');
+    const controller = current.find((a) => a.params?.channel === 'controller')!;
+    const drone = current.find((a) => a.params?.channel === 'drone')!;
+    expect(controller.verdict).toBe('FAIL');
+    expect(controller.findings[0]).toMatchObject({ kind: 'power', channel: 'controller', file: 'power-controller.csv' });
+    expect(drone.verdict).toBe('PASS');
+    void CONTROLLER;
+  });
+
+  it('leaky-delayed: clean at boot, fails the phase in which its delay expires', async () => {
+    const rig = rigWithParams('drone', { delay: '8s' });
+    const { result } = await systemOff({ drone: 'leaky-delayed' }, rig);
+    expect(phase(result, 'boot').verdict).toBe('PASS');
+    const flight = networkFindings(result, 'flight');
+    expect(fromDevice(flight, DRONE).some((f) => f.name === 'flightrecord.vendor.example')).toBe(true);
+    expect(phase(result, 'quiet').verdict).toBe('PASS');
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * End to end on the virtual rig: profiles that leak while powered and go silent after their
+ * soft power-off fail system-off in the powered phases only, with the right name or address,
+ * and pass the quiet phase. Two devices per run, told apart by their addresses.
+ */
+import { describe, expect, it } from 'vitest';
+import { CONTROLLER, DRONE, fromDevice, networkFindings, phase, systemOff } from './leaky.js';
+
+describe('system-off with leaky-while-powered profiles', () => {
+  it('leaky-dns (drone) and leaky-https (controller): boot fails with the name and address; quiet passes', async () => {
+    const { result, code } = await systemOff({ drone: 'leaky-dns', controller: 'leaky-https' });
+    expect(code).toBe(1);
+    expect(result.verdict).toBe('FAIL');
+    const boot = networkFindings(result, 'boot');
+    const dns = fromDevice(boot, DRONE);
+    expect(dns.length).toBeGreaterThan(0);
+    expect(dns.every((f) => f.protocol === 'dns' && f.name === 'flightrecord.vendor.example')).toBe(true);
+    const noDns = networkFindings(result, 'boot', 'no_dns');
+    expect(noDns.map((f) => f.name)).toContain('flightrecord.vendor.example');
+    const tls = fromDevice(boot, CONTROLLER);
+    expect(tls.some((f) => f.protocol === 'tls' && f.dst === '203.0.113.10' && f.dstPort === 443 && f.name === 'flightrecord.vendor.example')).toBe(true);
+    for (const f of boot) {
+      expect(f.file).toMatch(/^net-.*\.pcap$/);
+      expect(f.packet).toBeGreaterThan(0);
+      expect(Date.parse(f.time)).toBeGreaterThan(Date.parse(result.startedAt));
+    }
+    expect(phase(result, 'quiet').verdict).toBe('PASS');
+    expect(phase(result, 'power-off').verdict).toBe('PASS');
+  });
+
+  it('leaky-http (drone) and leaky-udp (controller): the HTTP Host and the UDP destination are named', async () => {
+    const { result, code } = await systemOff({ drone: 'leaky-http', controller: 'leaky-udp' });
+    expect(code).toBe(1);
+    const boot = networkFindings(result, 'boot');
+    expect(fromDevice(boot, DRONE).some((f) => f.protocol === 'http' && f.dst === '203.0.113.11' && f.name === 'api.vendor.example')).toBe(true);
+    expect(fromDevice(boot, CONTROLLER).some((f) => f.protocol === 'udp' && f.dst === '203.0.113.12' && f.dstPort === 9000)).toBe(true);
+    expect(phase(result, 'quiet').verdict).toBe('PASS');
+  });
+});
