@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- page.evaluate bodies run in the browser; the project's tsconfig has no DOM lib */
 /**
  * report.html in a real headless browser (Debian's chromium via playwright-core), offline: every
  * request is aborted and recorded, and none may be made. The charts are checked on the data they
@@ -42,7 +43,7 @@ beforeAll(async () => {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
   });
   await page.goto(reportUrl);
-  await page.waitForFunction(() => (window as unknown as { airlockReport?: { ready: boolean } }).airlockReport?.ready === true, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { airlockReport?: { ready: boolean } }).airlockReport?.ready === true, undefined, { timeout: 10_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -53,7 +54,7 @@ afterAll(async () => {
 type Plot = { labels: string[]; data: (number | null | undefined)[][] };
 async function plotData(key: string): Promise<Plot> {
   return page.evaluate((k) => {
-    const u = (window as unknown as { airlockReport: { plots: Record<string, { series: { label: string }[]; data: (number | null)[][] }> } }).airlockReport.plots[k]!;
+    const u = (globalThis as unknown as { airlockReport: { plots: Record<string, { series: { label: string }[]; data: (number | null)[][] }> } }).airlockReport.plots[k]!;
     return { labels: u.series.map((s) => s.label), data: u.data.map((a) => Array.from(a)) };
   }, key);
 }
@@ -86,7 +87,7 @@ describe('report.html', () => {
     const banner = page.locator('#verdict');
     expect(await banner.getAttribute('data-verdict')).toBe('FAIL');
     expect((await banner.innerText()).split('\n')[0]).toBe('FAIL');
-    const first = await page.evaluate(() => document.body.firstElementChild?.id);
+    const first = await page.evaluate(() => (globalThis as any).document.body.firstElementChild?.id);
     expect(first).toBe('verdict');
   });
 
@@ -112,8 +113,8 @@ describe('report.html', () => {
 
   it('draws: the series colour is on the canvas at the plotted points; findings are marked', async () => {
     const hits = await page.evaluate(() => {
-      const u = (window as unknown as { airlockReport: { plots: Record<string, any> } }).airlockReport.plots.power;
-      const ctx: CanvasRenderingContext2D = u.ctx;
+      const u = (globalThis as unknown as { airlockReport: { plots: Record<string, any> } }).airlockReport.plots.power;
+      const ctx = u.ctx;
       const res: boolean[] = [];
       for (let j = 0; j < u.data[0].length; j++) {
         const y = u.data[1][j];
@@ -132,14 +133,14 @@ describe('report.html', () => {
     });
     expect(hits.length).toBe(fx.expected.power.psu.length);
     expect(hits.every(Boolean)).toBe(true);
-    const marks = await page.evaluate(() => (window as unknown as { airlockReport: { data: { findings: { n: number; t: number }[] } } }).airlockReport.data.findings);
+    const marks = await page.evaluate(() => (globalThis as unknown as { airlockReport: { data: { findings: { n: number; t: number }[] } } }).airlockReport.data.findings);
     expect(marks).toEqual([
       { n: 1, t: Date.parse(fx.result.findings[0]!.time) / 1000, kind: 'network' },
       { n: 2, t: Date.parse(fx.result.findings[1]!.time) / 1000, kind: 'power' },
     ]);
     // a finding's marker is red on the packets chart at its time
     const red = await page.evaluate((t) => {
-      const u = (window as unknown as { airlockReport: { plots: Record<string, any> } }).airlockReport.plots.packets;
+      const u = (globalThis as unknown as { airlockReport: { plots: Record<string, any> } }).airlockReport.plots.packets;
       const x = Math.round(u.valToPos(t, 'x', true));
       const img = u.ctx.getImageData(x - 2, u.bbox.top + 20, 5, Math.max(1, u.bbox.height - 40)).data;
       let n = 0;
@@ -150,7 +151,7 @@ describe('report.html', () => {
   });
 
   it('lists the findings of a leaky run with their evidence, captured names as text', async () => {
-    const rows = await page.locator('#findings tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    const rows = await page.locator('#findings tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as any).textContent as string)));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toEqual(['1', 'powered', 'no_egress', 'network', 'net-drone.pcap', 'packet 6', '2026-11-24T09:00:11.000Z', '10.77.0.10:40000', '203.0.113.5:443', 'udp', 'telemetry.<b>vendor</b>.example', 'UDP 10.77.0.10:40000 -> 203.0.113.5:443 left the lab']);
     expect(rows[1]!.slice(0, 7)).toEqual(['2', 'quiet', 'current_below', 'power', 'power-psu.csv', 'line 7', '2026-11-24T09:00:12.500Z']);
@@ -158,7 +159,7 @@ describe('report.html', () => {
   });
 
   it('embeds the spectrum waterfall, the environment and the manifest summary', async () => {
-    const w = await page.locator('img.waterfall').evaluateAll((imgs) => imgs.map((i) => ({ w: (i as HTMLImageElement).naturalWidth, alt: i.getAttribute('alt') })));
+    const w = await page.locator('img.waterfall').evaluateAll((imgs) => imgs.map((i) => ({ w: (i as any).naturalWidth, alt: i.getAttribute('alt') })));
     expect(w).toEqual([{ w: 200, alt: 'waterfall-sdr.svg' }]);
     const env = await page.locator('#environment').innerText();
     expect(env).toContain(process.version);
