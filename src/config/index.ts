@@ -1,6 +1,6 @@
 /** The seam of src/config: load, validate and convert rig and scenario files. Pure: opens no port, socket or namespace. */
 export { loadRig, rigFromSource } from './rig.js';
-export { loadScenario, scenarioFromSource, STEP_TIMEOUTS_MS, DWELL_TIMEOUT_MARGIN_MS } from './scenario.js';
+export { loadScenario, scenarioFromSource, scenarioPosition, STEP_TIMEOUTS_MS, DWELL_TIMEOUT_MARGIN_MS } from './scenario.js';
 export { checkScenarioAgainstRig } from './check.js';
 export { detectKind, kindOf, type ConfigKind } from './kind.js';
 export { loadConfigSource, MAX_CONFIG_BYTES, type ConfigSource } from './source.js';

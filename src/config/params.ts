@@ -42,7 +42,7 @@ export function substituteParams(src: ConfigSource, set: Record<string, string> 
   const names = Object.keys(declared);
   const declaredList = names.length ? `the scenario declares: ${names.join(', ')}` : 'the scenario declares no params';
   for (const [k, v] of Object.entries(set)) {
-    if (!(k in declared)) {
+    if (!Object.hasOwn(declared, k)) {
       issues.push({ file: src.file, line: 0, col: 0, path: `--set ${k}`, message: `unknown parameter "${k}" (${didYouMean(k, names)}${declaredList})` });
       continue;
     }
@@ -54,14 +54,20 @@ export function substituteParams(src: ConfigSource, set: Record<string, string> 
     if (!s.includes('${')) return s;
     const used: string[] = [];
     let bad = false;
-    const out = s.replace(/\$\{([^}]*)\}/g, (_m, rawName: string) => {
+    // `$${x}` is a literal `${x}` (for shell commands and prompts that need one).
+    if (/(^|[^$])\$\{[^}]*$/.test(s)) {
+      fail(path, `unclosed parameter reference in ${JSON.stringify(s)} (write \${name})`);
+      return s;
+    }
+    const out = s.replace(/\$?\$\{([^}]*)\}/g, (m: string, rawName: string) => {
+      if (m.startsWith('$$')) return m.slice(1);
       const name = rawName.trim();
       if (!NAME.test(name)) {
         fail(path, `"\${${rawName}}" is not a parameter reference (write \${name} with letters, digits and _)`);
         bad = true;
         return '';
       }
-      if (!(name in declared)) {
+      if (!Object.hasOwn(declared, name)) {
         fail(path, `unknown parameter "\${${name}}" (${didYouMean(name, names)}${declaredList})`);
         bad = true;
         return '';
@@ -69,12 +75,8 @@ export function substituteParams(src: ConfigSource, set: Record<string, string> 
       used.push(`\${${name}} = ${JSON.stringify(declared[name])} from ${origin[name]}`);
       return declared[name]!;
     });
-    if (!bad && out.includes('${')) {
-      fail(path, `unclosed parameter reference in ${JSON.stringify(s)} (write \${name})`);
-      bad = true;
-    }
     if (bad) return s;
-    notes.set(formatPath(path), `(after ${used.join(', ')})`);
+    if (used.length > 0) notes.set(formatPath(path), `(after ${used.join(', ')})`);
     // `retries: ${n}` with n = 3 becomes the number 3, as if it had been written.
     if (/^\$\{[^}]*\}$/.test(s.trim()) && NUMERIC.test(out.trim())) return Number(out);
     return out;

@@ -4,6 +4,7 @@
 import { BlockList, isIP } from 'node:net';
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import { isObj, parseCidr, Reader, type Obj } from './reader.js';
+import { kindOf } from './kind.js';
 import { schemaIssues } from './schema.js';
 import { loadConfigSource, type ConfigSource, type Seg } from './source.js';
 import type {
@@ -30,7 +31,18 @@ export function loadRig(file: string): RigConfig {
   return rigFromSource(loadConfigSource(file));
 }
 
+/** A scenario given where a rig is expected (or the reverse) gets one clear error, not a page of unknown keys. */
+export function refuseOtherKind(src: ConfigSource, want: 'rig' | 'scenario'): void {
+  const kind = kindOf(src.data);
+  if (kind === want || kind === 'unknown') return;
+  const p = src.index.at([]);
+  throw new ConfigError(CONFIG_CODES.invalid, [
+    { file: src.file, line: p.line, col: p.col, path: '', message: `this is a ${kind} file, not a ${want} file (a ${want} file starts with "${want}:")` },
+  ]);
+}
+
 export function rigFromSource(src: ConfigSource): RigConfig {
+  refuseOtherKind(src, 'rig');
   const issues = schemaIssues('rig', src.data, src.index);
   const r = new Reader(src);
   const rig = convertRig(r, isObj(src.data) ? src.data : {}, src.absFile);
@@ -118,7 +130,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   }
 
   const ref = (path: Seg[], v: unknown, table: Record<string, unknown>, what: string) => {
-    if (typeof v === 'string' && !(v in table)) {
+    if (typeof v === 'string' && !Object.hasOwn(table, v)) {
       const have = Object.keys(table);
       r.fail(path, `unknown ${what} "${v}" (the rig has: ${have.length ? have.join(', ') : 'none'})`);
     }

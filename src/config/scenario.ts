@@ -6,10 +6,10 @@ import { dirname, resolve } from 'node:path';
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import { substituteParams } from './params.js';
 import { isObj, Reader, type Obj } from './reader.js';
-import { sortIssues } from './rig.js';
+import { refuseOtherKind, sortIssues } from './rig.js';
 import { schemaIssues } from './schema.js';
 import { loadConfigSource, type ConfigSource, type PosIndex, type Seg } from './source.js';
-import type { Assertion, Phase, PressPattern, ScenarioConfig, Step, WaitCondition } from './types.js';
+import type { Assertion, Phase, PressPattern, ScenarioConfig, SourcePos, Step, WaitCondition } from './types.js';
 import { parseCurrent, parseDuration, parseRadioThreshold } from './units.js';
 
 /**
@@ -17,6 +17,12 @@ import { parseCurrent, parseDuration, parseRadioThreshold } from './units.js';
  * `base` is the path of the item's kind key (`phases/1/steps/0/power`).
  */
 export const itemOrigins = new WeakMap<object, { index: PosIndex; base: Seg[] }>();
+const scenarioIndexes = new WeakMap<ScenarioConfig, PosIndex>();
+
+/** Where a key path of a loaded scenario is in its file (e.g. `['rig']`), for messages about it. */
+export function scenarioPosition(s: ScenarioConfig, path: Array<string | number>): SourcePos {
+  return scenarioIndexes.get(s)?.at(path) ?? { file: s.file, line: 1, col: 1 };
+}
 
 export const STEP_TIMEOUTS_MS = {
   power: 10_000,
@@ -38,6 +44,7 @@ export function loadScenario(file: string, opts: { set?: Record<string, string> 
 }
 
 export function scenarioFromSource(src: ConfigSource, opts: { set?: Record<string, string> } = {}): ScenarioConfig {
+  refuseOtherKind(src, 'scenario');
   const p = substituteParams(src, opts.set);
   const issues = schemaIssues('scenario', src.data, src.index);
   const r = new Reader(src);
@@ -50,6 +57,7 @@ export function scenarioFromSource(src: ConfigSource, opts: { set?: Record<strin
     return note ? { ...i, message: `${i.message} ${note}` } : i;
   });
   if (all.length > 0) throw new ConfigError(CONFIG_CODES.invalid, all);
+  scenarioIndexes.set(scenario, src.index);
   return scenario;
 }
 

@@ -43,3 +43,17 @@ describe('scenario parameters', () => {
     ]);
   });
 });
+
+describe('parameter edge cases', () => {
+  it('$${x} is a literal ${x}; names inherited from Object are not parameters', () => {
+    const s = loadScenario(G + 'params-escape.yaml');
+    expect(s.phases[0]!.steps[1]).toMatchObject({ kind: 'prompt', text: 'type echo ${HOME} then wait 60s' });
+    const e = configErrorOf(() => loadScenario(G + 'params-escape.yaml', { set: { constructor: 'x' } }));
+    expect(e.lines).toEqual([`${G}params-escape.yaml: --set constructor: unknown parameter "constructor" (the scenario declares: dwell)`]);
+  });
+
+  it('an unclosed ${ is an error at its scalar', () => {
+    const e = configErrorOf(() => loadScenario(B + 'params-unclosed.yaml'));
+    expect(e.lines).toEqual([`${B}params-unclosed.yaml:6:15: phases[0].steps[0].mark: unclosed parameter reference in "at \${dwell" (write \${name})`]);
+  });
+});

@@ -89,4 +89,23 @@ describe('airlock validate', () => {
     expect(await validateCommand({ files: ['test/fixtures/config/suite.yaml'] }, io)).toBe(2);
     expect(io.stderr).toEqual(['test/fixtures/config/suite.yaml: suite files cannot be validated yet (suites belong to a later capability)']);
   });
+
+  it('a scenario whose rig: names a missing file: the error is at its rig: line', async () => {
+    const dir = join(tmp, 'norig');
+    mkdirSync(dir, { recursive: true });
+    const f = join(dir, 's.yaml');
+    writeFileSync(f, 'scenario: s\ndescription: x\nrig:   ../rigs/bench.yaml\nphases: [{ name: x, steps: [{ dwell: 1s }] }]\n');
+    const io = memoryIO();
+    expect(await validateCommand({ files: [f] }, io)).toBe(2);
+    expect(io.stderr).toEqual([`${f}:3:8: rig: no such rig file ${join(tmp, 'rigs/bench.yaml')}`]);
+  });
+
+  it('a scenario given as --rig is refused in one line', async () => {
+    const io = memoryIO();
+    expect(await validateCommand({ files: [G + 'scenarios/params.yaml'], rig: G + 'scenarios/system-off.yaml' }, io)).toBe(2);
+    expect(io.stderr).toEqual([
+      `${G}scenarios/system-off.yaml:2:1: this is a scenario file, not a rig file (a rig file starts with "rig:")`,
+      `${G}scenarios/params.yaml: cannot be checked against its rig ${G}scenarios/system-off.yaml: the rig file is not valid`,
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import {
   loadConfigSource,
   rigFromSource,
   scenarioFromSource,
+  scenarioPosition,
   type ConfigIssue,
   type RigConfig,
 } from '../../config/index.js';
@@ -73,6 +74,13 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
         const scenario = scenarioFromSource(src, opts.set ? { set: opts.set } : {});
         const rigFile = opts.rig ?? (scenario.rig ? displayPath(scenario.rig) : 'rig/virtual.yaml');
         const rig = loadRigCached(rigFile);
+        if (rig instanceof ConfigError && rig.code === CONFIG_CODES.notFound && !opts.rig && scenario.rig) {
+          // The scenario's own `rig:` names a file that is not there: say so at that line.
+          const p = scenarioPosition(scenario, ['rig']);
+          throw new ConfigError(CONFIG_CODES.invalid, [
+            { file, line: p.line, col: p.col, path: 'rig', message: `no such rig file ${rigFile}` },
+          ]);
+        }
         if (rig instanceof ConfigError) {
           if (!reported.has(resolve(rigFile))) printIssues(rig.issues);
           reported.add(resolve(rigFile));
