@@ -281,6 +281,16 @@ export async function runSuite(opts: SuiteOptions, io: CommandIO, deps: SuiteDep
         if (isRig) stopReason = `not run: rig fault in ${name}: ${msg}`;
       }
     }
+    // The firmware under test: what was given, plus what the runs recorded for the other devices.
+    for (const r of runs) {
+      for (const f of r.firmware ?? []) {
+        if (firmware.some((x) => x.device === f.device)) continue;
+        let sha = f.sha256;
+        if (!sha && rig.virtual) sha = sha256Hex(f.value);
+        if (!sha && fs.existsSync(f.value)) sha = firmwareSha(f.value, false);
+        if (sha) firmware.push({ device: f.device, value: f.value, sha256: sha });
+      }
+    }
     const exitCode = suiteExitCode(runs);
     const record: SuiteRecord = {
       suite: suite.name,
