@@ -77,14 +77,17 @@ describe('NetworkCapture', () => {
     console.log(`flood: ${res.stats.records} written, ${res.stats.dropped} dropped of 30000`);
   }, 40_000);
 
-  it('is lossy when its child dies during the run', async () => {
-    const c = capture('dies', 'controller');
+  it('is lossy when its child dies during the run, and the file keeps what came a second before', async () => {
+    const c = capture('dies', 'controller', { filter: 'udp port 7779' });
     await c.start();
+    await inNetns(lab.netns('controller'), [...flood, '10.231.0.12', '7779', '20', '100']);
+    await new Promise((res) => setTimeout(res, 1100));
     process.kill(c.pid!, 'SIGKILL');
     await new Promise((res) => setTimeout(res, 300));
     const res = await c.stop();
     expect(res.lossy).toBe(true);
     expect(res.reason).toMatch(/died/);
+    expect(tcpdump(path.join(tmp, 'net-dies.pcap'))).toHaveLength(20);
   });
 
   it('refuses an interface that does not exist', async () => {

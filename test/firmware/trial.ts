@@ -27,6 +27,7 @@ export interface TrialResult {
   T2: number;
   T3: number;
   amps: Record<'on' | 'softOff' | 'cut', Record<string, number>>;
+  marks: Record<string, number>;
   groupAfterSoftOff: Record<string, number>;
   groupAfterCut: Record<string, number>;
   captures: Record<string, CaptureResult>;
@@ -41,7 +42,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runTrial(
   profiles: Record<'drone' | 'controller' | 'phone', string>,
-  opts: { poweredMs: number; softOffMs: number; params?: Record<string, Record<string, string>>; during?: (lab: VirtualLab, T0: number) => Promise<void> },
+  opts: {
+    poweredMs: number;
+    softOffMs: number;
+    params?: Record<string, Record<string, string>>;
+    /** Runs while powered (the soft power-off waits for it); may set marks. */
+    during?: (lab: VirtualLab, T0: number, marks: Record<string, number>, view: Pick<TrialResult, 'console'>) => Promise<void>;
+  },
 ): Promise<TrialResult> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-fw-'));
   const lab = await VirtualLab.up({ runId: testRunId(), rig: labRig(), runDir });
@@ -55,9 +62,17 @@ export async function runTrial(
       Object.entries(profiles).map(([d, p]) => [d, new FirmwareHost(lab.firmwareSpec(d, { firmware: p, params: opts.params?.[d] }))]),
     );
     const each = <T>(fn: (h: FirmwareHost, d: string) => T) => Object.fromEntries(Object.entries(hosts).map(([d, h]) => [d, fn(h, d)]));
+    const consoleOf = (d: string) => {
+      try {
+        return fs.readFileSync(path.join(runDir, `console-${d}.log`), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const marks: Record<string, number> = {};
     const T0 = Date.now();
     each((h) => h.setPowered(true));
-    const during = opts.during?.(lab, T0);
+    const during = opts.during?.(lab, T0, marks, { console: consoleOf });
     await sleep(opts.poweredMs - 200);
     const on = each((h) => h.amps(12));
     await during;
@@ -85,6 +100,7 @@ export async function runTrial(
       T2,
       T3,
       amps: { on, softOff, cut },
+      marks,
       groupAfterSoftOff,
       groupAfterCut,
       captures,
@@ -98,9 +114,7 @@ export async function runTrial(
       ascii(c, filter) {
         return sh(`TZ=UTC tcpdump -nn -A -r ${file(c)} '${filter}' 2>/dev/null`);
       },
-      console(d) {
-        return fs.readFileSync(path.join(runDir, `console-${d}.log`), 'utf8');
-      },
+      console: consoleOf,
     };
   } catch (e) {
     await lab.down();

@@ -11,6 +11,9 @@ import { CanaryStartError } from './errors.js';
 export { readSinkholeLog } from '../../sim/sinkhole/records.js';
 export type { SinkholeRecord } from '../../sim/sinkhole/records.js';
 
+/** The outside address canaries go to on the virtual rig (a documentation address, routed to the sinkhole). */
+export const CANARY_OUTSIDE_TARGET = '203.0.113.99';
+
 export interface SentCanary {
   host: string;
   seq: number;

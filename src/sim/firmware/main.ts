@@ -18,6 +18,9 @@ if (!isProfileName(name)) {
 }
 const profile = PROFILES[name] as import('./profiles/index.js').FirmwareProfile;
 const ctx = createContext();
+// A firmware keeps running through a failed send; what it did is in its console log.
+process.on('uncaughtException', (e) => ctx.log(`error: ${e.message}`));
+process.on('unhandledRejection', (e) => ctx.log(`error: ${String(e)}`));
 
 if (values['after-off']) {
   ctx.log(`${name}: running after soft power-off`);

@@ -211,11 +211,16 @@ export class VirtualLab {
     const L = this.layout;
     const all = [L.sinkhole, ...Object.values(L.hosts)];
     await ipBatch(this.allNetns().map((n) => `netns add ${n}`));
-    // No IPv6 on the bridge itself: it is a switch, not a host (no RS/MLD noise of its own).
-    await sh(L.labNetns, 'sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1');
-    const lab = ['link set lo up', 'link add br0 type bridge', 'link set br0 type bridge forward_delay 0 mcast_snooping 0', 'link set br0 up'];
+    // No IPv6 addresses on the bridge or its ports: it is a switch, not a host (no RS/MLD
+    // noise of its own in the captures).
+    const lab = ['link set lo up', 'link add br0 type bridge forward_delay 0 mcast_snooping 0', 'link set br0 addrgenmode none', 'link set br0 up'];
     for (const h of all) {
-      lab.push(`link add ${h.name} type veth peer name eth0 netns ${h.netns}`, `link set ${h.name} master br0`, `link set ${h.name} up`);
+      lab.push(
+        `link add ${h.name} type veth peer name eth0 netns ${h.netns}`,
+        `link set ${h.name} addrgenmode none`,
+        `link set ${h.name} master br0`,
+        `link set ${h.name} up`,
+      );
     }
     await ipBatch(lab, L.labNetns);
     const drone = L.hosts.drone;
