@@ -121,8 +121,12 @@ export function waterfallSvg(data: WaterfallBand[], o: { title: string; phases: 
   data.forEach((b, bi) => {
     const x0 = left + bi * (panelW + gap);
     const cellW = panelW / Math.max(1, b.freqsHz.length);
+    // The most common colour (the noise floor) fills the panel once; only other cells get rects.
+    const counts = new Map<string, number>();
+    for (const r of b.rows) for (const v of r.dbm) if (v !== null) counts.set(colourFor(v, minDbm, maxDbm), (counts.get(colourFor(v, minDbm, maxDbm)) ?? 0) + 1);
+    const bg = [...counts].sort((p, q) => q[1] - p[1])[0]?.[0] ?? '#222';
     out.push(`<g data-band="${esc(b.band.name)}">`);
-    out.push(`<rect x="${x0}" y="${top}" width="${panelW}" height="${panelH}" fill="#222"/>`);
+    out.push(`<rect x="${x0}" y="${top}" width="${panelW}" height="${panelH}" fill="${bg}" data-background="1"/>`);
     b.rows.forEach((r, ri) => {
       const ya = y(r.timeMs);
       const yb = ri + 1 < b.rows.length ? y(b.rows[ri + 1]!.timeMs) : Math.min(top + panelH, ya + Math.max(1, panelH / Math.max(1, b.rows.length)));
@@ -138,7 +142,7 @@ export function waterfallSvg(data: WaterfallBand[], o: { title: string; phases: 
         const col = colourFor(v, minDbm, maxDbm);
         let k = j + 1;
         while (k < r.dbm.length && r.dbm[k] !== null && colourFor(r.dbm[k]!, minDbm, maxDbm) === col) k++;
-        out.push(`<rect x="${(x0 + j * cellW).toFixed(2)}" y="${ya.toFixed(2)}" width="${((k - j) * cellW).toFixed(2)}" height="${h.toFixed(2)}" fill="${col}"/>`);
+        if (col !== bg) out.push(`<rect x="${(x0 + j * cellW).toFixed(2)}" y="${ya.toFixed(2)}" width="${((k - j) * cellW).toFixed(2)}" height="${h.toFixed(2)}" fill="${col}"/>`);
         j = k;
       }
     });
