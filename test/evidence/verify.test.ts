@@ -376,3 +376,27 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('a manifest written before the key was given, then signed', () => {
+  it('verifies, and says the manifest records signed: false while the signed statement names the key', async () => {
+    const { writeManifest } = await import('../../src/evidence/manifest.js');
+    const { signRun } = await import('../../src/evidence/signing.js');
+    const { RunDirectory } = await import('../../src/evidence/run-directory.js');
+    const pem = loadSigningKey({ keyFile: path.join(keys, 'airlock.key') })!;
+    const run = RunDirectory.create(path.join(tmp, 'late-key'), 'late');
+    run.writeText('timeline.jsonl', '{"event":"x"}\n');
+    run.writeJson('result.json', { ...fx.result, runId: run.runId });
+    writeManifest(run.path);
+    signRun(run.path, pem);
+    const given = await verify(run.path);
+    expect(given.code, given.out).toBe(0);
+    expect(given.out).toContain(`valid Ed25519 signature by the given key ${fingerprint}`);
+    const embedded = await verify(run.path, null);
+    expect(embedded.code, embedded.out).toBe(0);
+    expect(embedded.out).toMatch(/says signed: false \(written before the key was given\)/);
+    flipByte(path.join(run.path, 'timeline.jsonl'));
+    const bad = await verify(run.path);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/ALTERED\s+timeline\.jsonl/);
+  });
+});
