@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pcapFile } from '../../src/sim/radio/pcap-writer.js';
@@ -99,7 +99,7 @@ describe('radiotap Wi-Fi capture with Remote ID (our writer, cross-checked with 
 
   it('our decoder reads the same capture to the fields it carries', async () => {
     const cap = await readWifiCapture(file);
-    expect(cap.truncated).toBe(false);
+    expect(cap.damage).toBeUndefined();
     expect(cap.frames.map((f) => [f.packet, f.type, f.name, f.ta, f.ra, f.signalDbm])).toEqual([
       [1, 'management', 'beacon', DRONE, 'ff:ff:ff:ff:ff:ff', -42],
       [2, 'management', 'probe-request', PHONE, 'ff:ff:ff:ff:ff:ff', -60],
@@ -121,6 +121,15 @@ describe('radiotap Wi-Fi capture with Remote ID (our writer, cross-checked with 
     expect(dji!.djiDroneId).toMatchObject({ vendorType: 0x58, subcommand: 0x10, serial: '08QDE1234567', altitude: 500, height: 20 });
     expect(dji!.djiDroneId!.lat).toBeCloseTo(47.1, 4);
     expect(dji!.djiDroneId!.homeLon).toBeCloseTo(8.1, 4);
+  });
+
+  it('a capture cut mid-record keeps the frames before the cut and reports the damage', async () => {
+    const whole = readFileSync(file);
+    const cut = path.join(dir, 'radio-cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 20));
+    const cap = await readWifiCapture(cut);
+    expect(cap.frames.map((f) => f.packet)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cap.damage).toBeDefined();
   });
 
   it('walks radiotap alignment: signal after an 8-aligned TSFT and chained bitmaps', () => {

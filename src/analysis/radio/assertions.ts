@@ -9,9 +9,9 @@ import path from 'node:path';
 import type { RadioThreshold, RigBand } from '../../config/types.js';
 import type { RadioFinding, Verdict } from '../finding.js';
 import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
-import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
-import { decodeWifiPackets, type WifiFrame } from './dot11.js';
-import { decodeBlePackets, isBleLinkType, type BleAdvert } from './ble.js';
+import { readCapture } from '../index.js';
+import { decodeWifiRecord, type WifiFrame } from './dot11.js';
+import { decodeBleRecord, isBleLinkType, type BleAdvert } from './ble.js';
 import { odidFields } from './odid.js';
 
 export interface AssertionVerdict {
@@ -170,24 +170,29 @@ export async function judgeNoRadio(opts: {
 interface Decoded {
   wifi: WifiFrame[];
   ble: BleAdvert[];
-  truncated: boolean;
+  damage?: string;
 }
 
+/** Decode a Wi-Fi or BLE capture (each record by its own link type), or say why it cannot be read. */
 async function decodeFile(runDir: string, file: string): Promise<Decoded | string> {
   const full = path.join(runDir, file);
   if (!existsSync(full)) return `capture ${file} is missing`;
-  let cap: RadioCaptureFile;
+  const d: Decoded = { wifi: [], ble: [] };
   try {
-    cap = await readRadioCapture(full);
+    const info = await readCapture(full, (p) => {
+      if (isBleLinkType(p.linkType)) {
+        const a = decodeBleRecord(p.frame(), p.linkType, p.index, p.timeMs);
+        if (a && a !== 'data') d.ble.push(a);
+      } else {
+        const f = decodeWifiRecord(p.frame(), p.linkType, p.index, p.timeMs);
+        if (f) d.wifi.push(f);
+      }
+    });
+    if (info.damage) d.damage = `capture ${file} is damaged at byte ${info.damage.offset} (${info.damage.reason})`;
   } catch (e) {
     return `capture ${file} is not readable (${(e as Error).message})`;
   }
-  const ble = cap.packets.length > 0 && isBleLinkType(cap.packets[0]!.linkType);
-  return {
-    wifi: ble ? [] : decodeWifiPackets(cap).frames,
-    ble: ble ? decodeBlePackets(cap).adverts : [],
-    truncated: cap.truncated,
-  };
+  return d;
 }
 
 const inWindow = (t: number, o: { fromMs: number; toMs: number }) => t >= o.fromMs && t <= o.toMs;
@@ -243,7 +248,7 @@ export async function judgeRadioOnly(opts: { file: string; runDir: string; trans
     ...spanFields(g),
     summary: `transmitter ${ta} is not allowed in this phase: ${g.count} frame(s) from packet ${g.first.packet}${g.peak !== undefined ? `, peak ${g.peak} dBm` : ''}`,
   }));
-  return verdictOf(findings, d.truncated ? [`capture ${opts.file} ends in a truncated record`] : []);
+  return verdictOf(findings, d.damage ? [d.damage] : []);
 }
 
 // ---------------------------------------------------------------- no_remote_id
@@ -258,7 +263,7 @@ export async function judgeNoRemoteId(opts: { files: string[]; runDir: string; f
       reasons.push(d);
       continue;
     }
-    if (d.truncated) reasons.push(`capture ${file} ends in a truncated record`);
+    if (d.damage) reasons.push(d.damage);
     const groups = new Map<string, Group>();
     const meta = new Map<string, { fields: Record<string, string | number>; what: string; tx: string }>();
     const add = (key: string, tx: string, what: string, packet: number, timeMs: number, signal: number | undefined, fields: Record<string, string | number>) => {
@@ -318,7 +323,7 @@ export async function judgeNoProbeRequests(opts: { files: string[]; runDir: stri
       reasons.push(d);
       continue;
     }
-    if (d.truncated) reasons.push(`capture ${file} ends in a truncated record`);
+    if (d.damage) reasons.push(d.damage);
     const groups = new Map<string, Group>();
     const who = new Map<string, { tx: string; ssid: string }>();
     for (const f of d.wifi) {

@@ -10,7 +10,7 @@
  * Written from the Bluetooth Core Specification (Vol 6 Part B, Vol 3 Part C) and ASTM F3411.
  */
 import { decodeOdid, type OdidInfo, ODID_BLE_APP_CODE, ODID_BLE_UUID } from './odid.js';
-import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
+import { readCapture } from '../index.js';
 
 export const LINKTYPE_BLUETOOTH_LE_LL = 251;
 export const LINKTYPE_BLUETOOTH_LE_LL_WITH_PHDR = 256;
@@ -47,7 +47,8 @@ export interface BleCaptureInfo {
   dataPackets: number;
   /** Records of another link type, or too short. */
   skipped: number;
-  truncated: boolean;
+  /** The file is damaged or truncated from this point. */
+  damage?: { offset: number; reason: string };
 }
 
 function addr(b: Buffer, o: number): string {
@@ -134,28 +135,28 @@ function locate(linkType: number, b: Buffer): { off: number; channel?: number; r
   return undefined;
 }
 
-export async function readBleCapture(file: string): Promise<BleCaptureInfo> {
-  return decodeBlePackets(await readRadioCapture(file));
+/** Decode one capture record of a BLE link type: an advert, `data` (not advertising), or undefined. */
+export function decodeBleRecord(data: Buffer, linkType: number, packet: number, timeMs: number): BleAdvert | 'data' | undefined {
+  const loc = locate(linkType, data);
+  if (!loc) return undefined;
+  const a = decodeLlAdvert(data, loc.off, packet, timeMs, linkType);
+  if (a && a !== 'data') {
+    if (loc.channel !== undefined) a.channel = loc.channel;
+    if (loc.rssiDbm !== undefined) a.rssiDbm = loc.rssiDbm;
+  }
+  return a;
 }
 
-/** Decode the BLE advertising of an already-read capture. */
-export function decodeBlePackets(cap: RadioCaptureFile): BleCaptureInfo {
-  const out: BleCaptureInfo = { adverts: [], dataPackets: 0, skipped: 0, truncated: cap.truncated };
-  for (const p of cap.packets) {
-    const loc = locate(p.linkType, p.data);
-    if (!loc) {
-      out.skipped++;
-      continue;
-    }
-    const a = decodeLlAdvert(p.data, loc.off, p.index, p.timeMs, p.linkType);
+/** Read a BLE capture (pcap or pcapng, link type 251, 256 or 272), streaming. */
+export async function readBleCapture(file: string): Promise<BleCaptureInfo> {
+  const out: BleCaptureInfo = { adverts: [], dataPackets: 0, skipped: 0 };
+  const info = await readCapture(file, (p) => {
+    const a = decodeBleRecord(p.frame(), p.linkType, p.index, p.timeMs);
     if (a === undefined) out.skipped++;
     else if (a === 'data') out.dataPackets++;
-    else {
-      if (loc.channel !== undefined) a.channel = loc.channel;
-      if (loc.rssiDbm !== undefined) a.rssiDbm = loc.rssiDbm;
-      out.adverts.push(a);
-    }
-  }
+    else out.adverts.push(a);
+  });
+  if (info.damage) out.damage = info.damage;
   return out;
 }
 

@@ -10,7 +10,7 @@
  * available as a library, and tshark is used in tests as the independent cross-check.
  */
 import { decodeOdid, type OdidInfo } from './odid.js';
-import { readRadioCapture, type RadioCaptureFile } from './pcap-file.js';
+import { readCapture } from '../index.js';
 
 export const LINKTYPE_IEEE802_11 = 105;
 export const LINKTYPE_RADIOTAP = 127;
@@ -275,37 +275,32 @@ export function decodeDot11(b: Buffer, packet: number, timeMs: number, rt?: Radi
 
 export interface WifiCaptureInfo {
   frames: WifiFrame[];
-  truncated: boolean;
+  /** The file is damaged or truncated from this point (byte offset and why). */
+  damage?: { offset: number; reason: string };
   /** Frames that are not 802.11 (other link types) or too short to decode. */
   skipped: number;
 }
 
-/** Read a Wi-Fi monitor capture (pcap or pcapng, link type 127 or 105). */
-export async function readWifiCapture(file: string): Promise<WifiCaptureInfo> {
-  return decodeWifiPackets(await readRadioCapture(file));
+/** Decode one capture record of link type 127 (radiotap) or 105; undefined when it is neither or too short. */
+export function decodeWifiRecord(data: Buffer, linkType: number, packet: number, timeMs: number): WifiFrame | undefined {
+  if (linkType === LINKTYPE_RADIOTAP) {
+    const rt = parseRadiotap(data);
+    if (!rt) return undefined;
+    return decodeDot11(data.subarray(rt.length), packet, timeMs, rt);
+  }
+  if (linkType === LINKTYPE_IEEE802_11) return decodeDot11(data, packet, timeMs);
+  return undefined;
 }
 
-/** Decode the 802.11 frames of an already-read capture. */
-export function decodeWifiPackets(cap: RadioCaptureFile): WifiCaptureInfo {
+/** Read a Wi-Fi monitor capture (pcap or pcapng, link type 127 or 105), streaming. */
+export async function readWifiCapture(file: string): Promise<WifiCaptureInfo> {
   const frames: WifiFrame[] = [];
   let skipped = 0;
-  for (const p of cap.packets) {
-    let rt: Radiotap | undefined;
-    let body = p.data;
-    if (p.linkType === LINKTYPE_RADIOTAP) {
-      rt = parseRadiotap(p.data);
-      if (!rt) {
-        skipped++;
-        continue;
-      }
-      body = p.data.subarray(rt.length);
-    } else if (p.linkType !== LINKTYPE_IEEE802_11) {
-      skipped++;
-      continue;
-    }
-    const f = decodeDot11(body, p.index, p.timeMs, rt);
+  const info = await readCapture(file, (p) => {
+    // The decoded frame holds strings and numbers only: nothing refers to the reused buffer.
+    const f = decodeWifiRecord(p.frame(), p.linkType, p.index, p.timeMs);
     if (f) frames.push(f);
     else skipped++;
-  }
-  return { frames, truncated: cap.truncated, skipped };
+  });
+  return { frames, skipped, ...(info.damage ? { damage: info.damage } : {}) };
 }

@@ -1,9 +1,8 @@
 /** Radio analysis: sweep CSVs, Wi-Fi and BLE decoding, Remote ID, assertions, waterfalls. */
 export { parseSweepLine, readSweepCsv, bandPower, LineSplitter, type SweepRow, type SweepFileInfo } from './sweep-csv.js';
 export { decodeOdid, odidFields, type OdidInfo } from './odid.js';
-export { readWifiCapture, parseRadiotap, decodeDot11, type WifiFrame, type DjiDroneId, type Radiotap } from './dot11.js';
-export { readBleCapture, type BleAdvert } from './ble.js';
-export { readRadioCapture, type RadioPacket } from './pcap-file.js';
+export { readWifiCapture, parseRadiotap, decodeDot11, decodeWifiRecord, type WifiFrame, type DjiDroneId, type Radiotap } from './dot11.js';
+export { readBleCapture, decodeBleRecord, type BleAdvert } from './ble.js';
 export {
   judgeNoRadio,
   judgeRadioOnly,

@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Capture, CaptureResult, CaptureStats } from '../capture/capture.js';
-import { readRadioCapture } from '../../analysis/radio/pcap-file.js';
+import { readCapture } from '../../analysis/index.js';
 import { RadioFaultError } from './errors.js';
 import { ToolProcess } from './tool-process.js';
 import type { RadioLog } from './sweep.js';
@@ -110,9 +110,9 @@ export class ChildCapture implements Capture {
     const full = path.join(this.o.runDir, this.o.file);
     if (existsSync(full)) {
       try {
-        const cap = await readRadioCapture(full);
-        records = cap.packets.length;
-        if (cap.truncated) reason ??= `${this.o.file} ends in a truncated record`;
+        const info = await readCapture(full, () => {});
+        records = info.packets;
+        if (info.damage) reason ??= `${this.o.file} is damaged at byte ${info.damage.offset} (${info.damage.reason})`;
       } catch (e) {
         reason ??= `${this.o.file} is not a readable capture (${(e as Error).message})`;
       }
