@@ -6,7 +6,9 @@
  * Unit-valued fields are checked by units.ts during conversion (better messages: "has no unit",
  * "cannot be negative"), so ajv errors inside the unit definitions are dropped here.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, parsePointer, type PosIndex, type Seg } from './source.js';
@@ -16,9 +18,15 @@ export type SchemaKind = 'rig' | 'scenario';
 const UNIT_DEFS = ['duration', 'current', 'voltage', 'frequency', 'size', 'threshold', 'dbm'];
 const isUnitError = (e: ErrorObject) => UNIT_DEFS.some((d) => e.schemaPath.startsWith(`#/definitions/${d}/`));
 
-/** Where the schema files are: `<package>/schema/`, from src/config (tsx) and dist/config alike. */
+/** Where the schema files are: `<package>/schema/`, found upwards from src/config (tsx) or dist/... alike. */
 export function schemaPath(kind: SchemaKind): string {
-  return new URL(`../../schema/${kind}.schema.json`, import.meta.url).pathname;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'schema', `${kind}.schema.json`);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`schema/${kind}.schema.json not found above ${fileURLToPath(import.meta.url)} (a broken installation)`);
 }
 
 const compiled = new Map<SchemaKind, ValidateFunction>();

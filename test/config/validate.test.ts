@@ -28,7 +28,7 @@ describe('airlock validate', () => {
     // refs.yaml is valid alone; its 11 problems come from the cross-check with its rig.
     expect(io.stderr.filter((l) => l.startsWith(`${B}refs.yaml:`))).toHaveLength(11);
     expect(io.stderr).toContain(`${B}refs.yaml:6:27: phases[0].steps[0].power.channel: unknown power channel "dron" (the rig has: drone, controller, phone)`);
-    expect(io.stderr).toContain(`${B}not-config.yaml:1:1: not a rig or scenario file: expected a top-level "rig:", "scenario:" or "suite:" key`);
+    expect(io.stderr).toContain(`${B}not-config.yaml:1:1: not a rig, scenario or suite file: expected a top-level "rig:", "scenario:" or "suite:" key`);
     expect(io.stderr[io.stderr.length - 1]).toBe(`${B}gone.yaml: no such file`);
   });
 
@@ -84,10 +84,31 @@ describe('airlock validate', () => {
     expect(io.stdout).toEqual([]);
   });
 
-  it('suite files are not validated yet: said plainly, exit 2', async () => {
+  it('a suite: every scenario with its set values against the suite\'s rig', async () => {
     const io = memoryIO();
-    expect(await validateCommand({ files: ['test/fixtures/config/suite.yaml'] }, io)).toBe(2);
-    expect(io.stderr).toEqual(['test/fixtures/config/suite.yaml: suite files cannot be validated yet (suites belong to a later capability)']);
+    expect(await validateCommand({ files: ['test/fixtures/config/suite.yaml'] }, io)).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout).toEqual(['ok test/fixtures/config/suite.yaml']);
+  });
+
+  it('a suite whose set names an undeclared parameter, or whose scenario lacks captures in its rig', async () => {
+    const io = memoryIO();
+    expect(await validateCommand({ files: [B + 'suite-bad-set.yaml'] }, io)).toBe(2);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toEqual([
+      `${G}scenarios/params.yaml: --set dwel: unknown parameter "dwel" (did you mean "dwell"? the scenario declares: dwell, limit, tries)`,
+      `${G}scenarios/needs-captures.yaml:8:9: phases[0].assert[0].no_egress: no_egress needs a network capture (captures.network), and the rig has none`,
+      `${G}scenarios/needs-captures.yaml:9:9: phases[0].assert[1].no_radio: no_radio needs an SDR capture (captures.sdr), and the rig has none`,
+      `${G}scenarios/needs-captures.yaml:10:9: phases[0].assert[2].no_probe_requests: no_probe_requests needs a Wi-Fi monitor capture (captures.wifi), and the rig has none`,
+      `${G}scenarios/needs-captures.yaml:11:9: phases[0].assert[3].no_remote_id: no_remote_id needs a Wi-Fi or BLE capture (captures.wifi or captures.ble), and the rig has none`,
+      `${B}suite-bad-set.yaml: some scenarios of the suite are not valid (above)`,
+    ]);
+  });
+
+  it('a suite file with an unknown key is reported by the suite loader, with its position', async () => {
+    const io = memoryIO();
+    expect(await validateCommand({ files: [B + 'suite-typo.yaml'] }, io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/suite-typo\.yaml:4:5: .*sett/);
   });
 
   it('a scenario whose rig: names a missing file: the error is at its rig: line', async () => {

@@ -1,7 +1,8 @@
 /**
- * `airlock validate <file ...>`: checks each rig and scenario file, and each scenario against
- * its rig (`--rig`, else the scenario's `rig:`, else rig/virtual.yaml). Prints `ok <file>` or
- * every problem as `file:line:col: path: message`; exit 0 when all are valid, 2 otherwise.
+ * `airlock validate <file ...>`: checks each rig, scenario and suite file, and each scenario
+ * against its rig (`--rig`, else the scenario's `rig:` (for a suite entry: the suite's `rig:`
+ * first), else rig/virtual.yaml). Prints `ok <file>` or every problem as
+ * `file:line:col: path: message`; exit 0 when all are valid, 2 otherwise. Opens no device.
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import {
@@ -14,9 +15,9 @@ import {
   rigFromSource,
   scenarioFromSource,
   scenarioPosition,
-  type ConfigIssue,
   type RigConfig,
 } from '../../config/index.js';
+import { loadSuite, SuiteFileError } from '../../regression/index.js';
 import type { CommandIO } from '../io.js';
 
 export interface ValidateOptions {
@@ -25,21 +26,21 @@ export interface ValidateOptions {
   set?: Record<string, string>;
 }
 
+const EXIT_OK = 0;
+const EXIT_INPUT = 2;
+
 /** A path relative to the working directory when it is below it, else absolute. */
 function displayPath(abs: string): string {
   const rel = relative(process.cwd(), abs);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
-const EXIT_OK = 0;
-const EXIT_INPUT = 2;
-
 export async function validateCommand(opts: ValidateOptions, io: CommandIO): Promise<number> {
   let failed = false;
   const rigs = new Map<string, RigConfig | ConfigError>();
-  const reported = new Set<string>();
+  const printed = new Set<string>();
 
-  const loadRigCached = (display: string): RigConfig | ConfigError => {
+  const rigOnce = (display: string): RigConfig | ConfigError => {
     const key = resolve(display);
     let got = rigs.get(key);
     if (!got) {
@@ -53,57 +54,83 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
     }
     return got;
   };
-  const printIssues = (issues: ConfigIssue[]) => {
-    for (const i of issues) io.err(formatIssue(i));
+  /** Prints a rig's problems the first time they come up. */
+  const reportRig = (display: string, e: ConfigError) => {
+    if (printed.has(resolve(display))) return;
+    printed.add(resolve(display));
+    for (const i of e.issues) io.err(formatIssue(i));
+  };
+
+  /** Loads a scenario and checks it against its rig; throws ConfigError with every problem. */
+  const checkScenario = (file: string, set: Record<string, string> | undefined, rigDefault?: string) => {
+    const scenario = scenarioFromSource(loadConfigSource(file), set ? { set } : {});
+    const ownRig = scenario.rig ? displayPath(scenario.rig) : undefined;
+    const rigFile = opts.rig ?? rigDefault ?? ownRig ?? 'rig/virtual.yaml';
+    const rig = rigOnce(rigFile);
+    if (rig instanceof ConfigError) {
+      if (rig.code === CONFIG_CODES.notFound && rigFile === ownRig) {
+        // The scenario's own `rig:` names a file that is not there: say so at that line.
+        const p = scenarioPosition(scenario, ['rig']);
+        throw new ConfigError(CONFIG_CODES.invalid, [{ file, line: p.line, col: p.col, path: 'rig', message: `no such rig file ${rigFile}` }]);
+      }
+      reportRig(rigFile, rig);
+      throw new ConfigError(CONFIG_CODES.invalid, [
+        { file, line: 0, col: 0, path: '', message: `cannot be checked against its rig ${rigFile}: the rig file is not valid` },
+      ]);
+    }
+    checkScenarioAgainstRig(scenario, rig);
   };
 
   for (const file of opts.files) {
     try {
-      const src = loadConfigSource(file);
-      const kind = kindOf(src.data);
+      const kind = kindOf(loadConfigSource(file).data);
       if (kind === 'rig') {
-        const got = loadRigCached(file);
+        const got = rigOnce(file);
         if (got instanceof ConfigError) {
           failed = true;
-          // Already printed while checking a scenario that uses this rig.
-          if (!reported.has(resolve(file))) printIssues(got.issues);
-          reported.add(resolve(file));
+          reportRig(file, got);
           continue;
         }
       } else if (kind === 'scenario') {
-        const scenario = scenarioFromSource(src, opts.set ? { set: opts.set } : {});
-        const rigFile = opts.rig ?? (scenario.rig ? displayPath(scenario.rig) : 'rig/virtual.yaml');
-        const rig = loadRigCached(rigFile);
-        if (rig instanceof ConfigError && rig.code === CONFIG_CODES.notFound && !opts.rig && scenario.rig) {
-          // The scenario's own `rig:` names a file that is not there: say so at that line.
-          const p = scenarioPosition(scenario, ['rig']);
-          throw new ConfigError(CONFIG_CODES.invalid, [
-            { file, line: p.line, col: p.col, path: 'rig', message: `no such rig file ${rigFile}` },
-          ]);
-        }
-        if (rig instanceof ConfigError) {
-          if (!reported.has(resolve(rigFile))) printIssues(rig.issues);
-          reported.add(resolve(rigFile));
-          throw new ConfigError(CONFIG_CODES.invalid, [
-            { file, line: 0, col: 0, path: '', message: `cannot be checked against its rig ${rigFile}: the rig file is not valid` },
-          ]);
-        }
-        checkScenarioAgainstRig(scenario, rig);
+        checkScenario(file, opts.set);
       } else if (kind === 'suite') {
-        throw new ConfigError(CONFIG_CODES.invalid, [
-          { file, line: 0, col: 0, path: '', message: 'suite files cannot be validated yet (suites belong to a later capability)' },
-        ]);
+        let suite;
+        try {
+          suite = loadSuite(file);
+        } catch (e) {
+          if (!(e instanceof SuiteFileError)) throw e;
+          failed = true;
+          for (const line of e.message.split('\n')) io.err(line);
+          continue;
+        }
+        // Every scenario of the suite, with the suite's --set values, against the suite's rig.
+        let bad = false;
+        for (const entry of suite.scenarios) {
+          const name = displayPath(entry.scenario);
+          try {
+            checkScenario(name, entry.set, suite.rig ? displayPath(suite.rig) : undefined);
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            bad = true;
+            for (const i of e.issues) io.err(formatIssue(i));
+          }
+        }
+        if (bad) {
+          failed = true;
+          io.err(`${file}: some scenarios of the suite are not valid (above)`);
+          continue;
+        }
       } else {
-        const p = src.index.at([]);
+        const p = loadConfigSource(file).index.at([]);
         throw new ConfigError(CONFIG_CODES.invalid, [
-          { file, line: p.line, col: p.col, path: '', message: 'not a rig or scenario file: expected a top-level "rig:", "scenario:" or "suite:" key' },
+          { file, line: p.line, col: p.col, path: '', message: 'not a rig, scenario or suite file: expected a top-level "rig:", "scenario:" or "suite:" key' },
         ]);
       }
       io.out(`ok ${file}`);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       failed = true;
-      printIssues(e.issues);
+      for (const i of e.issues) io.err(formatIssue(i));
     }
   }
   return failed ? EXIT_INPUT : EXIT_OK;
