@@ -1,5 +1,7 @@
 /** Runs the lab's helper commands (ip, nft) and turns a failure into a LabError naming the command. */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { LabError } from './errors.js';
 
 export interface RunResult {
@@ -38,20 +40,39 @@ export function ipBatch(lines: string[], netns?: string, allowFail = false): Pro
   return run(argv, { input: lines.join('\n') + '\n', allowFail });
 }
 
-/** Pids of every process whose network namespace is `netns`. */
-export async function netnsPids(netns: string): Promise<number[]> {
-  const r = await run(['ip', 'netns', 'pids', netns], { allowFail: true });
-  if (r.code !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0);
+/** Inode of a named namespace (/run/netns/<name>), or null. */
+function netnsInode(name: string): number | null {
+  try {
+    return fs.statSync(path.join(NETNS_DIR, name)).ino;
+  } catch {
+    return null;
+  }
 }
 
-/** SIGKILLs every process in `netns` and waits (bounded) until none is left. */
-export async function killNetnsProcesses(netns: string): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    const pids = await netnsPids(netns);
+/**
+ * Pids of every process in any of the named namespaces: one scan of /proc (what
+ * `ip netns pids` does, without a process per namespace).
+ */
+export function netnsPids(names: string[]): number[] {
+  const inodes = new Set(names.map(netnsInode).filter((i): i is number => i !== null).map((i) => `net:[${i}]`));
+  if (inodes.size === 0) return [];
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    try {
+      if (inodes.has(fs.readlinkSync(`/proc/${entry}/ns/net`))) out.push(Number(entry));
+    } catch {
+      /* exited, or a kernel thread */
+    }
+  }
+  return out.filter((p) => p !== process.pid);
+}
+
+/** SIGKILLs every process in the namespaces and waits (bounded) until none is left. */
+export async function killNetnsProcesses(names: string[]): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const pids = netnsPids(names);
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
@@ -64,10 +85,12 @@ export async function killNetnsProcesses(netns: string): Promise<void> {
   }
 }
 
+const NETNS_DIR = '/run/netns';
+
 export async function listNetns(): Promise<string[]> {
-  const r = await run(['ip', 'netns', 'list'], { allowFail: true });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter(Boolean);
+  try {
+    return fs.readdirSync(NETNS_DIR);
+  } catch {
+    return [];
+  }
 }

@@ -222,12 +222,10 @@ export class VirtualLab {
         `link set ${h.name} up`,
       );
     }
-    await ipBatch(lab, L.labNetns);
     const drone = L.hosts.drone;
     const controller = L.hosts.controller;
-    if (L.air && drone && controller) {
-      await ipBatch([`link add air0 type veth peer name air0 netns ${controller.netns}`], drone.netns);
-    }
+    if (L.air && drone && controller) lab.push(`link add air0 netns ${drone.netns} type veth peer name air0 netns ${controller.netns}`);
+    await ipBatch(lab, L.labNetns);
     await Promise.all(
       all.map(async (h) => {
         const cmds = ['link set lo up', `addr add ${h.address}/${h.prefix} dev eth0`];
@@ -245,7 +243,7 @@ export class VirtualLab {
     fs.writeFileSync(nftFile, nftRules());
     await sh(
       L.sinkhole.netns,
-      `sysctl -q -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 && nft -f ${nftFile}`,
+      `echo 0 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv6/conf/all/forwarding && exec nft -f ${nftFile}`,
     );
   }
 
@@ -360,7 +358,7 @@ export class VirtualLab {
 async function destroyRun(runId: string, netns: string[]): Promise<void> {
   const existing = new Set(await listNetns());
   const mine = netns.filter((n) => existing.has(n));
-  await Promise.all(mine.map((n) => killNetnsProcesses(n)));
+  await killNetnsProcesses(mine);
   await killFirmwareGroups(runId);
   if (mine.length) await ipBatch(mine.map((n) => `netns del ${n}`), undefined, true);
   fs.rmSync(runStateDir(runId), { recursive: true, force: true });
