@@ -113,13 +113,19 @@ const CLIENT_JS = String.raw`
       c.font = (11 * devicePixelRatio) + 'px sans-serif';
       c.fillText(p.name, x0 + 3 * devicePixelRatio, top + 12 * devicePixelRatio);
     });
+    // One dashed line per pixel column; findings at the same moment share it and its label.
+    var marks = [];
     D.findings.forEach(function (f) {
       if (f.t == null) return;
-      var x = u.valToPos(f.t, 'x', true);
+      var x = Math.round(u.valToPos(f.t, 'x', true));
+      var m = marks.filter(function (k) { return Math.abs(k.x - x) <= 2 * devicePixelRatio; })[0];
+      if (m) m.ns.push(f.n); else marks.push({ x: x, ns: [f.n] });
+    });
+    marks.forEach(function (m) {
       c.strokeStyle = '#cf222e'; c.lineWidth = 2 * devicePixelRatio; c.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
-      c.beginPath(); c.moveTo(x, top); c.lineTo(x, top + ht); c.stroke();
+      c.beginPath(); c.moveTo(m.x, top); c.lineTo(m.x, top + ht); c.stroke();
       c.fillStyle = '#cf222e';
-      c.fillText('#' + f.n, x + 3 * devicePixelRatio, top + ht - 4 * devicePixelRatio);
+      c.fillText('#' + m.ns.join(','), m.x + 3 * devicePixelRatio, top + ht - 4 * devicePixelRatio);
     });
     c.restore();
   }

@@ -75,7 +75,17 @@ export function loadSigningKey(opts: { keyFile?: string; env?: NodeJS.ProcessEnv
   if (opts.keyFile) pem = readKeyFile(opts.keyFile, 'signing key');
   else {
     const v = (opts.env ?? process.env)[SIGNING_KEY_ENV];
-    if (v && v.trim()) pem = v.includes('-----BEGIN') ? v : readKeyFile(v.trim(), `signing key (${SIGNING_KEY_ENV})`);
+    if (v && v.trim()) {
+      if (v.includes('-----BEGIN')) pem = v;
+      else {
+        // Never echo the variable: it may hold key material in a form we do not recognise.
+        try {
+          pem = fs.readFileSync(v.trim(), 'utf8');
+        } catch (e) {
+          throw new KeyError('AIRLOCK_EVIDENCE_NO_KEY', `${SIGNING_KEY_ENV} is neither PEM text nor the path of a readable file`, { cause: e });
+        }
+      }
+    }
   }
   if (pem === undefined) return undefined;
   privateKeyFromPem(pem); // validate now, before the run starts

@@ -78,6 +78,16 @@ describe('keygen', () => {
     const rsa = path.join(tmp, 'rsa.pem');
     execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', rsa], { stdio: 'pipe' });
     expect(() => loadSigningKey({ keyFile: rsa })).toThrow(/not Ed25519/);
+    // key material in a form we do not read is never echoed into an error (and so into a log)
+    const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64').toString('base64');
+    let msg = '';
+    try {
+      loadSigningKey({ env: { AIRLOCK_SIGNING_KEY: der } });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/neither PEM text nor the path of a readable file/);
+    expect(msg).not.toContain(der.slice(0, 16));
   });
 });
 
