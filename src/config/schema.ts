@@ -188,7 +188,9 @@ function translate(e: ErrorObject, index: PosIndex): ConfigIssue {
     }
     case 'minProperties': {
       const noun = itemNoun(path);
-      message = noun ? `an empty ${noun}: a ${noun} has exactly one key naming its kind` : `must have at least ${String(params.limit)} key(s)`;
+      message = noun
+        ? `an empty ${noun}: a ${noun} has exactly one key naming its kind`
+        : Number(params.limit) === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} keys`;
       break;
     }
     case 'maxProperties': {
@@ -253,6 +255,8 @@ export function schemaIssues(kind: SchemaKind, data: unknown, index: PosIndex): 
   for (const e of errors) {
     if (dropped.has(e) || isUnitError(e)) continue;
     if (e.keyword === 'if') continue;
+    // A key name failing its pattern is reported once, by the propertyNames error at the key.
+    if (e.keyword !== 'propertyNames' && (e as { propertyName?: string }).propertyName !== undefined) continue;
     const issue = translate(e, index);
     const k = `${issue.line}:${issue.col}:${issue.path}:${issue.message}`;
     if (!seen.has(k)) {

@@ -180,4 +180,30 @@ describe('all errors of a file at once, each at its key', () => {
       `${B}refs.yaml:18:25: assert[0].no_mavlink.link: unknown link "telemetry" (the rig has: drone)`,
     ]);
   });
+
+  it('names, empty lists and mappings, numeric ranges', () => {
+    expect(configErrorOf(() => loadScenario(B + 'names.yaml')).lines).toEqual([
+      `${B}names.yaml:1:11: scenario: the text "my scenario" is not a valid name (use letters, digits, '.', '_' and '-', starting with a letter or digit)`,
+      `${B}names.yaml:2:11: params["1x"]: "1x" is not a valid parameter name (letters, digits and '_', not starting with a digit)`,
+      `${B}names.yaml:2:22: params.ok: expected text or a number, got a list`,
+      `${B}names.yaml:3:9: phases: must not be empty`,
+    ]);
+    expect(configErrorOf(() => loadRig(B + 'rig-ranges.yaml')).lines).toEqual([
+      `${B}rig-ranges.yaml:2:17: lab.subnets: must not be empty`,
+      `${B}rig-ranges.yaml:3:10: devices: must not be empty`,
+      `${B}rig-ranges.yaml:5:40: power.p.channel: the number 0 must be at least 1`,
+      `${B}rig-ranges.yaml:7:40: links.l.system_id: the number 300 must be at most 255`,
+      `${B}rig-ranges.yaml:7:60: links.l.gcs_system_id: expected a whole number, got the number 1.5`,
+      `${B}rig-ranges.yaml:8:3: links["bad name"]: "bad name" is not a valid name (use letters, digits, '.', '_' and '-', starting with a letter or digit)`,
+    ]);
+  });
+
+  it('a file of the other kind is refused in one line', () => {
+    expect(configErrorOf(() => loadRig('test/fixtures/config/good/scenarios/params.yaml')).lines).toEqual([
+      `test/fixtures/config/good/scenarios/params.yaml:2:1: this is a scenario file, not a rig file (a rig file starts with "rig:")`,
+    ]);
+    expect(configErrorOf(() => loadScenario('test/fixtures/config/good/rig/minimal.yaml')).lines).toEqual([
+      `test/fixtures/config/good/rig/minimal.yaml:2:1: this is a rig file, not a scenario file (a scenario file starts with "scenario:")`,
+    ]);
+  });
 });
