@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { judgeNoProbeRequests, judgeNoRadio, judgeNoRemoteId, judgeRadioOnly } from '../../src/analysis/radio/assertions.js';
-import { waterfallData, writeWaterfall } from '../../src/analysis/radio/waterfall.js';
+import { waterfallData, writeRadioWaterfalls, writeWaterfall } from '../../src/analysis/radio/waterfall.js';
 import { pcapFile } from '../../src/sim/radio/pcap-writer.js';
 import * as F from '../../src/sim/radio/frames.js';
 import { encodeOdidMessagePack } from '../../src/sim/radio/remote-id.js';
@@ -119,14 +119,14 @@ describe('waterfall', () => {
     const out = await writeWaterfall({
       file: 'radio-sdr1.csv',
       runDir: dir,
-      name: 'sdr1',
+      name: 'phases',
       bands: [band],
       phases: [
         { name: 'powered', startMs: T0, endMs: T0 + 10_000 },
         { name: 'quiet', startMs: T0 + 10_000, endMs: T0 + 20_000 },
       ],
     });
-    expect(out).toBe('waterfall-sdr1.svg');
+    expect(out).toBe('waterfall-phases.svg');
     const svg = readFileSync(path.join(dir, out), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('data-phase="powered"');
@@ -134,6 +134,25 @@ describe('waterfall', () => {
     // The emission is the brightest colour of the scale (yellow end), the floor the darkest.
     expect(svg).toContain('fill="rgb(253,231,37)"');
     expect(svg).toContain('fill="rgb(68,1,84)"');
+  });
+});
+
+describe('waterfalls after a run', () => {
+  it('writes one waterfall per SDR capture record, leaving out phases that never started', async () => {
+    const files = await writeRadioWaterfalls({
+      runDir: dir,
+      sdrs: { sdr1: { bands: [band] } },
+      captures: [
+        { name: 'sdr1', kind: 'radio', files: ['radio-sdr1.csv'] },
+        { name: 'wifi', kind: 'wifi', files: ['radio-wifi.pcap'] },
+        { name: 'other', kind: 'radio', files: [] },
+      ],
+      phases: [{ name: 'boot', startMs: T0, endMs: T0 + 5000 }, { name: 'never' }],
+    });
+    expect(files).toEqual(['waterfall-sdr1.svg']);
+    const svg = readFileSync(path.join(dir, 'waterfall-sdr1.svg'), 'utf8');
+    expect(svg).toContain('data-phase="boot"');
+    expect(svg).not.toContain('data-phase="never"');
   });
 });
 

@@ -12,4 +12,4 @@ export {
   emissions,
   type AssertionVerdict,
 } from './assertions.js';
-export { waterfallData, waterfallSvg, writeWaterfall, type WaterfallBand, type WaterfallPhase } from './waterfall.js';
+export { waterfallData, waterfallSvg, writeWaterfall, writeRadioWaterfalls, type WaterfallBand, type WaterfallPhase } from './waterfall.js';

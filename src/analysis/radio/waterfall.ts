@@ -181,3 +181,25 @@ export async function writeWaterfall(opts: { file: string; runDir: string; name:
   writeFileSync(path.join(opts.runDir, out), waterfallSvg(data, { title: `${opts.name}: ${opts.file}`, phases: opts.phases }), { flag: 'wx' });
   return out;
 }
+
+/**
+ * After a run: one waterfall per SDR capture that wrote a sweep CSV, with the phases marked.
+ * `phases` may hold phases that never started (no startMs): they are left out. Returns the
+ * files written (relative to runDir).
+ */
+export async function writeRadioWaterfalls(opts: {
+  runDir: string;
+  sdrs: Record<string, { bands: RigBand[] }>;
+  captures: { name: string; kind: string; files: string[] }[];
+  phases: { name: string; startMs?: number; endMs?: number }[];
+}): Promise<string[]> {
+  const phases: WaterfallPhase[] = opts.phases.flatMap((p) => (p.startMs === undefined ? [] : [{ name: p.name, startMs: p.startMs, endMs: p.endMs ?? p.startMs }]));
+  const out: string[] = [];
+  for (const c of opts.captures) {
+    const sdr = opts.sdrs[c.name];
+    const file = c.files.find((f) => f.endsWith('.csv'));
+    if (c.kind !== 'radio' || !sdr || !file) continue;
+    out.push(await writeWaterfall({ file, runDir: opts.runDir, name: c.name, bands: sdr.bands, phases }));
+  }
+  return out;
+}
