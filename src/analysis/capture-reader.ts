@@ -178,33 +178,29 @@ export async function readCapture(file: string, onPacket: PacketCallback, opts: 
   }
 }
 
-async function readPcap(w: Window, onPacket: PacketCallback, magic: number): Promise<CaptureInfo> {
-  // Magic read little-endian: a1b2c3d4 / a1b23c4d means the file is little-endian.
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const info: CaptureInfo = { format: 'pcap', packets: 0, linkTypes: [], stopped: false };
-  if (!(await w.ensure(24))) {
-    info.damage = { offset: w.base + w.end, reason: 'truncated pcap file header' };
-    return info;
-  }
-  const b0 = w.buf;
-  const snaplen = le ? b0.readUInt32LE(w.pos + 16) : b0.readUInt32BE(w.pos + 16);
-  const network = (le ? b0.readUInt32LE(w.pos + 20) : b0.readUInt32BE(w.pos + 20)) & 0x0fffffff;
-  info.linkTypes.push(network & 0xffff);
-  w.pos += 24;
-  const limit = Math.max(MAX_RECORD, snaplen);
-  const p = new PacketView();
-  p.linkType = network & 0xffff;
-  let index = 0;
-  let first = -1;
-  let last = 0;
+/**
+ * Reading state shared by the async outer loop (which only waits for more bytes) and the
+ * synchronous inner loops (which walk every complete record in the buffer). Keeping the hot
+ * loop synchronous keeps its numbers in registers: doubles held across an `await` are boxed.
+ */
+interface RunState {
+  index: number;
+  first: number;
+  stopped: boolean;
+  damage?: CaptureDamageInfo;
+}
+
+/** Walks complete pcap records; returns the bytes needed at `w.pos` to go on (0: stop). */
+function pcapRun(w: Window, p: PacketView, st: RunState, le: boolean, nano: boolean, limit: number, onPacket: PacketCallback): number {
+  const buf = w.buf;
+  const end = w.end;
+  let at = w.pos;
+  p.buf = buf;
   for (;;) {
-    if (w.end - w.pos < 16 && !(await w.ensure(16))) {
-      if (w.available > 0) info.damage = { offset: w.fileOffset, reason: `truncated record header (${w.available} of 16 bytes)` };
-      break;
+    if (end - at < 16) {
+      w.pos = at;
+      return 16;
     }
-    let buf = w.buf;
-    let at = w.pos;
     let sec: number, frac: number, incl: number, orig: number;
     if (le) {
       sec = buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24);
@@ -222,37 +218,72 @@ async function readPcap(w: Window, onPacket: PacketCallback, magic: number): Pro
     incl >>>= 0;
     orig >>>= 0;
     if (incl > limit) {
-      info.damage = { offset: w.fileOffset, reason: `record length ${incl} exceeds the maximum ${limit} (damaged record header)` };
-      break;
+      w.pos = at;
+      st.damage = { offset: w.base + at, reason: `record length ${incl} exceeds the maximum ${limit} (damaged record header)` };
+      return 0;
     }
-    if (w.end - w.pos < 16 + incl && !(await w.ensure(16 + incl))) {
-      info.damage = { offset: w.fileOffset, reason: `truncated packet record (${w.available} of ${16 + incl} bytes)` };
-      break;
+    if (end - at < 16 + incl) {
+      w.pos = at;
+      return 16 + incl;
     }
-    buf = w.buf;
-    at = w.pos;
-    index++;
+    const index = ++st.index;
+    const nsec = nano ? frac : frac * 1000;
+    const ms = sec * 1000 + nsec / 1e6;
     p.index = index;
     p.sec = sec;
-    p.nsec = nano ? frac : frac * 1000;
-    p.timeMs = sec * 1000 + p.nsec / 1e6;
-    p.buf = buf;
+    p.nsec = nsec;
+    p.timeMs = ms;
     p.offset = at + 16;
     p.caplen = incl;
     p.origLen = orig;
     p.fileOffset = w.base + at;
-    w.pos = at + 16 + incl;
-    if (first < 0) first = p.timeMs;
-    last = p.timeMs;
+    at += 16 + incl;
+    if (index === 1) st.first = ms;
     if (onPacket(p) === false) {
-      info.stopped = true;
+      st.stopped = true;
+      w.pos = at;
+      return 0;
+    }
+  }
+}
+
+async function readPcap(w: Window, onPacket: PacketCallback, magic: number): Promise<CaptureInfo> {
+  // Magic read little-endian: a1b2c3d4 / a1b23c4d means the file is little-endian.
+  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+  const info: CaptureInfo = { format: 'pcap', packets: 0, linkTypes: [], stopped: false };
+  if (!(await w.ensure(24))) {
+    info.damage = { offset: w.base + w.end, reason: 'truncated pcap file header' };
+    return info;
+  }
+  const b0 = w.buf;
+  const snaplen = le ? b0.readUInt32LE(w.pos + 16) : b0.readUInt32BE(w.pos + 16);
+  const network = (le ? b0.readUInt32LE(w.pos + 20) : b0.readUInt32BE(w.pos + 20)) & 0x0fffffff;
+  info.linkTypes.push(network & 0xffff);
+  w.pos += 24;
+  const limit = Math.max(MAX_RECORD, snaplen);
+  const p = new PacketView();
+  p.linkType = network & 0xffff;
+  const st: RunState = { index: 0, first: 0, stopped: false };
+  for (;;) {
+    const need = pcapRun(w, p, st, le, nano, limit, onPacket);
+    if (need === 0) break;
+    if (!(await w.ensure(need))) {
+      if (w.available > 0) {
+        info.damage = {
+          offset: w.fileOffset,
+          reason: need === 16 ? `truncated record header (${w.available} of 16 bytes)` : `truncated packet record (${w.available} of ${need} bytes)`,
+        };
+      }
       break;
     }
   }
-  info.packets = index;
-  if (index > 0) {
-    info.firstMs = first;
-    info.lastMs = last;
+  if (st.damage) info.damage = st.damage;
+  info.stopped = st.stopped;
+  info.packets = st.index;
+  if (st.index > 0) {
+    info.firstMs = st.first;
+    info.lastMs = p.timeMs; // the view still holds the last packet's time
   }
   return info;
 }
@@ -260,182 +291,196 @@ async function readPcap(w: Window, onPacket: PacketCallback, magic: number): Pro
 interface Iface {
   linkType: number;
   snaplen: number;
-  /** Units per second of the timestamps, and whether that is a power of ten. */
+  /** Units per second of the timestamps. */
   unitsPerSec: number;
   offsetSec: number;
   drops: number;
 }
 
-async function readPcapng(file: string, w: Window, onPacket: PacketCallback): Promise<CaptureInfo> {
-  const info: CaptureInfo = { format: 'pcapng', packets: 0, linkTypes: [], stopped: false };
-  const p = new PacketView();
-  let ifaces: Iface[] = [];
-  const allIfaces: Iface[] = [];
-  let le = true;
-  let index = 0;
-  let first = -1;
-  let last = 0;
-  let sawIsb = false;
-  const rd32 = (b: Buffer, at: number): number => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
-  const rd16 = (b: Buffer, at: number): number => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
-  let firstBlock = true;
+interface NgState extends RunState {
+  le: boolean;
+  firstBlock: boolean;
+  ifaces: Iface[];
+  allIfaces: Iface[];
+  sawIsb: boolean;
+  file: string;
+  linkTypes: number[];
+}
+
+/** Walks complete pcapng blocks; returns the bytes needed at `w.pos` to go on (0: stop). */
+function pcapngRun(w: Window, p: PacketView, st: NgState, onPacket: PacketCallback): number {
   for (;;) {
-    if (w.end - w.pos < 12 && !(await w.ensure(12))) {
-      if (w.available > 0) info.damage = { offset: w.fileOffset, reason: `truncated block header (${w.available} bytes)` };
-      break;
-    }
-    let b = w.buf;
-    let at = w.pos;
+    const b = w.buf;
+    const at = w.pos;
+    if (w.end - at < 12) return 12;
     const rawType = b.readUInt32LE(at);
     if (rawType === 0x0a0d0d0a) {
       // Section Header Block: its byte-order magic decides this section's byte order.
       const bom = b.readUInt32LE(at + 8);
-      if (bom === 0x1a2b3c4d) le = true;
-      else if (bom === 0x4d3c2b1a) le = false;
+      if (bom === 0x1a2b3c4d) st.le = true;
+      else if (bom === 0x4d3c2b1a) st.le = false;
       else {
-        if (firstBlock) throw new CaptureInputError('AIRLOCK_ANALYSIS_NOT_CAPTURE', `${file}: pcapng section header with a bad byte-order magic`);
-        info.damage = { offset: w.fileOffset, reason: 'section header block with a bad byte-order magic' };
-        break;
+        if (st.firstBlock) throw new CaptureInputError('AIRLOCK_ANALYSIS_NOT_CAPTURE', `${st.file}: pcapng section header with a bad byte-order magic`);
+        st.damage = { offset: w.fileOffset, reason: 'section header block with a bad byte-order magic' };
+        return 0;
       }
-    } else if (firstBlock) {
-      throw new CaptureInputError('AIRLOCK_ANALYSIS_NOT_CAPTURE', `${file}: pcapng file does not start with a section header`);
+    } else if (st.firstBlock) {
+      throw new CaptureInputError('AIRLOCK_ANALYSIS_NOT_CAPTURE', `${st.file}: pcapng file does not start with a section header`);
     }
-    firstBlock = false;
-    const type = rd32(b, at);
-    const len = rd32(b, at + 4);
+    st.firstBlock = false;
+    const le = st.le;
+    const type = le ? b.readUInt32LE(at) : b.readUInt32BE(at);
+    const len = le ? b.readUInt32LE(at + 4) : b.readUInt32BE(at + 4);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) {
-      info.damage = { offset: w.fileOffset, reason: `bad block length ${len} (block type 0x${type.toString(16)})` };
-      break;
+      st.damage = { offset: w.fileOffset, reason: `bad block length ${len} (block type 0x${type.toString(16)})` };
+      return 0;
     }
-    if (w.end - w.pos < len && !(await w.ensure(len))) {
-      info.damage = { offset: w.fileOffset, reason: `truncated block (${w.available} of ${len} bytes, block type 0x${type.toString(16)})` };
-      break;
-    }
-    b = w.buf;
-    at = w.pos;
-    if (rd32(b, at + len - 4) !== len) {
-      info.damage = { offset: w.fileOffset, reason: `block trailer length does not match its header (block type 0x${type.toString(16)})` };
-      break;
+    if (w.end - at < len) return len;
+    if ((le ? b.readUInt32LE(at + len - 4) : b.readUInt32BE(at + len - 4)) !== len) {
+      st.damage = { offset: w.fileOffset, reason: `block trailer length does not match its header (block type 0x${type.toString(16)})` };
+      return 0;
     }
     const blockOffset = w.base + at;
     w.pos = at + len;
-    const bodyEnd = at + len - 4;
-    if (type === 6 || type === 2 || type === 3) {
-      let ifId: number, tsHi: number, tsLo: number, cap: number, orig: number, data: number;
-      if (type === 6) {
-        if (len < 32) {
-          info.damage = { offset: blockOffset, reason: 'enhanced packet block too short' };
-          break;
-        }
-        ifId = rd32(b, at + 8);
-        tsHi = rd32(b, at + 12);
-        tsLo = rd32(b, at + 16);
-        cap = rd32(b, at + 20);
-        orig = rd32(b, at + 24);
-        data = at + 28;
-      } else if (type === 2) {
-        if (len < 32) {
-          info.damage = { offset: blockOffset, reason: 'packet block too short' };
-          break;
-        }
-        ifId = rd16(b, at + 8);
-        tsHi = rd32(b, at + 12);
-        tsLo = rd32(b, at + 16);
-        cap = rd32(b, at + 20);
-        orig = rd32(b, at + 24);
-        data = at + 28;
-      } else {
-        if (len < 16) {
-          info.damage = { offset: blockOffset, reason: 'simple packet block too short' };
-          break;
-        }
-        ifId = 0;
-        tsHi = 0;
-        tsLo = 0;
-        orig = rd32(b, at + 8);
-        data = at + 12;
-        cap = Math.min(orig, bodyEnd - data);
-        const i0 = ifaces[0];
-        if (i0 && i0.snaplen > 0) cap = Math.min(cap, i0.snaplen);
+    if (!pcapngBlock(b, at, len, type, blockOffset, p, st, onPacket)) return 0;
+  }
+}
+
+/** Handles one complete block; false to stop (damage or the callback asked). */
+function pcapngBlock(b: Buffer, at: number, len: number, type: number, blockOffset: number, p: PacketView, st: NgState, onPacket: PacketCallback): boolean {
+  const le = st.le;
+  const rd32 = le ? (o: number): number => b.readUInt32LE(o) : (o: number): number => b.readUInt32BE(o);
+  const rd16 = le ? (o: number): number => b.readUInt16LE(o) : (o: number): number => b.readUInt16BE(o);
+  const bodyEnd = at + len - 4;
+  if (type === 6 || type === 2 || type === 3) {
+    let ifId: number, tsHi: number, tsLo: number, cap: number, orig: number, data: number;
+    if (type === 6 || type === 2) {
+      if (len < 32) {
+        st.damage = { offset: blockOffset, reason: `${type === 6 ? 'enhanced ' : ''}packet block too short` };
+        return false;
       }
-      const iface = ifaces[ifId];
-      if (!iface) {
-        info.damage = { offset: blockOffset, reason: `packet for undeclared interface ${ifId}` };
-        break;
+      ifId = type === 6 ? rd32(at + 8) : rd16(at + 8);
+      tsHi = rd32(at + 12);
+      tsLo = rd32(at + 16);
+      cap = rd32(at + 20);
+      orig = rd32(at + 24);
+      data = at + 28;
+    } else {
+      if (len < 16) {
+        st.damage = { offset: blockOffset, reason: 'simple packet block too short' };
+        return false;
       }
-      if (data + cap > bodyEnd) {
-        info.damage = { offset: blockOffset, reason: `captured length ${cap} overruns its block` };
-        break;
-      }
-      index++;
-      p.index = index;
-      timestamp(p, tsHi, tsLo, iface);
-      p.linkType = iface.linkType;
-      p.interfaceId = ifId;
-      p.buf = b;
-      p.offset = data;
-      p.caplen = cap;
-      p.origLen = orig;
-      p.fileOffset = blockOffset;
-      if (first < 0) first = p.timeMs;
-      last = p.timeMs;
-      if (onPacket(p) === false) {
-        info.stopped = true;
-        break;
-      }
-    } else if (type === 0x0a0d0d0a) {
-      ifaces = [];
-    } else if (type === 1) {
-      if (len < 20) {
-        info.damage = { offset: blockOffset, reason: 'interface description block too short' };
-        break;
-      }
-      const iface: Iface = { linkType: rd16(b, at + 8), snaplen: rd32(b, at + 12), unitsPerSec: 1e6, offsetSec: 0, drops: 0 };
-      let o = at + 16;
-      while (o + 4 <= bodyEnd) {
-        const code = rd16(b, o);
-        const olen = rd16(b, o + 2);
-        if (code === 0) break;
-        if (o + 4 + olen > bodyEnd) break;
-        if (code === 9 && olen >= 1) {
-          const v = b[o + 4]!;
-          iface.unitsPerSec = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** v;
-        } else if (code === 14 && olen >= 8) {
-          const hi = rd32(b, o + 4 + (le ? 4 : 0));
-          const lo = rd32(b, o + 4 + (le ? 0 : 4));
-          iface.offsetSec = (hi | 0) * 4294967296 + lo;
-        }
-        o += 4 + ((olen + 3) & ~3);
-      }
-      ifaces.push(iface);
-      allIfaces.push(iface);
-      if (!info.linkTypes.includes(iface.linkType)) info.linkTypes.push(iface.linkType);
-    } else if (type === 5) {
-      // Interface Statistics Block: keep the last isb_ifdrop per interface.
-      const iface = ifaces[rd32(b, at + 8)];
-      let o = at + 20;
-      while (iface && o + 4 <= bodyEnd) {
-        const code = rd16(b, o);
-        const olen = rd16(b, o + 2);
-        if (code === 0 || o + 4 + olen > bodyEnd) break;
-        if (code === 5 && olen >= 8) {
-          const hi = rd32(b, o + 4 + (le ? 4 : 0));
-          const lo = rd32(b, o + 4 + (le ? 0 : 4));
-          iface.drops = hi * 4294967296 + lo;
-          sawIsb = true;
-        }
-        o += 4 + ((olen + 3) & ~3);
-      }
+      ifId = 0;
+      tsHi = 0;
+      tsLo = 0;
+      orig = rd32(at + 8);
+      data = at + 12;
+      cap = Math.min(orig, bodyEnd - data);
+      const i0 = st.ifaces[0];
+      if (i0 && i0.snaplen > 0) cap = Math.min(cap, i0.snaplen);
     }
-    // Other blocks (name resolution, custom, decryption secrets...) are skipped.
+    const iface = st.ifaces[ifId];
+    if (!iface) {
+      st.damage = { offset: blockOffset, reason: `packet for undeclared interface ${ifId}` };
+      return false;
+    }
+    if (data + cap > bodyEnd) {
+      st.damage = { offset: blockOffset, reason: `captured length ${cap} overruns its block` };
+      return false;
+    }
+    const index = ++st.index;
+    p.index = index;
+    timestamp(p, tsHi, tsLo, iface);
+    p.linkType = iface.linkType;
+    p.interfaceId = ifId;
+    p.buf = b;
+    p.offset = data;
+    p.caplen = cap;
+    p.origLen = orig;
+    p.fileOffset = blockOffset;
+    if (index === 1) st.first = p.timeMs;
+    if (onPacket(p) === false) {
+      st.stopped = true;
+      return false;
+    }
+  } else if (type === 0x0a0d0d0a) {
+    st.ifaces = [];
+  } else if (type === 1) {
+    if (len < 20) {
+      st.damage = { offset: blockOffset, reason: 'interface description block too short' };
+      return false;
+    }
+    const iface: Iface = { linkType: rd16(at + 8), snaplen: rd32(at + 12), unitsPerSec: 1e6, offsetSec: 0, drops: 0 };
+    let o = at + 16;
+    while (o + 4 <= bodyEnd) {
+      const code = rd16(o);
+      const olen = rd16(o + 2);
+      if (code === 0) break;
+      if (o + 4 + olen > bodyEnd) break;
+      if (code === 9 && olen >= 1) {
+        const v = b[o + 4]!;
+        iface.unitsPerSec = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** v;
+      } else if (code === 14 && olen >= 8) {
+        const hi = rd32(o + 4 + (le ? 4 : 0));
+        const lo = rd32(o + 4 + (le ? 0 : 4));
+        iface.offsetSec = (hi | 0) * 4294967296 + lo;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    st.ifaces.push(iface);
+    st.allIfaces.push(iface);
+    if (!st.linkTypes.includes(iface.linkType)) st.linkTypes.push(iface.linkType);
+  } else if (type === 5) {
+    // Interface Statistics Block: keep the last isb_ifdrop per interface.
+    const iface = st.ifaces[rd32(at + 8)];
+    let o = at + 20;
+    while (iface && o + 4 <= bodyEnd) {
+      const code = rd16(o);
+      const olen = rd16(o + 2);
+      if (code === 0 || o + 4 + olen > bodyEnd) break;
+      if (code === 5 && olen >= 8) {
+        const hi = rd32(o + 4 + (le ? 4 : 0));
+        const lo = rd32(o + 4 + (le ? 0 : 4));
+        iface.drops = hi * 4294967296 + lo;
+        st.sawIsb = true;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
   }
-  info.packets = index;
-  if (index > 0) {
-    info.firstMs = first;
-    info.lastMs = last;
+  // Other blocks (name resolution, custom, decryption secrets...) are skipped.
+  return true;
+}
+
+async function readPcapng(file: string, w: Window, onPacket: PacketCallback): Promise<CaptureInfo> {
+  const info: CaptureInfo = { format: 'pcapng', packets: 0, linkTypes: [], stopped: false };
+  const p = new PacketView();
+  const st: NgState = { index: 0, first: 0, stopped: false, le: true, firstBlock: true, ifaces: [], allIfaces: [], sawIsb: false, file, linkTypes: info.linkTypes };
+  for (;;) {
+    const need = pcapngRun(w, p, st, onPacket);
+    if (need === 0) break;
+    if (!(await w.ensure(need))) {
+      if (w.available > 0) {
+        info.damage = {
+          offset: w.fileOffset,
+          reason: need === 12 ? `truncated block header (${w.available} bytes)` : `truncated block (${w.available} of ${need} bytes, block type 0x${blockType(w, st.le).toString(16)})`,
+        };
+      }
+      break;
+    }
   }
-  if (sawIsb) info.ifDrops = allIfaces.reduce((s, i) => s + i.drops, 0);
+  if (st.damage) info.damage = st.damage;
+  info.stopped = st.stopped;
+  info.packets = st.index;
+  if (st.index > 0) {
+    info.firstMs = st.first;
+    info.lastMs = p.timeMs; // the view still holds the last packet's time
+  }
+  if (st.sawIsb) info.ifDrops = st.allIfaces.reduce((s, i) => s + i.drops, 0);
   return info;
+}
+
+function blockType(w: Window, le: boolean): number {
+  return le ? w.buf.readUInt32LE(w.pos) : w.buf.readUInt32BE(w.pos);
 }
 
 /** Splits a 64-bit timestamp (hi, lo) in the interface's units into seconds and nanoseconds exactly. */

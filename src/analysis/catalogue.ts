@@ -65,10 +65,8 @@ function validate(raw: unknown, origin: string): EndpointEntry[] {
   });
 }
 
-function cidrHas(c: Cidr, address: string): boolean {
-  const words = c.family === 4 ? (isIPv4(address) ? [parseIPv4(address)] : null) : isIPv6(address) ? parseIPv6(address) : null;
-  if (!words) return false;
-  return words.every((w, i) => ((w & c.masks[i]!) >>> 0) === c.words[i]);
+function cidrHas(c: Cidr, family: 4 | 6, words: number[]): boolean {
+  return c.family === family && words.every((w, i) => ((w & c.masks[i]!) >>> 0) === c.words[i]);
 }
 
 function hostMatches(pattern: string, name: string): boolean {
@@ -83,7 +81,12 @@ function build(entries: EndpointEntry[]): EndpointCatalogue {
     match(name, address) {
       const n = name?.toLowerCase().replace(/\.$/, '');
       if (n) for (const { e } of compiled) if (e.hosts.some((h) => hostMatches(h, n))) return { vendor: e.vendor, service: e.service, source: e.source };
-      if (address) for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, address))) return { vendor: e.vendor, service: e.service, source: e.source };
+      if (address) {
+        const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
+        if (family === 0) return undefined;
+        const words = family === 4 ? [parseIPv4(address)] : parseIPv6(address);
+        for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, family, words))) return { vendor: e.vendor, service: e.service, source: e.source };
+      }
       return undefined;
     },
   };

@@ -8,7 +8,33 @@
  */
 import path from 'node:path';
 import { readCapture, type CapturePacket } from './capture-reader.js';
-import { FlowTable, growF64, growI32, growU32, growU8 } from './flow-table.js';
+import {
+  FlowTable,
+  STRIDE,
+  R_A0,
+  R_B0,
+  R_A123,
+  R_B123,
+  R_FAMPROTO,
+  R_PORTS,
+  R_FLAGS,
+  R_LABEL,
+  R_INIT_DIR,
+  R_SEARCHED,
+  R_FIRST,
+  R_LAST,
+  R_COUNT,
+  R_REPLIES,
+  R_F_FIRST,
+  R_F_LAST,
+  R_F_COUNT,
+  R_F_DIR,
+  R_Q_HASH,
+  R_Q_RECORD,
+  D_FIRST_MS,
+  D_LAST_MS,
+  D_F_FIRST_MS,
+} from './flow-table.js';
 import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
@@ -21,7 +47,7 @@ import {
   tlsServerName,
 } from './app-names.js';
 import { CANARY_MAGIC, CANARY_PORT, decodeCanary, type Canary } from './canary.js';
-import { loadCatalogue, type EndpointCatalogue } from './catalogue.js';
+import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { NetworkFinding, Verdict } from './finding.js';
 
 /** Bump when what counts as a finding, or how findings are grouped, changes. */
@@ -107,7 +133,9 @@ export interface NetworkScan {
   verdict: Verdict;
   analyzerVersion: string;
   findings: NetworkFinding[];
+  /** Every flow, lab-internal ones too (built on first access). */
   flows: FlowSummary[];
+  flowCount: number;
   dnsQueries: DnsQuery[];
   canaries: SeenCanary[];
   damage: CaptureDamage[];
@@ -154,6 +182,7 @@ interface DnsRecord {
   packet: number;
   ms: number;
   name: string;
+  /** Record base of the flow in the flow table. */
   flow: number;
   dir: number;
   answered: boolean;
@@ -162,25 +191,8 @@ interface DnsRecord {
 
 /** Per-file state and the decoder; one instance scans one file. */
 class FileScanner {
-  readonly t: FlowTable;
-  // per-flow statistics (indexed by flow id)
-  private initDir = new Uint8Array(1024);
-  private flags = new Uint8Array(1024);
-  private label = new Uint8Array(1024);
-  private searched = new Uint8Array(1024);
-  private first = new Uint32Array(1024);
-  private last = new Uint32Array(1024);
-  private count = new Uint32Array(1024);
-  private replies = new Uint32Array(1024);
-  private firstMs = new Float64Array(1024);
-  private lastMs = new Float64Array(1024);
-  private fFirst = new Uint32Array(1024);
-  private fLast = new Uint32Array(1024);
-  private fCount = new Uint32Array(1024);
-  private fDir = new Uint8Array(1024);
-  private fFirstMs = new Float64Array(1024);
-  private lastQHash = new Uint32Array(1024);
-  private lastQRecord = new Int32Array(1024).fill(-1);
+  readonly t = new FlowTable();
+  /** Name per flow id (DNS query, TLS server name, HTTP host), and the first DNS name that must not leave. */
   private names: (string | undefined)[] = [];
   private badNames: (string | undefined)[] = [];
 
@@ -197,49 +209,28 @@ class FileScanner {
   undecodedTypes = new Set<number>();
   malformed = 0;
 
+  /** Time and frame number of the packet being judged (fields, so doubles are not boxed per call). */
+  private ms = 0;
+  private index = 0;
   private readonly fromMs: number;
   private readonly toMs: number;
   private readonly secret: string | undefined;
-  private readonly onPacketBound: (p: CapturePacket) => void;
+  private readonly onRadiotap: ScanOptions['onRadiotap'];
+  readonly callback: (p: CapturePacket) => void;
 
   constructor(
     private readonly policy: EgressPolicy,
     opts: ScanOptions,
     private readonly fileLabel: string,
   ) {
-    this.t = new FlowTable((cap) => this.grow(cap));
     this.fromMs = opts.fromMs ?? -Infinity;
     this.toMs = opts.toMs ?? Infinity;
     this.secret = opts.canarySecret;
-    const radiotap = opts.onRadiotap;
-    this.onPacketBound = (p) => this.onPacket(p, radiotap);
+    this.onRadiotap = opts.onRadiotap;
+    this.callback = (p) => this.onPacket(p);
   }
 
-  get callback(): (p: CapturePacket) => void {
-    return this.onPacketBound;
-  }
-
-  private grow(cap: number): void {
-    this.initDir = growU8(this.initDir, cap);
-    this.flags = growU8(this.flags, cap);
-    this.label = growU8(this.label, cap);
-    this.searched = growU8(this.searched, cap);
-    this.first = growU32(this.first, cap);
-    this.last = growU32(this.last, cap);
-    this.count = growU32(this.count, cap);
-    this.replies = growU32(this.replies, cap);
-    this.firstMs = growF64(this.firstMs, cap);
-    this.lastMs = growF64(this.lastMs, cap);
-    this.fFirst = growU32(this.fFirst, cap);
-    this.fLast = growU32(this.fLast, cap);
-    this.fCount = growU32(this.fCount, cap);
-    this.fDir = growU8(this.fDir, cap);
-    this.fFirstMs = growF64(this.fFirstMs, cap);
-    this.lastQHash = growU32(this.lastQHash, cap);
-    this.lastQRecord = growI32(this.lastQRecord, cap, -1);
-  }
-
-  private onPacket(p: CapturePacket, onRadiotap: ScanOptions['onRadiotap']): void {
+  private onPacket(p: CapturePacket): void {
     const buf = p.buf;
     let off = p.offset;
     let end = off + p.caplen;
@@ -290,21 +281,19 @@ class FileScanner {
         break;
       case 0:
       case 108: {
-        // BSD loopback: 4-byte address family, host order (0) or network order (108)
+        // BSD loopback: a 4-byte address family, host order (0) or network order (108)
         if (end - off < 4) {
           this.malformed++;
           return;
         }
-        const le = buf[off]! | (buf[off + 3]! << 24);
-        const be = buf[off + 3]! | (buf[off]! << 24);
-        const fam = le === 0 && be === 0 ? 0 : buf[off]! !== 0 ? buf[off]! : buf[off + 3]!;
+        const fam = buf[off]! !== 0 ? buf[off]! : buf[off + 3]!;
         et = fam === 2 ? 0x0800 : fam === 24 || fam === 28 || fam === 30 ? 0x86dd : 0;
         off += 4;
         break;
       }
       case 127:
         this.radiotap++;
-        if (onRadiotap) onRadiotap(p, this.fileLabel);
+        if (this.onRadiotap) this.onRadiotap(p, this.fileLabel);
         return;
       default:
         this.undecoded++;
@@ -314,6 +303,8 @@ class FileScanner {
     }
     const ms = p.timeMs;
     if (ms < this.fromMs || ms >= this.toMs) return;
+    this.ms = ms;
+    this.index = p.index;
     const t = this.t;
     let proto: number;
     let l4 = 0;
@@ -335,7 +326,12 @@ class FileScanner {
       t.fam = 4;
       t.s0 = ((buf[off + 12]! << 24) | (buf[off + 13]! << 16) | (buf[off + 14]! << 8) | buf[off + 15]!) >>> 0;
       t.d0 = ((buf[off + 16]! << 24) | (buf[off + 17]! << 16) | (buf[off + 18]! << 8) | buf[off + 19]!) >>> 0;
-      t.s1 = t.s2 = t.s3 = t.d1 = t.d2 = t.d3 = 0;
+      t.s1 = 0;
+      t.s2 = 0;
+      t.s3 = 0;
+      t.d1 = 0;
+      t.d2 = 0;
+      t.d3 = 0;
       const frag = (buf[off + 6]! << 8) | buf[off + 7]!;
       if ((frag & 0x3fff) !== 0) {
         const key = `4/${t.s0}/${t.d0}/${proto}/${(buf[off + 4]! << 8) | buf[off + 5]!}`;
@@ -343,7 +339,7 @@ class FileScanner {
           nonFirstFragment = true;
           const known = this.fragments.get(key);
           if (known !== undefined) {
-            this.account(p, known, t.s0 === t.addr[known * 8] && t.d0 === t.addr[known * 8 + 4] ? 0 : 1, ms);
+            this.account(known, t.s0 === t.u32[known + R_A0] ? 0 : 1);
             return;
           }
         } else firstFragmentKey = key;
@@ -390,8 +386,9 @@ class FileScanner {
               nonFirstFragment = true;
               const known = this.fragments.get(key);
               if (known !== undefined) {
-                const k = known * 8;
-                this.account(p, known, t.s0 === t.addr[k] && t.s1 === t.addr[k + 1] && t.s2 === t.addr[k + 2] && t.s3 === t.addr[k + 3] ? 0 : 1, ms);
+                const u = t.u32;
+                const k = known + R_A123;
+                this.account(known, t.s0 === u[known + R_A0] && t.s1 === u[k] && t.s2 === u[k + 1] && t.s3 === u[k + 2] ? 0 : 1);
                 return;
               }
             } else firstFragmentKey = key;
@@ -413,7 +410,8 @@ class FileScanner {
         sport = (buf[l4]! << 8) | buf[l4 + 1]!;
         dport = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
         seq = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
-        pay = Math.min(end, l4 + (buf[l4 + 12]! >> 4) * 4);
+        pay = l4 + (buf[l4 + 12]! >> 4) * 4;
+        if (pay > end) pay = end;
       } else if (proto === P_UDP && end - l4 >= 8) {
         sport = (buf[l4]! << 8) | buf[l4 + 1]!;
         dport = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
@@ -424,151 +422,148 @@ class FileScanner {
     }
     t.sp = sport;
     t.dp = dport;
-    const f = t.lookup();
+    const r = t.lookup();
     const dir = t.dir;
-    if (t.created) this.initFlow(f, dir, proto, sport, dport);
+    const u = t.u32;
+    if (t.created) this.initFlow(r, dir, proto, sport, dport);
     if (firstFragmentKey !== null) {
       if (this.fragments.size > 65536) this.fragments.clear();
-      this.fragments.set(firstFragmentKey, f);
+      this.fragments.set(firstFragmentKey, r);
     }
     // Canaries: never findings when they carry a valid mark under this run's secret.
     if (this.secret !== undefined && proto === P_UDP && dport === CANARY_PORT && end - pay > CANARY_MAGIC.length && buf[pay] === 0x41) {
       const c = decodeCanary(this.secret, buf.subarray(pay, end));
       if (c) {
         this.canaries.push({ ...c, file: this.fileLabel, packet: p.index, timeMs: ms });
-        this.touch(f, dir, p.index, ms);
+        this.touch(r, dir);
         return;
       }
     }
-    let finding = (this.flags[f]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) !== 0;
+    let finding = (u[r + R_FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) !== 0;
     const payLen = end - pay;
     if (payLen > 0 && !nonFirstFragment) {
       if (proto === P_UDP) {
         if (sport === 53 || dport === 53 || sport === 5353 || dport === 5353 || sport === 5355 || dport === 5355) {
-          if (this.dnsMessage(buf, pay, end, f, dir, p.index, ms)) finding = true;
-        } else if (this.label[f] === LABEL_NONE && isQuicInitial(buf, pay, payLen)) this.label[f] = LABEL_QUIC;
+          if (this.dnsMessage(buf, pay, end, r, dir)) finding = true;
+        } else if (u[r + R_LABEL] === LABEL_NONE && isQuicInitial(buf, pay, payLen)) u[r + R_LABEL] = LABEL_QUIC;
       } else if (proto === P_TCP) {
         if ((sport === 53 || dport === 53) && payLen > 14) {
-          if (this.dnsMessage(buf, pay + 2, end, f, dir, p.index, ms)) finding = true;
-        } else if (dir === this.initDir[f] && this.names[f] === undefined && this.searched[f]! < NAME_SEARCH_PACKETS) {
-          this.searchName(buf, pay, payLen, f, seq);
+          if (this.dnsMessage(buf, pay + 2, end, r, dir)) finding = true;
+        } else if (dir === u[r + R_INIT_DIR] && u[r + R_SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r / STRIDE] === undefined) {
+          this.searchName(buf, pay, payLen, r, seq);
         }
       }
     }
-    this.touch(f, dir, p.index, ms);
-    if (finding) {
-      if (this.fCount[f] === 0) {
-        this.fFirst[f] = p.index;
-        this.fFirstMs[f] = ms;
-        this.fDir[f] = dir;
-      }
-      this.fLast[f] = p.index;
-      this.fCount[f]++;
+    this.touch(r, dir);
+    if (finding) this.mark(r, dir);
+  }
+
+  /** Counts the current packet as a finding of flow `r`. */
+  private mark(r: number, dir: number): void {
+    const u = this.t.u32;
+    if (u[r + R_F_COUNT] === 0) {
+      u[r + R_F_FIRST] = this.index;
+      this.t.f64[(r >>> 1) + D_F_FIRST_MS] = this.ms;
+      u[r + R_F_DIR] = dir;
     }
+    u[r + R_F_LAST] = this.index;
+    u[r + R_F_COUNT]++;
   }
 
   /** Attributes a non-first fragment to its first fragment's flow. */
-  private account(p: CapturePacket, f: number, dir: number, ms: number): void {
-    this.touch(f, dir, p.index, ms);
-    if (this.flags[f]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) {
-      if (this.fCount[f] === 0) {
-        this.fFirst[f] = p.index;
-        this.fFirstMs[f] = ms;
-        this.fDir[f] = dir;
-      }
-      this.fLast[f] = p.index;
-      this.fCount[f]++;
-    }
+  private account(r: number, dir: number): void {
+    this.touch(r, dir);
+    if (this.t.u32[r + R_FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) this.mark(r, dir);
   }
 
-  private touch(f: number, dir: number, index: number, ms: number): void {
-    if (this.count[f] === 0) {
-      this.first[f] = index;
-      this.firstMs[f] = ms;
+  private touch(r: number, dir: number): void {
+    const u = this.t.u32;
+    const d = r >>> 1;
+    if (u[r + R_COUNT] === 0) {
+      u[r + R_FIRST] = this.index;
+      this.t.f64[d + D_FIRST_MS] = this.ms;
     }
-    this.count[f]++;
-    this.last[f] = index;
-    this.lastMs[f] = ms;
-    if (dir !== this.initDir[f]) this.replies[f]++;
+    u[r + R_COUNT]++;
+    u[r + R_LAST] = this.index;
+    this.t.f64[d + D_LAST_MS] = this.ms;
+    if (dir !== u[r + R_INIT_DIR]) u[r + R_REPLIES]++;
   }
 
-  private initFlow(f: number, dir: number, proto: number, sport: number, dport: number): void {
+  private initFlow(r: number, dir: number, proto: number, sport: number, dport: number): void {
     const t = this.t;
     const p = this.policy;
-    // The packet's own direction is src -> dst; the reverse swaps them.
-    let e0: boolean, e1: boolean, c0: boolean, c1: boolean;
+    // fwd: the packet's own direction (src -> dst); rev: the reply direction.
+    let fwd: boolean, rev: boolean, cf: boolean, cr: boolean;
     if (t.fam === 4) {
-      const fwd = p.egress4(t.s0, t.d0, proto, sport, dport);
-      const rev = p.egress4(t.d0, t.s0, proto, dport, sport);
-      const cf = p.confined4(t.d0);
-      const cr = p.confined4(t.s0);
-      [e0, e1, c0, c1] = dir === 0 ? [fwd, rev, cf, cr] : [rev, fwd, cr, cf];
+      fwd = p.egress4(t.s0, t.d0, proto, sport, dport);
+      rev = p.egress4(t.d0, t.s0, proto, dport, sport);
+      cf = p.confined4(t.d0);
+      cr = p.confined4(t.s0);
     } else {
-      const fwd = p.egress6(t.s0, t.s1, t.s2, t.s3, t.d0, t.d1, t.d2, t.d3, proto);
-      const rev = p.egress6(t.d0, t.d1, t.d2, t.d3, t.s0, t.s1, t.s2, t.s3, proto);
-      const cf = p.confined6(t.d0);
-      const cr = p.confined6(t.s0);
-      [e0, e1, c0, c1] = dir === 0 ? [fwd, rev, cf, cr] : [rev, fwd, cr, cf];
+      fwd = p.egress6(t.s0, t.s1, t.s2, t.s3, t.d0, t.d1, t.d2, t.d3, proto);
+      rev = p.egress6(t.d0, t.d1, t.d2, t.d3, t.s0, t.s1, t.s2, t.s3, proto);
+      cf = p.confined6(t.d0);
+      cr = p.confined6(t.s0);
     }
-    this.initDir[f] = dir;
-    this.flags[f] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
-    this.label[f] = LABEL_NONE;
-    this.searched[f] = 0;
-    this.count[f] = 0;
-    this.replies[f] = 0;
-    this.fCount[f] = 0;
-    this.lastQHash[f] = 0;
-    this.lastQRecord[f] = -1;
-    this.names[f] = undefined;
-    this.badNames[f] = undefined;
+    const e0 = dir === 0 ? fwd : rev;
+    const e1 = dir === 0 ? rev : fwd;
+    const c0 = dir === 0 ? cf : cr;
+    const c1 = dir === 0 ? cr : cf;
+    const u = t.u32;
+    u[r + R_INIT_DIR] = dir;
+    u[r + R_FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }
 
   /** Reads one DNS message; returns true when it is a query for a name that must not leave. */
-  private dnsMessage(buf: Buffer, msg: number, end: number, f: number, dir: number, index: number, ms: number): boolean {
+  private dnsMessage(buf: Buffer, msg: number, end: number, r: number, dir: number): boolean {
     if (end - msg < 17) return false;
     const qd = (buf[msg + 4]! << 8) | buf[msg + 5]!;
     if (qd === 0) return false;
-    this.label[f] = LABEL_DNS;
+    const u = this.t.u32;
+    u[r + R_LABEL] = LABEL_DNS;
     const isResponse = (buf[msg + 2]! & 0x80) !== 0;
     const h = dnsQuestionHash(buf, msg, end);
     if (h === 0) return false;
+    const f = r / STRIDE;
     if (isResponse) {
-      let r = this.lastQHash[f] === h ? this.lastQRecord[f]! : -1;
-      if (r < 0) r = this.dnsByKey.get(f * 4294967296 + h) ?? -1;
-      if (r >= 0 && this.dns[r]!.dir !== dir) this.dns[r]!.answered = true;
+      let rec = u[r + R_Q_HASH] === h ? u[r + R_Q_RECORD]! - 1 : -1;
+      if (rec < 0) rec = this.dnsByKey.get(f * 4294967296 + h) ?? -1;
+      if (rec >= 0 && this.dns[rec]!.dir !== dir) this.dns[rec]!.answered = true;
       return false;
     }
-    const flags = this.flags[f]!;
-    if (this.lastQHash[f] === h) {
-      const r = this.lastQRecord[f]!;
-      if (r >= 0) this.dns[r]!.count++;
+    const flags = u[r + R_FLAGS]!;
+    if (u[r + R_Q_HASH] === h) {
+      const rec = u[r + R_Q_RECORD]! - 1;
+      if (rec >= 0) this.dns[rec]!.count++;
       return (flags & F_LAST_Q_BAD) !== 0;
     }
     const name = dnsQuestionName(buf, msg, end);
     if (name === null) return false;
     const key = f * 4294967296 + h;
-    let r = this.dnsByKey.get(key);
-    if (r === undefined) {
-      r = this.dns.length;
-      this.dns.push({ packet: index, ms, name, flow: f, dir, answered: false, count: 1 });
-      this.dnsByKey.set(key, r);
-    } else this.dns[r]!.count++;
-    this.lastQHash[f] = h;
-    this.lastQRecord[f] = r;
+    let rec = this.dnsByKey.get(key);
+    if (rec === undefined) {
+      rec = this.dns.length;
+      this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1 });
+      this.dnsByKey.set(key, rec);
+    } else this.dns[rec]!.count++;
+    u[r + R_Q_HASH] = h;
+    u[r + R_Q_RECORD] = rec + 1;
     if (this.names[f] === undefined) this.names[f] = name;
     // A resolver would carry the name out, unless the query cannot leave the link (mDNS, LLMNR).
     const confined = (flags & (dir === 0 ? F_CONFINED0 : F_CONFINED1)) !== 0;
     const bad = !confined && !this.policy.nameAllowed(name);
     if (bad) {
-      this.flags[f] = flags | F_LAST_Q_BAD | F_DNSNAME;
+      u[r + R_FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
       if (this.badNames[f] === undefined) this.badNames[f] = name;
-    } else this.flags[f] = flags & ~F_LAST_Q_BAD;
+    } else u[r + R_FLAGS] = flags & ~F_LAST_Q_BAD;
     return bad;
   }
 
-  private searchName(buf: Buffer, pay: number, len: number, f: number, seq: number): void {
-    this.searched[f]++;
-    const pending = this.pendingHello.get(f);
+  private searchName(buf: Buffer, pay: number, len: number, r: number, seq: number): void {
+    const u = this.t.u32;
+    const f = r / STRIDE;
+    u[r + R_SEARCHED]++;
+    const pending = this.pendingHello.get(r);
     if (pending) {
       if (seq !== pending.nextSeq) return;
       const take = Math.min(len, pending.need - pending.len);
@@ -576,7 +571,7 @@ class FileScanner {
       pending.len += take;
       pending.nextSeq = (seq + len) >>> 0;
       if (pending.len >= pending.need) {
-        this.pendingHello.delete(f);
+        this.pendingHello.delete(r);
         const sni = tlsServerName(pending.buf, 0, pending.need);
         if (sni) this.names[f] = sni;
       }
@@ -584,7 +579,7 @@ class FileScanner {
     }
     const need = tlsClientHelloRecordLength(buf, pay, len);
     if (need > 0) {
-      this.label[f] = LABEL_TLS;
+      u[r + R_LABEL] = LABEL_TLS;
       if (need <= len) {
         const sni = tlsServerName(buf, pay, need);
         if (sni) this.names[f] = sni;
@@ -595,85 +590,127 @@ class FileScanner {
         }
         const b = Buffer.allocUnsafe(need);
         buf.copy(b, 0, pay, pay + len);
-        this.pendingHello.set(f, { buf: b, len, need, nextSeq: (seq + len) >>> 0 });
+        this.pendingHello.set(r, { buf: b, len, need, nextSeq: (seq + len) >>> 0 });
       }
       return;
     }
     if (looksLikeHttpRequest(buf, pay, len)) {
-      this.label[f] = LABEL_HTTP;
+      u[r + R_LABEL] = LABEL_HTTP;
       const host = httpHost(buf, pay, len);
       if (host) this.names[f] = host;
     }
   }
 
-  private addr(f: number, end: number): string {
-    const a = this.t.addr;
-    const k = f * 8 + end * 4;
-    return this.t.famOf[f] === 4 ? formatIPv4(a[k]!) : formatIPv6(a[k]!, a[k + 1]!, a[k + 2]!, a[k + 3]!);
+  /** IPv4 text per address (keys as int32, so they stay small integers). */
+  private readonly v4Text = new Map<number, string>();
+
+  private addr(r: number, end: number): string {
+    const u = this.t.u32;
+    const w0 = u[r + (end === 0 ? R_A0 : R_B0)]!;
+    if (u[r + R_FAMPROTO]! >>> 8 === 4) {
+      const w = w0;
+      let s = this.v4Text.get(w | 0);
+      if (s === undefined) this.v4Text.set(w | 0, (s = formatIPv4(w)));
+      return s;
+    }
+    const k = r + (end === 0 ? R_A123 : R_B123);
+    return formatIPv6(w0, u[k]!, u[k + 1]!, u[k + 2]!);
   }
 
-  private protocolOf(f: number): string {
-    const l = this.label[f]!;
+  private protocolOf(r: number): string {
+    const u = this.t.u32;
+    const l = u[r + R_LABEL]!;
     if (l !== LABEL_NONE) return LABELS[l]!;
-    const p = this.t.protoOf[f]!;
+    const p = u[r + R_FAMPROTO]! & 0xff;
     return p === P_TCP ? 'tcp' : p === P_UDP ? 'udp' : p === P_ICMP ? 'icmp' : p === P_ICMPV6 ? 'icmpv6' : String(p);
   }
 
-  /** Turns this file's flows into summaries, findings and DNS query records. */
-  finish(catalogue: EndpointCatalogue, flows: FlowSummary[], findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
+  /** Flow summaries of this file, built on demand from the compact flow records. */
+  flowSummaries(): FlowSummary[] {
     const t = this.t;
-    const addrCache = new Map<number, [string, string]>();
-    const ends = (f: number): [string, string] => {
-      let e = addrCache.get(f);
-      if (!e) addrCache.set(f, (e = [this.addr(f, 0), this.addr(f, 1)]));
-      return e;
-    };
+    const u = t.u32;
+    const d64 = t.f64;
+    const flows: FlowSummary[] = [];
     for (let f = 0; f < t.size; f++) {
-      if (this.count[f] === 0) continue; // only canaries
-      const [a, b] = ends(f);
-      const init = this.initDir[f]!;
-      const portA = t.ports[f * 2]!;
-      const portB = t.ports[f * 2 + 1]!;
-      const proto = t.protoOf[f]!;
+      const r = f * STRIDE;
+      if (u[r + R_COUNT] === 0) continue; // only canaries
+      const a = this.addr(r, 0);
+      const b = this.addr(r, 1);
+      const init = u[r + R_INIT_DIR]!;
+      const proto = u[r + R_FAMPROTO]! & 0xff;
       const hasPorts = proto === P_TCP || proto === P_UDP;
-      const protocol = this.protocolOf(f);
-      const name = this.names[f];
-      const flow: FlowSummary = {
+      const portA = u[r + R_PORTS]! >>> 16;
+      const portB = u[r + R_PORTS]! & 0xffff;
+      flows.push({
         file: this.fileLabel,
         src: init === 0 ? a : b,
         dst: init === 0 ? b : a,
-        protocol,
-        packet: this.first[f]!,
-        lastPacket: this.last[f]!,
-        count: this.count[f]!,
-        firstMs: this.firstMs[f]!,
-        lastMs: this.lastMs[f]!,
-        inLab: this.fCount[f] === 0,
-        replies: this.replies[f]!,
-      };
-      if (hasPorts) {
-        flow.srcPort = init === 0 ? portA : portB;
-        flow.dstPort = init === 0 ? portB : portA;
-      }
-      if (name !== undefined) flow.name = name;
-      flows.push(flow);
-      if (this.fCount[f] === 0) continue;
-      const d = this.fDir[f]!;
+        srcPort: hasPorts ? (init === 0 ? portA : portB) : undefined,
+        dstPort: hasPorts ? (init === 0 ? portB : portA) : undefined,
+        protocol: this.protocolOf(r),
+        name: this.names[f],
+        packet: u[r + R_FIRST]!,
+        lastPacket: u[r + R_LAST]!,
+        count: u[r + R_COUNT]!,
+        firstMs: d64[(r >>> 1) + D_FIRST_MS]!,
+        lastMs: d64[(r >>> 1) + D_LAST_MS]!,
+        inLab: u[r + R_F_COUNT] === 0,
+        replies: u[r + R_REPLIES]!,
+      });
+    }
+    return flows;
+  }
+
+  /** Number of flows (canary-only flows excluded). */
+  flowCount(): number {
+    let n = 0;
+    for (let f = 0; f < this.t.size; f++) if (this.t.u32[f * STRIDE + R_COUNT] !== 0) n++;
+    return n;
+  }
+
+  /** Turns this file's flagged flows into findings, and its DNS queries into records; drops per-scan state. */
+  finish(catalogue: EndpointCatalogue, findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
+    const t = this.t;
+    const u = t.u32;
+    const d64 = t.f64;
+    const byName = new Map<string, EndpointMatch | undefined>();
+    const byAddress = new Map<string, EndpointMatch | undefined>();
+    const lookupName = (n: string | undefined): EndpointMatch | undefined => {
+      if (n === undefined) return undefined;
+      if (!byName.has(n)) byName.set(n, catalogue.match(n, undefined));
+      return byName.get(n);
+    };
+    const lookupAddress = (a: string): EndpointMatch | undefined => {
+      if (!byAddress.has(a)) byAddress.set(a, catalogue.match(undefined, a));
+      return byAddress.get(a);
+    };
+    for (let f = 0; f < t.size; f++) {
+      const r = f * STRIDE;
+      const fCount = u[r + R_F_COUNT]!;
+      if (fCount === 0) continue;
+      const a = this.addr(r, 0);
+      const b = this.addr(r, 1);
+      const portA = u[r + R_PORTS]! >>> 16;
+      const portB = u[r + R_PORTS]! & 0xffff;
+      const proto = u[r + R_FAMPROTO]! & 0xff;
+      const hasPorts = proto === P_TCP || proto === P_UDP;
+      const protocol = this.protocolOf(r);
+      const name = this.names[f];
+      const d = u[r + R_F_DIR]!;
       const src = d === 0 ? a : b;
       const dst = d === 0 ? b : a;
-      const flags = this.flags[f]!;
+      const flags = u[r + R_FLAGS]!;
       const egress = (flags & F_HAS_EGRESS) !== 0;
       const fname = egress ? name : (this.badNames[f] ?? name);
-      const answered = this.replies[f]! > 0;
+      const answered = u[r + R_REPLIES]! > 0;
       const reason = !answered ? 'attempt' : egress ? 'egress' : 'dns-name';
-      const time = new Date(this.fFirstMs[f]!).toISOString();
       const finding: NetworkFinding = {
         kind: 'network',
         file: this.fileLabel,
-        packet: this.fFirst[f]!,
-        lastPacket: this.fLast[f]!,
-        count: this.fCount[f]!,
-        time,
+        packet: u[r + R_F_FIRST]!,
+        lastPacket: u[r + R_F_LAST]!,
+        count: fCount,
+        time: new Date(d64[(r >>> 1) + D_F_FIRST_MS]!).toISOString(),
         src,
         dst,
         protocol,
@@ -685,20 +722,20 @@ class FileScanner {
         finding.dstPort = d === 0 ? portB : portA;
       }
       if (fname !== undefined) finding.name = fname;
-      const endpoint = catalogue.match(fname, dst) ?? catalogue.match(undefined, src);
+      const endpoint = lookupName(fname) ?? lookupAddress(dst) ?? lookupAddress(src);
       if (endpoint) finding.endpoint = endpoint;
       const where = hasPorts ? `${src}:${finding.srcPort} -> ${dst}:${finding.dstPort}` : `${src} -> ${dst}`;
-      const what =
-        reason === 'dns-name'
-          ? `DNS query for ${fname} (a resolver would carry it out of the lab)`
-          : `${protocol.toUpperCase()} ${where}${fname ? ` (${fname})` : ''} leaves the lab`;
-      const attempt = !answered ? (proto === P_TCP ? '; unanswered SYN/attempt' : '; no reply seen (attempt)') : '';
-      const times = finding.count > 1 ? `, ${finding.count} packets #${finding.packet}..#${finding.lastPacket}` : `, packet #${finding.packet}`;
-      finding.summary = `${reason === 'dns-name' ? `${what}: ${where}` : what}${times}${attempt}${endpoint ? `; known endpoint: ${endpoint.vendor} ${endpoint.service}` : ''}`;
+      const what = egress
+        ? `${protocol.toUpperCase()} ${where}${fname ? ` (${fname})` : ''} leaves the lab`
+        : `DNS query for ${fname} (a resolver would carry the name out of the lab): ${where}`;
+      const attempt = !answered ? (proto === P_TCP ? '; no answer (unanswered SYN: an attempt)' : '; no reply seen (an attempt)') : '';
+      const packets = fCount > 1 ? `, ${fCount} packets #${finding.packet}..#${finding.lastPacket}` : `, packet #${finding.packet}`;
+      finding.summary = `${what}${packets}${attempt}${endpoint ? `; known endpoint: ${endpoint.vendor} ${endpoint.service}` : ''}`;
       findings.push(finding);
     }
     for (const q of this.dns) {
-      const [a, b] = ends(q.flow);
+      const a = this.addr(q.flow, 0);
+      const b = this.addr(q.flow, 1);
       dnsQueries.push({
         file: this.fileLabel,
         packet: q.packet,
@@ -710,6 +747,12 @@ class FileScanner {
         count: q.count,
       });
     }
+    // Only the flow records, names and the address cache stay (for flowSummaries()).
+    this.dns.length = 0;
+    this.dnsByKey.clear();
+    this.pendingHello.clear();
+    this.fragments.clear();
+    this.badNames = [];
   }
 }
 
@@ -717,22 +760,32 @@ class FileScanner {
 export async function scanCaptures(files: string[], opts: ScanOptions): Promise<NetworkScan> {
   const policy = new EgressPolicy(opts.lab, opts.labNames ?? []);
   const catalogue = opts.catalogue ?? loadCatalogue();
-  const result: NetworkScan = {
+  // Flow summaries are built from the compact flow records on first access of `flows`
+  // (hundreds of thousands of objects a caller may never look at).
+  const perFile: FileScanner[] = [];
+  let flows: FlowSummary[] | undefined;
+  const result = {
     verdict: 'PASS',
     analyzerVersion: ANALYZER_VERSION,
     findings: [],
-    flows: [],
+    flowCount: 0,
     dnsQueries: [],
     canaries: [],
     damage: [],
     files: [],
     packets: 0,
-  };
+  } as Omit<NetworkScan, 'flows'> as NetworkScan;
+  Object.defineProperty(result, 'flows', {
+    enumerable: true,
+    get: (): FlowSummary[] => (flows ??= perFile.flatMap((s) => s.flowSummaries())),
+  });
   for (const file of files) {
     const label = opts.baseDir ? path.relative(opts.baseDir, file) : file;
     const scanner = new FileScanner(policy, opts, label);
     const info = await readCapture(file, scanner.callback);
-    scanner.finish(catalogue, result.flows, result.findings, result.dnsQueries);
+    scanner.finish(catalogue, result.findings, result.dnsQueries);
+    perFile.push(scanner);
+    result.flowCount += scanner.flowCount();
     result.canaries.push(...scanner.canaries);
     result.packets += info.packets;
     const summary: FileSummary = {

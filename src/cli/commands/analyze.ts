@@ -59,7 +59,7 @@ export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promi
         files: scan.files,
         packets: scan.packets,
         dnsQueries: scan.dnsQueries,
-        flows: scan.flows.length,
+        flows: scan.flowCount,
       }),
     );
     for (const d of scan.damage) io.err(`airlock: ${d.file}: ${d.offset >= 0 ? `damaged at byte offset ${d.offset}: ` : ''}${d.reason}`);
