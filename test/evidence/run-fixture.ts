@@ -52,7 +52,7 @@ function text2pcap(out: string, perSecond: number[], leakAt: number | undefined,
   });
   const txt = path.join(tmp, `${path.basename(out)}.txt`);
   fs.writeFileSync(txt, lines.join('\n') + '\n');
-  execFileSync('text2pcap', ['-q', '-t', '%Y-%m-%dT%H:%M:%S.', '-e', '0x800', txt, out], { env: { ...process.env, TZ: 'UTC' }, stdio: 'pipe' });
+  execFileSync('text2pcap', ['-q', '-F', 'pcap', '-t', '%Y-%m-%dT%H:%M:%S.', '-e', '0x800', txt, out], { env: { ...process.env, TZ: 'UTC' }, stdio: 'pipe' });
 }
 
 export interface FixtureExpect {
