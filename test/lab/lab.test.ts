@@ -100,6 +100,14 @@ describe('VirtualLab', () => {
     server.close();
     expect(hostConnections).toBe(1);
     expect(sh(`ip netns exec ${lab.netns('sinkhole')} sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding`).trim().split('\n')).toEqual(['0', '0']);
+    // Every veth of the lab has its peer in another namespace of the same lab (none in the host's).
+    for (const ns of lab.allNetns()) {
+      const veths = sh(`ip -n ${ns} -o link show type veth`).split('\n').filter(Boolean);
+      for (const l of veths) {
+        const peer = /link-netns (\S+)/.exec(l)?.[1];
+        expect(lab.allNetns(), `${ns}: ${l}`).toContain(peer);
+      }
+    }
 
     const records = await waitFor(() => {
       const r = readSinkholeLog(lab.sinkholeLogFile());
