@@ -405,7 +405,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
     exitCode,
     runDir: dir.path,
     phases: result.phases.map((p) => ({ name: p.name, verdict: p.verdict })),
-    reason: result.fault?.message ?? result.abort?.reason,
+    reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });
   return { runDir: dir.path, result, exitCode };
 }

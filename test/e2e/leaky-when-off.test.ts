@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assertion, CONTROLLER, DRONE, fromDevice, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
 
 describe('system-off with late leaks', () => {
-  it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', async () => {
+  it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-when-off' });
     expect(code).toBe(1);
     expect(phase(result, 'boot').verdict).toBe('PASS');
@@ -22,7 +22,7 @@ describe('system-off with late leaks', () => {
     expect(assertion(result, 'quiet', 'no_mavlink').verdict).toBe('PASS');
   });
 
-  it('zombie-off (controller) fails current_below only; leaky-ipv6 (drone) is caught by its IPv6 destination', async () => {
+  it('zombie-off (controller) fails current_below only; leaky-ipv6 (drone) is caught by its IPv6 destination', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-ipv6', controller: 'zombie-off' });
     expect(code).toBe(1);
     const v6 = networkFindings(result, 'boot').filter((f) => f.dst === '2001:db8::10');
@@ -39,7 +39,7 @@ describe('system-off with late leaks', () => {
     void CONTROLLER;
   });
 
-  it('leaky-delayed: clean at boot, fails the phase in which its delay expires', async () => {
+  it('leaky-delayed: clean at boot, fails the phase in which its delay expires', { timeout: 120_000 }, async () => {
     const rig = rigWithParams('drone', { delay: '8s' });
     const { result } = await systemOff({ drone: 'leaky-delayed' }, rig);
     expect(phase(result, 'boot').verdict).toBe('PASS');

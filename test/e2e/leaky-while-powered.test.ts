@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTROLLER, DRONE, fromDevice, networkFindings, phase, systemOff } from './leaky.js';
 
 describe('system-off with leaky-while-powered profiles', () => {
-  it('leaky-dns (drone) and leaky-https (controller): boot fails with the name and address; quiet passes', async () => {
+  it('leaky-dns (drone) and leaky-https (controller): boot fails with the name and address; quiet passes', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-dns', controller: 'leaky-https' });
     expect(code).toBe(1);
     expect(result.verdict).toBe('FAIL');
@@ -28,7 +28,7 @@ describe('system-off with leaky-while-powered profiles', () => {
     expect(phase(result, 'power-off').verdict).toBe('PASS');
   });
 
-  it('leaky-http (drone) and leaky-udp (controller): the HTTP Host and the UDP destination are named', async () => {
+  it('leaky-http (drone) and leaky-udp (controller): the HTTP Host and the UDP destination are named', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-http', controller: 'leaky-udp' });
     expect(code).toBe(1);
     const boot = networkFindings(result, 'boot');
