@@ -146,6 +146,18 @@ describe('SweepCapture against stand-in tools', () => {
     expect(res.lossy).toBe(true);
   });
 
+  it('a tool that never prints a line fails start() with a rig fault', async () => {
+    const d = runDir();
+    const cap = new SweepCapture({ sdr: sdr('silent'), runDir: d, lineTimeoutMs: 300, firstLineTimeoutMs: 600 });
+    const t = Date.now();
+    await expect(cap.start()).rejects.toMatchObject({ code: 'AIRLOCK_RADIO_TOOL_HUNG', message: 'sdr1: hackrf_sweep: printed no sweep line within 600 ms of starting' });
+    expect(Date.now() - t).toBeLessThan(3000);
+  });
+
+  it('a hackrf_sweep bin width the tool refuses is an input error before anything starts', () => {
+    expect(() => sweepCommands({ name: 's', driver: 'hackrf_sweep', binWidthHz: 10e6, bands: [band24] })).toThrow(/between 2445 Hz and 5 MHz/);
+  });
+
   it('a tool that prints garbage is a rig fault naming the line', async () => {
     const d = runDir();
     const faults: RadioFaultError[] = [];

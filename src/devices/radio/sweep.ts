@@ -30,8 +30,10 @@ export interface SweepCaptureOptions {
   netns?: string;
   /** File name inside runDir (default `radio-<name>.csv`). */
   fileName?: string;
-  /** No complete line for this long is a hung tool (default 5000 ms; hackrf_sweep needs ~1 s to start). */
+  /** No complete line for this long is a hung tool (default 5000 ms). */
   lineTimeoutMs?: number;
+  /** Time allowed for the first line (default 15000 ms: hackrf_sweep tunes and calibrates first, a node child compiles). */
+  firstLineTimeoutMs?: number;
   /** A fault after start() resolved. */
   onFault?: (err: RadioFaultError) => void;
   /** Every parsed row, live. */
@@ -52,6 +54,8 @@ export function sweepCommands(sdr: RigSdr, netns?: string): { tool: string; argv
   const extra = sdr.args ?? [];
   switch (sdr.driver) {
     case 'hackrf_sweep': {
+      // hackrf_sweep refuses bins outside 2445 Hz .. 5 MHz; say so before starting it.
+      if (sdr.binWidthHz < 2445 || sdr.binWidthHz > 5e6) throw new RadioConfigError(`sdr ${sdr.name}: hackrf_sweep bin width must be between 2445 Hz and 5 MHz, not ${sdr.binWidthHz} Hz`);
       const bin = sdr.command ?? 'hackrf_sweep';
       const argv = [bin];
       // hackrf_sweep takes several -f ranges in one run (whole MHz).
@@ -83,6 +87,7 @@ interface Running {
   proc: ToolProcess;
   splitter: LineSplitter;
   timer?: NodeJS.Timeout;
+  lines: number;
 }
 
 export class SweepCapture implements Capture {
@@ -140,6 +145,7 @@ export class SweepCapture implements Capture {
     const r: Running = {
       tool,
       proc,
+      lines: 0,
       splitter: new LineSplitter((text) => this.onLine(r, text)),
     };
     this.children.push(r);
@@ -156,10 +162,11 @@ export class SweepCapture implements Capture {
 
   private armTimer(r: Running): void {
     clearTimeout(r.timer);
+    const ms = r.lines === 0 ? Math.max(this.lineTimeoutMs, this.opts.firstLineTimeoutMs ?? 15_000) : this.lineTimeoutMs;
     r.timer = setTimeout(() => {
       if (this.stopping || !r.proc.running) return;
-      this.fail('AIRLOCK_RADIO_TOOL_HUNG', r.tool, `printed no sweep line for ${this.lineTimeoutMs} ms`);
-    }, this.lineTimeoutMs);
+      this.fail('AIRLOCK_RADIO_TOOL_HUNG', r.tool, r.lines === 0 ? `printed no sweep line within ${ms} ms of starting` : `printed no sweep line for ${ms} ms`);
+    }, ms);
     r.timer.unref();
   }
 
@@ -168,6 +175,7 @@ export class SweepCapture implements Capture {
     const line = ++this.fileLines;
     if (this.fd !== undefined) writeSync(this.fd, text + '\n');
     if (this.stopping) return;
+    r.lines++;
     this.armTimer(r);
     const row = parseSweepLine(text, line);
     if (typeof row === 'string') {
