@@ -56,7 +56,13 @@ try {
 }
 const linktype = LINKTYPES[session.link_type] ?? 1;
 
-const fd = fs.openSync(values.file!, 'w');
+let fd: number;
+try {
+  fd = fs.openSync(values.file!, 'w');
+} catch (e) {
+  say({ error: (e as Error).message });
+  process.exit(1);
+}
 const out = Buffer.allocUnsafe(4 * 1024 * 1024);
 let used = 0;
 let records = 0;

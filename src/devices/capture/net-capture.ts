@@ -111,7 +111,11 @@ export class NetworkCapture implements Capture {
           this.off(listener);
           resolve();
         } else if (m.error) fail(m.error);
-        else if (this.exited) fail(`capture child exited (${this.exited.code ?? this.exited.signal}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        else if (this.exited) {
+          const lines = this.stderr.trim().split('\n');
+          const why = lines.find((l) => /Error/.test(l)) ?? lines.slice(-3).join(' | ');
+          fail(`capture child exited (${this.exited.code ?? this.exited.signal}): ${why}`);
+        }
       };
       this.listeners.push(listener);
     });
