@@ -22,7 +22,7 @@ import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
 import type { FirmwareSpec } from '../firmware/firmware-host.js';
 import { sendDeviceAction } from '../firmware/firmware-host.js';
-import { ownerAlive, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
+import { ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
 
 /** Ports of the sinkhole's catch-all listeners (every TCP/UDP port is redirected to them). */
 export const SINKHOLE_TCP_PORT = 10001;
@@ -395,6 +395,11 @@ export async function cleanupStale(log?: pino.Logger): Promise<string[]> {
     return [];
   }
   const removed: string[] = [];
+  // Half-made state dirs (`.<id>.<pid>.tmp`) of builders that died before renaming them.
+  for (const name of ids) {
+    const m = /^\.([a-z0-9]+)\.(\d+)\.tmp$/.exec(name);
+    if (m && processStartTime(Number(m[2])) === null) fs.rmSync(path.join(stateRoot(), name), { recursive: true, force: true });
+  }
   for (const id of ids) {
     const dir = runStateDir(id);
     if (!RUN_ID.test(id) || ownerAlive(dir)) continue;
