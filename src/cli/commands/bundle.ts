@@ -1,7 +1,7 @@
 /** `airlock bundle <run-dir> [--out FILE]`: a deterministic tar.gz of a sealed run directory. */
 import * as path from 'node:path';
 import { AirlockError } from '../../errors.js';
-import { createBundle } from '../../evidence/bundle.js';
+import { createBundle } from '../../evidence/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandIO } from '../io.js';
 

@@ -2,8 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AirlockError } from '../../errors.js';
-import { KeyError } from '../../evidence/errors.js';
-import { generateKeyPair } from '../../evidence/keys.js';
+import { generateKeyPair, KeyError } from '../../evidence/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandIO } from '../io.js';
 

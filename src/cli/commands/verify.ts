@@ -1,7 +1,6 @@
 /** `airlock verify <run-dir|bundle.tar.gz> [--key PUBLIC_KEY] [--json]`: exit 0 verified, 1 not, 2 bad input. */
 import { AirlockError } from '../../errors.js';
-import { loadPublicKey } from '../../evidence/keys.js';
-import { formatVerifyReport, verifyRun, type Reanalyze } from '../../evidence/verify.js';
+import { formatVerifyReport, loadPublicKey, verifyRun, type Reanalyze } from '../../evidence/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandIO } from '../io.js';
 
