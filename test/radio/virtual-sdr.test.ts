@@ -6,6 +6,8 @@ import { SweepCapture } from '../../src/devices/radio/sweep.js';
 import { bandPower, type SweepRow } from '../../src/analysis/radio/sweep-csv.js';
 import { interfaceBytes, powerForBytes } from '../../src/sim/radio/virtual-sdr.js';
 import { makeAirPair, sendUdp, type AirPair } from './air-pair.js';
+import { execFileSync } from 'node:child_process';
+import { nodeScript } from '../../src/child-script.js';
 
 const band = { name: 'wifi24', lowHz: 2_400_000_000, highHz: 2_483_500_000 };
 let air: AirPair;
@@ -58,5 +60,32 @@ describe('virtual SDR', () => {
     expect(Math.max(...quiet)).toBeLessThan(-90);
     expect(Math.min(...quiet)).toBeGreaterThan(-100);
     expect(Math.max(...busy)).toBeGreaterThan(-60);
+  });
+});
+
+describe('virtual SDR child', () => {
+  it('exits when its parent dies without stopping it', async () => {
+    const argv = nodeScript(new URL('../../src/sim/radio/virtual-sdr.ts', import.meta.url).href, './virtual-sdr-child');
+    const cmd = [...argv, '--iface', 'lo', '--bands', '2400000000:2405000000', '--bin', '1000000'].map((a) => `'${a}'`).join(' ');
+    // sh starts the child in the background, prints its pid, waits until the child has printed
+    // a sweep (so it is up and has seen its parent), and exits without stopping it.
+    const out = path.join(dir, 'orphan.csv');
+    const pid = Number(
+      execFileSync('sh', ['-c', `${cmd} >${out} 2>&1 & echo $!; i=0; while [ ! -s ${out} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done`], { encoding: 'utf8' }).trim(),
+    );
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 8000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(pid, 'SIGKILL');
+    expect(stillAlive).toBe(false);
   });
 });

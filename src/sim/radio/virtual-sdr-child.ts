@@ -4,6 +4,7 @@
  * Prints hackrf_sweep CSV on stdout until SIGTERM.
  */
 import { runVirtualSdr } from './virtual-sdr.js';
+import { exitWhenOrphaned } from './parent-watch.js';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(name);
@@ -28,6 +29,9 @@ const stop = runVirtualSdr({
   intervalMs: Number(arg('--interval', '250')),
   write: (t) => process.stdout.write(t),
 });
+exitWhenOrphaned(() => process.exit(0));
+// A parent that went away closes our stdout: stop instead of dying on EPIPE.
+process.stdout.on('error', () => process.exit(0));
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
     stop();

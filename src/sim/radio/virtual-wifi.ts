@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { PcapFileWriter, LINKTYPE_IEEE802_11_RADIOTAP } from './pcap-writer.js';
 import { beacon, dataFrame, odidElement, radiotapHeader } from './frames.js';
 import { REMOTE_ID_PORT } from './remote-id.js';
+import { exitWhenOrphaned } from './parent-watch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -82,6 +83,7 @@ function main(): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  exitWhenOrphaned(stop);
 }
 
 if (process.argv[1] && /virtual-wifi\.[jt]s$/.test(process.argv[1])) main();
