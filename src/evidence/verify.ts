@@ -205,8 +205,8 @@ function checkSignature(dir: string, manifest: Manifest | undefined, actual: Map
   sign.status = 'valid';
   sign.message =
     sign.keySource === 'given'
-      ? `valid Ed25519 signature by the given key ${fp}`
-      : `valid Ed25519 signature by the embedded key, fingerprint ${fp} (compare it with the lab's published fingerprint, or pin it with --key)`;
+      ? `Ed25519 signature by the given key ${fp}`
+      : `Ed25519 signature by the embedded key, fingerprint ${fp} (compare it with the lab's published fingerprint, or pin it with --key)`;
   if (manifest && !manifest.signed) sign.message += `; ${MANIFEST_FILE} says signed: false (written before the key was given), the signed statement names the key`;
 }
 

@@ -96,7 +96,7 @@ describe('verify', () => {
     const r = await verify(fx.dir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/every hash matches/);
-    expect(r.out).toContain(`valid Ed25519 signature by the given key ${fingerprint}`);
+    expect(r.out).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}`);
     expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (verdicts not re-derived)');
     const e = await verify(fx.dir, null);
     expect(e.code).toBe(0);
@@ -400,7 +400,7 @@ describe('a manifest written before the key was given, then signed', () => {
     signRun(run.path, pem);
     const given = await verify(run.path);
     expect(given.code, given.out).toBe(0);
-    expect(given.out).toContain(`valid Ed25519 signature by the given key ${fingerprint}`);
+    expect(given.out).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}`);
     const embedded = await verify(run.path, null);
     expect(embedded.code, embedded.out).toBe(0);
     expect(embedded.out).toMatch(/says signed: false \(written before the key was given\)/);
