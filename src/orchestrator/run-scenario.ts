@@ -396,8 +396,8 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
   }
   log.info({ verdict: result.verdict, exitCode }, 'run finished');
   log.flush?.();
-  writeManifest(dir.path);
   const key = loadSigningKey({ keyFile: opts.key, env: process.env });
+  writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
   if (key) signRun(dir.path, key);
   emit({
     type: 'done',
