@@ -71,6 +71,11 @@ describe('captures written by text2pcap', () => {
     );
     const { adverts } = await readBleCapture(file);
     expect(adverts).toHaveLength(1);
+    // the same capture as pcapng (editcap), decoded the same way
+    const ng = path.join(dir, 'ble.pcapng');
+    execFileSync('editcap', ['-F', 'pcapng', file, ng], { stdio: 'ignore' });
+    const fromNg = await readBleCapture(ng);
+    expect(fromNg.adverts).toEqual(adverts);
     expect(adverts[0]).toMatchObject({ advertiser: 'c0:11:22:33:44:55', pduType: 'ADV_NONCONN_IND', randomAddress: true });
     expect(adverts[0]!.remoteId).toMatchObject({ counter: 1, serial: SERIAL });
   });

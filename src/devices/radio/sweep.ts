@@ -98,6 +98,8 @@ export class SweepCapture implements Capture {
   private fd: number | undefined;
   private children: Running[] = [];
   private rows = 0;
+  /** Lines written to the raw file (with several children, their lines interleave). */
+  private fileLines = 0;
   private stopping = false;
   private stopped: CaptureResult | undefined;
   private firstFault: RadioFaultError | undefined;
@@ -171,7 +173,6 @@ export class SweepCapture implements Capture {
   }
 
   private onLine(r: Running, text: string): void {
-    // Line numbers are the file's: with several children they interleave in one file.
     const line = ++this.fileLines;
     if (this.fd !== undefined) writeSync(this.fd, text + '\n');
     if (this.stopping) return;
@@ -190,7 +191,6 @@ export class SweepCapture implements Capture {
       this.startFailed = undefined;
     }
   }
-  private fileLines = 0;
 
   private fail(code: RadioFaultCode, tool: string, message: string): void {
     if (this.firstFault) return;
