@@ -232,7 +232,10 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
       } else allowed.push(h);
     }
     const ok = (addr: string) => stayOnLink(addr) || allowed.some((c) => inCidr(addr, c) || addr === c);
+    // Canaries are Airlock's own packets (recognised by their HMAC mark), not the devices' traffic.
+    const canaryPackets = new Set(scan.canaries.map((c) => `${c.file}|${c.packet}`));
     findings = scan.flows
+      .filter((f) => !canaryPackets.has(`${f.file}|${f.packet}`))
       .filter((f) => !ok(f.dst))
       .map((f) => ({
         kind: 'network' as const,
