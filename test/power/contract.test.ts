@@ -35,6 +35,12 @@ describe.each(contractCases)('power contract: $driver', (c) => {
     if (c.onAmps !== null) expect(off.amps).toBe(0);
   });
 
+  it('identifies itself where the protocol can', async () => {
+    rig = await c.setup();
+    if (c.identity === null) expect(rig.channel.identify).toBeUndefined();
+    else expect(await rig.channel.identify!()).toMatch(c.identity);
+  });
+
   it.each(Object.entries(c.faults))('a bad reply (%s) is a rig fault naming the device and the command', async (fault, expected) => {
     rig = await c.setup();
     rig.setFault(fault as 'garbage');

@@ -60,6 +60,8 @@ export interface ContractCase {
   /** Expected readings when on with the case's load. */
   onVolts: number | null;
   onAmps: number | null;
+  /** What identify() returns, or null where the device has no identification. */
+  identity: RegExp | null;
   /** Which bad replies the protocol can carry, and the command the fault must name. */
   faults: Partial<Record<Exclude<SimFault, null>, { op: 'on' | 'read'; command: string; code: string }>>;
   setup(over?: Partial<RigPowerChannel>): Promise<ContractRig>;
@@ -99,6 +101,7 @@ export const contractCases: ContractCase[] = [
   {
     driver: 'scpi',
     programmable: true,
+    identity: /^Airlock,SIM-SCPI-PSU,0001,1\.0$/,
     onVolts: 12,
     onAmps: 1,
     faults: {
@@ -129,6 +132,7 @@ export const contractCases: ContractCase[] = [
   {
     driver: 'korad',
     programmable: true,
+    identity: /^KORAD KA3005P V5\.8 SN:AIRLOCK-SIM$/,
     onVolts: 12,
     onAmps: 1,
     faults: {
@@ -161,6 +165,7 @@ export const contractCases: ContractCase[] = [
   {
     driver: 'lcus',
     programmable: false,
+    identity: null,
     onVolts: null,
     onAmps: null,
     faults: {
@@ -173,10 +178,16 @@ export const contractCases: ContractCase[] = [
       const rig = await serialRig(
         9600,
         (sp, load) => (lcus = new LcusSim(sp, { channels: { 1: load }, relays: 4 })),
-        { name: 'drone', driver: 'lcus', channel: 1, timeoutMs: 300, ...over },
+        // timeout 2 s: the board never answers, so faults are caught by listening a tenth of it
+        // after each frame; 200 ms keeps the check reliable on a loaded CI host.
+        { name: 'drone', driver: 'lcus', channel: 1, timeoutMs: 2000, ...over },
         () => ({
-          // The board cannot be queried: its relay is the device's own state.
-          deviceOn: async () => lcus!.relays.get(1) === true,
+          // The board cannot be queried and never acknowledges: its relay is the device's own
+          // state, read once the frame has had time to cross the PTY (even on a loaded machine).
+          deviceOn: async () => {
+            await new Promise((r) => setTimeout(r, 150));
+            return lcus!.relays.get(1) === true;
+          },
         }),
         new ResistorLoad(12),
       );
@@ -188,6 +199,7 @@ export const contractCases: ContractCase[] = [
   {
     driver: 'netswitch',
     programmable: false,
+    identity: /^SNSW-001P16EU shellyplus1pm-airlocksim 1\.0\.0$/,
     onVolts: 230,
     onAmps: 1,
     faults: {

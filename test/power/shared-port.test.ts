@@ -85,10 +85,8 @@ describe('Korad pacing', () => {
     const { pty, sp } = await pair(9600);
     const sim = new KoradSim(sp, { channels: {} });
     const port = acquirePort({ path: pty.a, baudRate: 9600 });
-    await port.transaction(async (io) => {
-      await io.write('VSET1:07.00');
-      await io.write('ISET1:0.500');
-    });
+    // Two commands with no silence between them, as an unpaced driver would put them on the wire.
+    await port.transaction((io) => io.write('VSET1:07.00ISET1:0.500'));
     await port.release();
     await new Promise((r) => setTimeout(r, 60));
     expect(sim.received).toEqual(['VSET1:07.00ISET1:0.500']);

@@ -17,7 +17,7 @@ export class LcusButton implements Button {
     private readonly cfg: RigButton,
     private readonly ctx: DriverContext,
   ) {
-    this.relay = new LcusRelay(cfg.name, cfg.channel, cfg.port, cfg.baudRate, ctx);
+    this.relay = new LcusRelay(cfg.name, cfg.channel, cfg.port, cfg.baudRate, cfg.timeoutMs, ctx);
   }
 
   get name(): string {
@@ -36,7 +36,8 @@ export class LcusButton implements Button {
       for (let i = 0; i < timings.length; i++) {
         const wait = t0 + at - performance.now();
         if (wait > 0) await sleep(wait);
-        await this.relay.set(i % 2 === 0);
+        // Listen for stray bytes only within this segment, so the next frame is never late.
+        await this.relay.set(i % 2 === 0, Math.min(this.relay.listenMs, timings[i] / 2));
         at += timings[i];
       }
       const wait = t0 + at - performance.now();

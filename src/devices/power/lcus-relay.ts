@@ -10,32 +10,41 @@ import { badReply } from './base.js';
 import { LCUS_START, lcusChecksumOk, lcusFrame } from './lcus-frame.js';
 import { SerialLink } from './serial-link.js';
 
-/** How long to listen for stray bytes after a frame (ms). */
-export const LCUS_LISTEN_MS = 20;
+/**
+ * How long to listen for stray bytes after a frame: a tenth of the channel's timeout, at least
+ * 20 ms (a CH340 answers, if at all, within a few ms) and at most 200 ms (default timeout 1 s:
+ * 100 ms).
+ */
+export function lcusListenMs(timeoutMs: number): number {
+  return Math.min(200, Math.max(20, Math.round(timeoutMs / 10)));
+}
 
 export class LcusRelay {
   private readonly link: SerialLink;
+  readonly listenMs: number;
 
   constructor(
     private readonly device: string,
     readonly channel: number,
     port: string | undefined,
     baudRate: number | undefined,
+    timeoutMs: number,
     ctx: DriverContext,
   ) {
+    this.listenMs = lcusListenMs(timeoutMs);
     if (!Number.isInteger(channel) || channel < 1 || channel > 8) {
       throw new PowerConfigError(device, `LCUS boards have relays 1 to 8, not ${channel}`);
     }
     this.link = new SerialLink({ device, port, baudRate: baudRate ?? 9600 }, ctx);
   }
 
-  /** Close (true) or open (false) the relay. */
-  set(closed: boolean): Promise<void> {
+  /** Close (true) or open (false) the relay; listen `listenMs` for bytes the board should not send. */
+  set(closed: boolean, listenMs = this.listenMs): Promise<void> {
     const frame = lcusFrame(this.channel, closed);
     const command = frame.toString('hex').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
     return this.link.run(command, async (io) => {
       await io.write(frame);
-      const back = await io.collect(LCUS_LISTEN_MS);
+      const back = await io.collect(listenMs);
       if (back.length === 0 || back.equals(frame)) return;
       if (back.length === 4 && back[0] === LCUS_START && !lcusChecksumOk(back)) {
         throw new PowerFaultError(

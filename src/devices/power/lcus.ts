@@ -15,7 +15,7 @@ export class LcusSwitch extends PowerChannelBase {
 
   constructor(cfg: RigPowerChannel, ctx: DriverContext) {
     super(cfg, ctx.log);
-    this.relay = new LcusRelay(cfg.name, cfg.channel, cfg.port, cfg.baudRate, ctx);
+    this.relay = new LcusRelay(cfg.name, cfg.channel, cfg.port, cfg.baudRate, cfg.timeoutMs, ctx);
     if (cfg.volts !== undefined || cfg.currentLimit !== undefined) {
       this.log.warn('a relay cannot program volts or a current limit; the values are ignored');
     }

@@ -38,7 +38,7 @@ export class NetSwitch extends PowerChannelBase {
 
   /** One RPC call; every way it can fail becomes a rig fault naming the method. */
   private async rpc(method: string, params: string): Promise<unknown> {
-    const command = `${method}?${params}`;
+    const command = params ? `${method}?${params}` : method;
     const fault = (code: (typeof POWER_CODES)[keyof typeof POWER_CODES], msg: string, cause?: unknown) =>
       new PowerFaultError(code, this.name, command, msg, { cause });
     let res: Response;
@@ -87,6 +87,15 @@ export class NetSwitch extends PowerChannelBase {
   async read(): Promise<PowerReading> {
     const s = await this.status();
     return { on: s.output, volts: s.voltage ?? null, amps: s.current ?? null };
+  }
+
+  /** `Shelly.GetDeviceInfo`: model, id and firmware version, for preflight. */
+  async identify(): Promise<string> {
+    const info = (await this.rpc('Shelly.GetDeviceInfo', '')) as Record<string, unknown> | null;
+    if (!info || typeof info !== 'object' || typeof info.id !== 'string') {
+      throw badReply(this.name, 'Shelly.GetDeviceInfo', JSON.stringify(info), 'device info with an "id"');
+    }
+    return [info.model, info.id, info.ver].filter((x) => typeof x === 'string').join(' ');
   }
 
   close(): Promise<void> {

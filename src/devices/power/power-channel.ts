@@ -17,6 +17,8 @@ export interface PowerChannel {
   read(): Promise<PowerReading>;
   /** Release the port. Never switches the output. */
   close(): Promise<void>;
+  /** The device's own identification (`*IDN?`, device info), for preflight; absent where there is none. */
+  identify?(): Promise<string>;
 }
 
 export interface ProgrammablePowerChannel extends PowerChannel {

@@ -60,8 +60,10 @@ async function main(): Promise<void> {
   let close: () => Promise<void>;
   let port: string | number;
   if (model === 'netswitch') {
+    const httpPort = Number(values.port ?? 0);
+    if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new Error(`netswitch --port must be a TCP port number (0 = any), not ${values.port}`);
     const sim = new NetSwitchSim({ channels, fault });
-    port = await sim.listen(Number(values.port ?? 0));
+    port = await sim.listen(httpPort);
     close = () => sim.close();
   } else if (model === 'scpi' || model === 'korad' || model === 'lcus') {
     const baudRate = Number(values.baud ?? (model === 'scpi' ? 115200 : 9600));
