@@ -16,11 +16,13 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 let keys: string;
 let run: AirlockRun;
 let runDir: string;
+let fingerprint: string;
 
 beforeAll(async () => {
   keys = path.join(out, 'keys');
   const k = await runAirlock(['keygen', '--out', keys]);
   expect(k.code, k.stderr).toBe(0);
+  fingerprint = k.stdout.trim();
   run = await runAirlock([
     'run', 'scenarios/system-off.yaml', '--out', path.join(out, 'captures'),
     '--set', 'boot=1s', '--set', 'hover=1s', '--set', 'quiet=4s',
@@ -34,13 +36,18 @@ describe('a signed run of the virtual rig', () => {
     expect(run.code, run.stderr).toBe(1);
     expect(fs.existsSync(path.join(runDir, 'manifest.json'))).toBe(true);
     expect(fs.existsSync(path.join(runDir, 'manifest.sig.json'))).toBe(true);
+    const m = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'));
+    expect(m.signed).toBe(true);
+    expect(m.publicKeyFingerprint).toBe(fingerprint);
+    expect(m.verdict).toBe('FAIL');
+    expect(m.firmware.find((f: { device: string }) => f.device === 'drone').value).toBe('leaky-dns');
   });
 
   it('verifies with the public key, hashes, signature and re-analysis by the real analyzer', async () => {
     const v = await runAirlock(['verify', runDir, '--key', path.join(keys, 'airlock.pub')]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toMatch(/every hash matches the manifest/);
-    expect(v.stdout).toMatch(/VALID: Ed25519 signature by the given key/);
+    expect(v.stdout).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}\n`);
     expect(v.stdout).toMatch(/re-analysis with version \S+ agrees with the recorded verdicts/);
     expect(v.stdout.trim().split('\n').pop()).toBe('VERIFIED');
   });
