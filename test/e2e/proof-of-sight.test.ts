@@ -1,0 +1,82 @@
+/**
+ * A silent capture proves nothing if it was blind. From one real clean run on the virtual rig,
+ * evidence is damaged the ways a blind capture would look, and re-analysis must then say
+ * INCONCLUSIVE, never PASS: a canary removed from a capture (with editcap, frames chosen by a
+ * tshark filter written here), a connection the sinkhole logged that no capture holds, and a
+ * capture that reported drops.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reanalyzeRun } from '../../src/orchestrator/index.js';
+import type { RunResult } from '../../src/evidence/result.js';
+import { readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
+
+let runDir = '';
+let result: RunResult;
+
+function copyRun(): string {
+  const dir = path.join(tempOut('airlock-sight-'), 'run');
+  cpSync(runDir, dir, { recursive: true });
+  return dir;
+}
+
+const standby = (r: { phases: Array<{ name: string; verdict: string; assertions: Array<{ kind: string; verdict: string }> }> }) =>
+  r.phases.find((p) => p.name === 'standby')!;
+
+describe('proof of sight', () => {
+  beforeAll(async () => {
+    const r = await runAirlock(['run', 'scenarios/standby-on-ground.yaml', '--out', tempOut(), '--set', 'standby=6s']);
+    runDir = runDirOf(r);
+    result = readResult(runDir);
+  }, 120_000);
+
+  it('the untouched run passes, its canaries were seen, and re-analysis agrees', async () => {
+    expect(result.verdict).toBe('PASS');
+    expect(result.analysisInput?.canaries?.sent.length).toBeGreaterThan(0);
+    const again = await reanalyzeRun(copyRun());
+    expect(again.verdict).toBe('PASS');
+    expect(standby(again).verdict).toBe('PASS');
+  });
+
+  it('a canary removed from the drone capture makes the phase INCONCLUSIVE', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'net-drone.pcap');
+    const frames = execFileSync('tshark', ['-r', file, '-Y', 'udp.dstport == 47474', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+    expect(frames.length).toBeGreaterThan(2);
+    execFileSync('editcap', [file, `${file}.cut`, ...frames]);
+    renameSync(`${file}.cut`, file);
+    const again = await reanalyzeRun(dir);
+    const phase = standby(again);
+    expect(phase.verdict).toBe('INCONCLUSIVE');
+    expect(phase.assertions.find((a) => a.kind === 'no_egress')!.verdict).toBe('INCONCLUSIVE');
+    expect(again.verdict).toBe('INCONCLUSIVE');
+  });
+
+  it('a connection the sinkhole saw but no capture holds makes the phase INCONCLUSIVE', async () => {
+    const dir = copyRun();
+    const w = result.phases.find((p) => p.name === 'standby')!;
+    const t = w.startMs! + 3000;
+    appendFileSync(
+      path.join(dir, 'sinkhole.jsonl'),
+      JSON.stringify({ time: new Date(t).toISOString(), t, proto: 'tcp', src: '10.231.0.10', srcPort: 40000, dst: '203.0.113.50', dstPort: 443 }) + '\n',
+    );
+    const again = await reanalyzeRun(dir);
+    expect(standby(again).verdict).toBe('INCONCLUSIVE');
+  });
+
+  it('a capture that dropped packets makes every verdict resting on it INCONCLUSIVE', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'result.json');
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+    const cap = r.captures.find((c) => c.name === 'drone')!;
+    Object.assign(cap, { dropped: 12, lossy: true, reason: 'libpcap dropped 12 packets' });
+    writeFileSync(file, JSON.stringify(r));
+    const again = await reanalyzeRun(dir);
+    expect(standby(again).assertions.filter((a) => a.kind === 'no_egress' || a.kind === 'no_dns').every((a) => a.verdict === 'INCONCLUSIVE')).toBe(true);
+  });
+});
