@@ -51,6 +51,17 @@ describe('dual-output SCPI supply on one port', () => {
     expect(sel.length).toBeGreaterThanOrEqual(14);
   });
 
+  it('opens the port again for a channel used after closeAllPorts', async () => {
+    const { pty, sp } = await pair(115200);
+    new ScpiSim(sp, { channels: { 1: new ResistorLoad(6) } });
+    const ch = powerDrivers.scpi({ name: 'drone', driver: 'scpi', port: pty.a, channel: 1, volts: 12, currentLimit: 3, timeoutMs: 300 }, context({}));
+    cleanup.push(() => ch.close());
+    await ch.on();
+    await closeAllPorts();
+    expect(await ch.read()).toEqual({ on: true, volts: 12, amps: 2 });
+    await ch.off();
+  });
+
   it('refuses one port at two baud rates', () => {
     acquirePort({ path: '/dev/null-airlock-a', baudRate: 9600 });
     expect(() => acquirePort({ path: '/dev/null-airlock-a', baudRate: 115200 })).toThrow(/one port has one rate/);

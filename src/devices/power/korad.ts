@@ -35,6 +35,7 @@ export class KoradSupply extends ProgrammableChannelBase {
     );
     this.timeoutMs = cfg.timeoutMs;
     this.ch = cfg.channel;
+    if (cfg.channel > 1) this.log.warn({ channel: cfg.channel }, 'OUT1/OUT0 switch every output of a Korad supply together');
   }
 
   /**

@@ -32,7 +32,7 @@ export class SerialLink {
   async run<T>(first: string, fn: (io: PortIO, at: { command: string }) => Promise<T>): Promise<T> {
     const at = { command: first };
     try {
-      if (!this.shared) {
+      if (!this.shared || this.shared.closed) {
         this.shared = acquirePort({
           path: this.ctx.resolvePort(this.opts.port as string),
           baudRate: this.opts.baudRate,

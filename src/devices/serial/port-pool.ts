@@ -43,6 +43,8 @@ export class SharedPort {
   private queue: Promise<unknown> = Promise.resolve();
   private lastWriteEnd = 0;
   private users = 0;
+  /** Set by close(): a holder must acquire the path again (closeAllPorts at the end of a run). */
+  closed = false;
   readonly io: PortIO;
 
   constructor(readonly settings: SerialSettings) {
@@ -82,12 +84,13 @@ export class SharedPort {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue;
     const port = this.port ?? (this.opening ? await this.opening.catch(() => null) : null);
     this.port = null;
     this.opening = null;
     if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    pool.delete(this.settings.path);
+    if (pool.get(this.settings.path) === this) pool.delete(this.settings.path);
   }
 
   private ensureOpen(): Promise<SerialPort> {
