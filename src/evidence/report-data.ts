@@ -55,6 +55,7 @@ export function walkPacketTimes(file: string, onTime: (sec: number) => void): st
     if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) [le, nano] = [true, magic === 0xa1b23c4d];
     else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) [le, nano] = [false, magic === 0x4d3cb2a1];
     else return `${path.basename(file)}: not a pcap or pcapng file`;
+    if (size < 24) return `${path.basename(file)}: truncated file header (${size} of 24 bytes)`;
     let off = 24;
     while (off < size) {
       i = need(off, 16);
