@@ -35,11 +35,13 @@ export function generateCapture(file: string, packets = 5_000_000, flows = 200_0
   const kind = new Uint8Array(flows);
   const sent = new Uint32Array(flows);
   const seqA = new Uint32Array(flows);
+  const outside = new Uint8Array(flows);
   let outsideFlows = 0;
   for (let f = 0; f < flows; f++) {
     src[f] = (0x0a000000 | (1 + Math.floor(rnd() * 60000))) >>> 0; // 10.0.x.y
     const out = rnd() < 0.03;
     if (out) outsideFlows++;
+    outside[f] = out ? 1 : 0;
     dst[f] = out ? (rnd() < 0.5 ? 0xcb007100 : 0xc6336400) + 1 + Math.floor(rnd() * 250) : (0x0a000000 | (1 + Math.floor(rnd() * 60000))) >>> 0;
     const r = rnd();
     kind[f] = r < 0.35 ? KIND_TCP : r < 0.6 ? KIND_TLS : r < 0.85 ? KIND_UDP : KIND_DNS;
@@ -48,7 +50,9 @@ export function generateCapture(file: string, packets = 5_000_000, flows = 200_0
     seqA[f] = Math.floor(rnd() * 4294967295);
   }
   const sni = Buffer.from('telemetry.vendor.example', 'latin1');
-  const qname = Buffer.from('\x07updates\x06vendor\x07example\x00', 'latin1');
+  // Lab hosts ask the lab's resolver for lab names; flows that leave ask for an outside name.
+  const qnameOut = Buffer.from('\x07updates\x06vendor\x07example\x00', 'latin1');
+  const qnameLab = Buffer.from('\x07sensors\x03lab\x05local\x00', 'latin1');
 
   const fd = openSync(file, 'w');
   const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
@@ -87,7 +91,7 @@ export function generateCapture(file: string, packets = 5_000_000, flows = 200_0
         flags = 0x18;
         payload = 5 + 4 + 2 + 32 + 1 + 4 + 2 + 2 + 9 + sni.length;
       } else payload = reply ? 100 + (n % 200) : 40 + (n % 60);
-    } else if (k === KIND_DNS) payload = 12 + qname.length + 4;
+    } else if (k === KIND_DNS) payload = 12 + (outside[f] ? qnameOut : qnameLab).length + 4;
     else payload = 60 + (n % 400);
     const l4 = tcp ? 20 : 8;
     const ipLen = 20 + l4 + payload;
@@ -161,6 +165,7 @@ export function generateCapture(file: string, packets = 5_000_000, flows = 200_0
       buf[o + 3] = reply ? 0x80 : 0;
       buf.writeUInt32BE(0x00010000, o + 4);
       buf.writeUInt32BE(0, o + 8);
+      const qname = outside[f] ? qnameOut : qnameLab;
       qname.copy(buf, o + 12);
       buf.writeUInt32BE(0x00010001, o + 12 + qname.length);
       o += payload;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import shipped from './endpoints.json' with { type: 'json' };
 import { parseCidr, parseIPv4, parseIPv6, type Cidr } from './address.js';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { CatalogueError } from './errors.js';
 
 export interface EndpointEntry {
@@ -82,9 +82,10 @@ function build(entries: EndpointEntry[]): EndpointCatalogue {
       const n = name?.toLowerCase().replace(/\.$/, '');
       if (n) for (const { e } of compiled) if (e.hosts.some((h) => hostMatches(h, n))) return { vendor: e.vendor, service: e.service, source: e.source };
       if (address) {
-        const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
+        const v4 = parseIPv4(address);
+        const family = v4 >= 0 ? 4 : isIPv6(address) ? 6 : 0;
         if (family === 0) return undefined;
-        const words = family === 4 ? [parseIPv4(address)] : parseIPv6(address);
+        const words = family === 4 ? [v4] : parseIPv6(address);
         for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, family, words))) return { vendor: e.vendor, service: e.service, source: e.source };
       }
       return undefined;

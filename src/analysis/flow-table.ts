@@ -44,6 +44,7 @@ export const D_FIRST_MS = 14;
 export const D_F_FIRST_MS = 15;
 
 const INITIAL = 1024;
+const RECENT = 8192;
 
 export class FlowTable {
   // scratch tuple of the current packet
@@ -69,6 +70,65 @@ export class FlowTable {
   f64: Float64Array = new Float64Array(this.u32.buffer);
   private slots = new Int32Array(INITIAL * 2);
   private mask = INITIAL * 2 - 1;
+  /**
+   * Direct-mapped cache of recently used flows (hash -> flow id + 1), small enough to stay in
+   * the CPU cache: most packets find their flow here without touching the big slot array.
+   */
+  private readonly recent = new Int32Array(RECENT);
+
+  /** IPv4 fast path of lookup(): the tuple as arguments, no scratch fields. */
+  lookup4(s: number, d: number, proto: number, sp: number, dp: number): number {
+    let a0: number, b0: number, ports: number;
+    if (s < d || (s === d && sp <= dp)) {
+      a0 = s;
+      b0 = d;
+      ports = ((sp << 16) | dp) >>> 0;
+      this.dir = 0;
+    } else {
+      a0 = d;
+      b0 = s;
+      ports = ((dp << 16) | sp) >>> 0;
+      this.dir = 1;
+    }
+    const famProto = 0x400 | proto;
+    let h = Math.imul(famProto, 0x9e3779b1);
+    h = Math.imul(h ^ a0, 0x85ebca6b);
+    h = Math.imul(h ^ b0, 0xc2b2ae35);
+    h = Math.imul(h ^ ports, 0x27d4eb2f);
+    h = (h ^ (h >>> 15)) >>> 0;
+    const u = this.u32;
+    const slot = h & (RECENT - 1);
+    const hot = this.recent[slot]! - 1;
+    if (hot >= 0) {
+      const r = hot * STRIDE;
+      if (u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
+        this.created = false;
+        return r;
+      }
+    }
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const f = slots[i]! - 1;
+      if (f < 0) break;
+      const r = f * STRIDE;
+      if (u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
+        this.created = false;
+        this.recent[slot] = f + 1;
+        return r;
+      }
+      i = (i + 1) & mask;
+    }
+    this.fam = 4;
+    this.proto = proto;
+    this.s0 = s;
+    this.d0 = d;
+    this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
+    this.sp = sp;
+    this.dp = dp;
+    return this.insert(h, famProto, a0, 0, 0, 0, b0, 0, 0, 0, ports, i);
+  }
 
   lookup(): number {
     // Canonical order: A is the lower (words, port) end.
@@ -100,9 +160,22 @@ export class FlowTable {
       h = Math.imul(h ^ a3 ^ (b3 << 1), 0x27d4eb2f);
     }
     h = (h ^ (h >>> 15)) >>> 0;
+    const u = this.u32;
+    const hot = this.recent[h & (RECENT - 1)]! - 1;
+    if (hot >= 0) {
+      const r = hot * STRIDE;
+      if (
+        u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto &&
+        (famProto < 0x600 ||
+          (u[r + R_A123] === a1 && u[r + R_A123 + 1] === a2 && u[r + R_A123 + 2] === a3 &&
+            u[r + R_B123] === b1 && u[r + R_B123 + 1] === b2 && u[r + R_B123 + 2] === b3))
+      ) {
+        this.created = false;
+        return r;
+      }
+    }
     const slots = this.slots;
     const mask = this.mask;
-    const u = this.u32;
     let i = h & mask;
     for (;;) {
       const f = slots[i]! - 1;
@@ -115,11 +188,15 @@ export class FlowTable {
             u[r + R_B123] === b1 && u[r + R_B123 + 1] === b2 && u[r + R_B123 + 2] === b3))
       ) {
         this.created = false;
+        this.recent[h & (RECENT - 1)] = f + 1;
         return r;
       }
       i = (i + 1) & mask;
     }
-    // New flow.
+    return this.insert(h, famProto, a0, a1, a2, a3, b0, b1, b2, b3, ports, i);
+  }
+
+  private insert(h: number, famProto: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number, i: number): number {
     if ((this.size + 1) * STRIDE > this.u32.length) this.grow();
     const f = this.size++;
     const r = f * STRIDE;
@@ -130,7 +207,8 @@ export class FlowTable {
     v[r + R_B0] = b0; v[r + R_B123] = b1; v[r + R_B123 + 1] = b2; v[r + R_B123 + 2] = b3;
     v[r + R_PORTS] = ports;
     if (this.size * 2 > this.slots.length) this.rehash();
-    else slots[i] = f + 1;
+    else this.slots[i] = f + 1;
+    this.recent[h & (RECENT - 1)] = f + 1;
     this.created = true;
     return r;
   }

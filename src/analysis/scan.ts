@@ -326,12 +326,6 @@ class FileScanner {
       t.fam = 4;
       t.s0 = ((buf[off + 12]! << 24) | (buf[off + 13]! << 16) | (buf[off + 14]! << 8) | buf[off + 15]!) >>> 0;
       t.d0 = ((buf[off + 16]! << 24) | (buf[off + 17]! << 16) | (buf[off + 18]! << 8) | buf[off + 19]!) >>> 0;
-      t.s1 = 0;
-      t.s2 = 0;
-      t.s3 = 0;
-      t.d1 = 0;
-      t.d2 = 0;
-      t.d3 = 0;
       const frag = (buf[off + 6]! << 8) | buf[off + 7]!;
       if ((frag & 0x3fff) !== 0) {
         const key = `4/${t.s0}/${t.d0}/${proto}/${(buf[off + 4]! << 8) | buf[off + 5]!}`;
@@ -420,9 +414,13 @@ class FileScanner {
         pay = l4 + 8;
       }
     }
-    t.sp = sport;
-    t.dp = dport;
-    const r = t.lookup();
+    let r: number;
+    if (t.fam === 4) r = t.lookup4(t.s0, t.d0, proto, sport, dport);
+    else {
+      t.sp = sport;
+      t.dp = dport;
+      r = t.lookup();
+    }
     const dir = t.dir;
     const u = t.u32;
     if (t.created) this.initFlow(r, dir, proto, sport, dport);
@@ -449,7 +447,7 @@ class FileScanner {
       } else if (proto === P_TCP) {
         if ((sport === 53 || dport === 53) && payLen > 14) {
           if (this.dnsMessage(buf, pay + 2, end, r, dir)) finding = true;
-        } else if (dir === u[r + R_INIT_DIR] && u[r + R_SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r / STRIDE] === undefined) {
+        } else if (dir === u[r + R_INIT_DIR] && u[r + R_SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r >>> 5] === undefined) {
           this.searchName(buf, pay, payLen, r, seq);
         }
       }
@@ -510,6 +508,10 @@ class FileScanner {
     const c0 = dir === 0 ? cf : cr;
     const c1 = dir === 0 ? cr : cf;
     const u = t.u32;
+    // Names stay dense arrays (flow ids are created in order), never sparse dictionaries.
+    const f = r / STRIDE;
+    this.names[f] = undefined;
+    this.badNames[f] = undefined;
     u[r + R_INIT_DIR] = dir;
     u[r + R_FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }

@@ -40,26 +40,34 @@ export interface BandPass {
 }
 
 /**
- * Group a band's rows into passes. A sweep tool walks a range upwards, one row per chunk;
- * a row whose start is not above the previous row's start begins a new pass.
+ * Groups a band's rows into passes as they stream by. A sweep tool walks a range upwards, one
+ * row per chunk; a row whose start is not above the previous row's start begins a new pass.
+ * Keeps only the passes (one small object per pass), never the rows.
  */
-export function bandPasses(rows: Iterable<SweepRow>, band: RigBand): BandPass[] {
-  const passes: BandPass[] = [];
-  let cur: BandPass | undefined;
-  let lastLow = -Infinity;
-  for (const row of rows) {
-    const p = bandPower(row, band);
-    if (p === undefined) continue;
-    if (!cur || row.lowHz <= lastLow) {
-      cur = { timeMs: row.timeMs, powerDbm: p, line: row.line };
-      passes.push(cur);
-    } else if (p > cur.powerDbm) {
-      cur.powerDbm = p;
-      cur.line = row.line;
+export class BandPassBuilder {
+  readonly passes: BandPass[] = [];
+  private cur: BandPass | undefined;
+  private lastLow = -Infinity;
+  constructor(readonly band: RigBand) {}
+
+  add(row: SweepRow): void {
+    const p = bandPower(row, this.band);
+    if (p === undefined) return;
+    if (!this.cur || row.lowHz <= this.lastLow) {
+      this.cur = { timeMs: row.timeMs, powerDbm: p, line: row.line };
+      this.passes.push(this.cur);
+    } else if (p > this.cur.powerDbm) {
+      this.cur.powerDbm = p;
+      this.cur.line = row.line;
     }
-    lastLow = row.lowHz;
+    this.lastLow = row.lowHz;
   }
-  return passes;
+}
+
+export function bandPasses(rows: Iterable<SweepRow>, band: RigBand): BandPass[] {
+  const b = new BandPassBuilder(band);
+  for (const row of rows) b.add(row);
+  return b.passes;
 }
 
 export interface Emission {
@@ -115,14 +123,17 @@ export async function judgeNoRadio(opts: {
 }): Promise<AssertionVerdict> {
   const full = path.join(opts.runDir, opts.file);
   if (!existsSync(full)) return { verdict: 'INCONCLUSIVE', findings: [], reason: `sweep file ${opts.file} is missing` };
-  const rows: SweepRow[] = [];
+  // Streamed: hours of sweeps are millions of rows; only the passes of each band are kept.
+  const builders = opts.bands.map((b) => new BandPassBuilder(b));
   const info = await readSweepCsv(full, (r) => {
-    if (r.timeMs >= opts.fromMs && r.timeMs <= opts.toMs) rows.push(r);
+    if (r.timeMs < opts.fromMs || r.timeMs > opts.toMs) return;
+    for (const b of builders) b.add(r);
   });
   const findings: RadioFinding[] = [];
   const reasons: string[] = [];
   if (info.bad.length > 0) reasons.push(`${opts.file}: ${info.bad.length} line(s) are not sweep output (first: line ${info.bad[0]!.line})`);
-  for (const band of opts.bands) {
+  for (const builder of builders) {
+    const band = builder.band;
     let threshold: number;
     let thresholdText: string;
     if ('dbm' in opts.threshold) {
@@ -137,7 +148,7 @@ export async function judgeNoRadio(opts: {
       threshold = floor + opts.threshold.aboveFloorDb;
       thresholdText = `${r1(threshold)} dBm (floor ${r1(floor)} dBm + ${opts.threshold.aboveFloorDb} dB)`;
     }
-    const passes = bandPasses(rows, band);
+    const passes = builder.passes;
     if (passes.length === 0) {
       reasons.push(`band ${band.name}: no sweep data in ${opts.file} between ${iso(opts.fromMs)} and ${iso(opts.toMs)}`);
       continue;

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RigBand } from '../../config/types.js';
-import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
+import { bandPower, readSweepCsv } from './sweep-csv.js';
 
 export interface WaterfallPhase {
   name: string;
@@ -35,44 +35,73 @@ export interface WaterfallBand {
   rowsPerPixelRow: number;
 }
 
-/** Build the plotted data from a sweep CSV: per band, one row per sweep pass, one column per bin. */
+interface PixelRow {
+  timeMs: number;
+  line: number;
+  cells: Map<number, number>;
+  /** Passes merged into this row. */
+  n: number;
+}
+
+/**
+ * Build the plotted data from a sweep CSV: per band, one row per sweep pass, one column per
+ * bin. Streamed with bounded memory: when a band has more than 2 * maxRows rows, neighbouring
+ * rows are merged pairwise (highest value per bin, so short bursts stay visible) and later
+ * passes are merged in groups of the same size.
+ */
 export async function waterfallData(opts: { file: string; runDir: string; bands: RigBand[]; maxRows?: number }): Promise<WaterfallBand[]> {
-  const rows: SweepRow[] = [];
-  await readSweepCsv(path.join(opts.runDir, opts.file), (r) => rows.push(r));
-  const maxRows = opts.maxRows ?? 600;
-  return opts.bands.map((band) => {
-    const passes: { timeMs: number; line: number; cells: Map<number, number> }[] = [];
-    const freqs = new Set<number>();
-    let lastLow = -Infinity;
-    for (const r of rows) {
-      if (bandPower(r, band) === undefined) continue;
-      if (passes.length === 0 || r.lowHz <= lastLow) passes.push({ timeMs: r.timeMs, line: r.line, cells: new Map() });
-      lastLow = r.lowHz;
-      const cur = passes[passes.length - 1]!;
+  const maxRows = Math.max(1, opts.maxRows ?? 600);
+  const states = opts.bands.map((band) => ({ band, rows: [] as PixelRow[], cur: undefined as PixelRow | undefined, k: 1, lastLow: -Infinity }));
+  const mergeInto = (into: Map<number, number>, from: Map<number, number>) => {
+    for (const [hz, v] of from) {
+      const old = into.get(hz);
+      if (old === undefined || v > old) into.set(hz, v);
+    }
+  };
+  await readSweepCsv(path.join(opts.runDir, opts.file), (r) => {
+    for (const st of states) {
+      if (bandPower(r, st.band) === undefined) continue;
+      if (!st.cur || r.lowHz <= st.lastLow) {
+        if (st.cur && st.cur.n < st.k) st.cur.n++;
+        else {
+          st.cur = { timeMs: r.timeMs, line: r.line, cells: new Map(), n: 1 };
+          st.rows.push(st.cur);
+          if (st.rows.length > 2 * maxRows) {
+            const halved: PixelRow[] = [];
+            for (let i = 0; i + 1 < st.rows.length; i += 2) {
+              const a = st.rows[i]!;
+              mergeInto(a.cells, st.rows[i + 1]!.cells);
+              a.n += st.rows[i + 1]!.n;
+              halved.push(a);
+            }
+            if (st.rows.length % 2) halved.push(st.rows[st.rows.length - 1]!);
+            st.rows = halved;
+            st.k *= 2;
+            st.cur = st.rows[st.rows.length - 1]!;
+          }
+        }
+      }
+      st.lastLow = r.lowHz;
+      const cur = st.cur!;
       for (let i = 0; i < r.db.length; i++) {
         const hz = Math.round(r.lowHz + (i + 0.5) * r.binHz);
-        if (hz < band.lowHz || hz > band.highHz || Number.isNaN(r.db[i]!)) continue;
-        freqs.add(hz);
-        cur.cells.set(hz, r.db[i]!);
+        const v = r.db[i]!;
+        if (hz < st.band.lowHz || hz > st.band.highHz || Number.isNaN(v)) continue;
+        const old = cur.cells.get(hz);
+        if (old === undefined || v > old) cur.cells.set(hz, v);
       }
     }
+  });
+  return states.map((st) => {
+    const freqs = new Set<number>();
+    for (const row of st.rows) for (const hz of row.cells.keys()) freqs.add(hz);
     const freqsHz = [...freqs].sort((a, b) => a - b);
-    let out: WaterfallRow[] = passes.map((p) => ({ timeMs: p.timeMs, line: p.line, dbm: freqsHz.map((f) => p.cells.get(f) ?? null) }));
-    let k = 1;
-    if (out.length > maxRows) {
-      k = Math.ceil(out.length / maxRows);
-      const merged: WaterfallRow[] = [];
-      for (let i = 0; i < out.length; i += k) {
-        const group = out.slice(i, i + k);
-        merged.push({
-          timeMs: group[0]!.timeMs,
-          line: group[0]!.line,
-          dbm: freqsHz.map((_, j) => group.reduce<number | null>((m, g) => (g.dbm[j] === null ? m : m === null ? g.dbm[j]! : Math.max(m, g.dbm[j]!)), null)),
-        });
-      }
-      out = merged;
-    }
-    return { band, freqsHz, rows: out, rowsPerPixelRow: k };
+    return {
+      band: st.band,
+      freqsHz,
+      rows: st.rows.map((row) => ({ timeMs: row.timeMs, line: row.line, dbm: freqsHz.map((f) => row.cells.get(f) ?? null) })),
+      rowsPerPixelRow: st.k,
+    };
   });
 }
 
