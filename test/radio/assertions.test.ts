@@ -115,6 +115,26 @@ describe('waterfall', () => {
     });
   });
 
+  it('merges passes (highest value per bin) to keep at most 2 x maxRows rows', async () => {
+    const [b] = await waterfallData({ file: 'radio-sdr1.csv', runDir: dir, bands: [band], maxRows: 10 });
+    expect(b!.rows.length).toBeLessThanOrEqual(20);
+    expect(b!.rowsPerPixelRow).toBeGreaterThan(1);
+    const lines = readFileSync(path.join(dir, 'radio-sdr1.csv'), 'utf8').trim().split('\n');
+    const passes = Array.from({ length: lines.length / 2 }, (_, i) => ({
+      timeMs: Date.parse(lines[i * 2]!.slice(0, 10) + 'T' + lines[i * 2]!.slice(12, 27) + 'Z'),
+      values: [...lines[i * 2]!.split(', ').slice(6), ...lines[i * 2 + 1]!.split(', ').slice(6)].map(Number),
+    }));
+    b!.rows.forEach((row, i) => {
+      const end = b!.rows[i + 1]?.timeMs ?? Infinity;
+      const group = passes.filter((p) => p.timeMs >= row.timeMs && p.timeMs < end);
+      expect(group.length).toBeGreaterThan(0);
+      expect(row.dbm).toEqual(group[0]!.values.map((_, j) => Math.max(...group.map((p) => p.values[j]!))));
+    });
+    // the short burst at 14 s is still in the picture
+    expect(Math.max(...b!.rows.flatMap((r) => r.dbm as number[]))).toBe(-47);
+    expect(b!.rows.some((r) => r.dbm.includes(-48))).toBe(true);
+  });
+
   it('writes waterfall-<name>.svg with the phase boundaries marked', async () => {
     const out = await writeWaterfall({
       file: 'radio-sdr1.csv',
