@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { readCapture, scanCaptures } from '../../src/analysis/index.js';
 import { analyzeCommand } from '../../src/cli/commands/analyze.js';
 import { memoryIO } from '../../src/cli/io.js';
-import { tshark } from './lab-net.js';
+import { tshark, tsharkAsync } from './lab-net.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
 const fx = (name: string): string => path.join(dir, name);
@@ -34,10 +34,10 @@ const COMMON: [string, number[]][] = [
   ['two-sections.pcapng', [1, 276]],
 ];
 
-describe('capture reader against tshark', () => {
+describe.concurrent('capture reader against tshark', () => {
   for (const [name, linkTypes] of [...COMMON, ['radiotap.pcap', [127]] as [string, number[]], ['fragments.pcap', [1]] as [string, number[]]]) {
     it(`${name}: same frames, times and lengths as tshark`, async () => {
-      const expected = tshark(fx(name), 'frame', ['frame.number', 'frame.time_epoch', 'frame.cap_len', 'frame.len']);
+      const expected = await tsharkAsync(fx(name), 'frame', ['frame.number', 'frame.time_epoch', 'frame.cap_len', 'frame.len']);
       const seen: string[][] = [];
       const info = await readCapture(fx(name), (p) => {
         const ns = String(p.nsec).padStart(9, '0');
@@ -66,11 +66,11 @@ describe('capture reader against tshark', () => {
   });
 });
 
-describe('egress findings on every link type and byte order', () => {
+describe.concurrent('egress findings on every link type and byte order', () => {
   for (const [name] of COMMON) {
     it(`${name}: outside addresses and first packets equal tshark's`, async () => {
       const scan = await scanCaptures([fx(name)], { lab: LAB });
-      const rows = tshark(
+      const rows = await tsharkAsync(
         fx(name),
         '(ip && !(ip.src == 10.9.0.0/24 && ip.dst == 10.9.0.0/24) && !(ip.dst == 255.255.255.255 || ip.dst == 224.0.0.0/24 || ip.dst == 239.0.0.0/8))' +
           ' || (ipv6 && !(ipv6.src == 2001:db8:9::/64 && ipv6.dst == 2001:db8:9::/64) && !(ipv6.dst == fe80::/10 || ipv6.dst == ff02::/16))',
@@ -87,7 +87,7 @@ describe('egress findings on every link type and byte order', () => {
       }
       expect(got).toEqual(expected);
       // The DNS name leaves through the lab resolver: one finding, at tshark's query frame.
-      const queries = tshark(fx(name), 'dns.flags.response == 0 && !(dns.qry.name matches "\\\\.local$")', ['frame.number', 'dns.qry.name']);
+      const queries = await tsharkAsync(fx(name), 'dns.flags.response == 0 && !(dns.qry.name matches "\\\\.local$")', ['frame.number', 'dns.qry.name']);
       const dns = scan.findings.filter((f) => f.name === 'vendor.example');
       if (queries.length > 0) {
         expect(dns.map((f) => [f.packet, f.name])).toEqual([[Number(queries[0]![0]), queries[0]![1]]]);

@@ -3,7 +3,7 @@
  * (the lab gateway 10.<n>.0.1, which also holds the documentation "outside" addresses on its
  * loopback, so traffic to them ends there and never leaves the host). Names carry a unique id.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 export interface TestLab {
   dev: string;
@@ -115,4 +115,19 @@ export function tshark(file: string, filter: string, fields: string[]): string[]
     out = err.stdout?.toString() ?? '';
   }
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
+}
+
+/** tshark() without blocking, so independent checks can run side by side. */
+export function tsharkAsync(file: string, filter: string, fields: string[]): Promise<string[][]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'tshark',
+      ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && !/cut short|don't match|appears to be damaged|corrupt/.test(stderr)) return reject(error);
+        resolve(stdout.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t')));
+      },
+    );
+  });
 }
