@@ -11,7 +11,7 @@ import { fingerprintOf, privateKeyFromPem } from './keys.js';
 import { hashFile, MANIFEST_FILE, SIGNATURE_FILE, writeManifest, type Manifest, type WriteManifestOptions } from './manifest.js';
 import { writeOnce } from './run-directory.js';
 
-export const PREDICATE_TYPE = 'https://airlock.dev/attestation/run-evidence/v1';
+export const PREDICATE_TYPE = 'https://airlock.invalid/attestation/run-evidence/v1';
 
 /** What the statement's predicate carries: the manifest without its file list (the subjects are the files). */
 export function manifestSummary(m: Manifest, manifestSha256: string): Record<string, unknown> {

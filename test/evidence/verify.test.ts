@@ -132,6 +132,9 @@ describe('verify', () => {
     expect(env.signatures[0].keyid).toBe(fingerprint);
     const st = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
     expect(st._type).toBe('https://in-toto.io/Statement/v1');
+    expect(st.predicateType).toBe('https://airlock.invalid/attestation/run-evidence/v1');
+    expect(st.predicate).toMatchObject({ runId: fx.result.runId, scenario: 'system-off', verdict: 'FAIL', signed: true, publicKeyFingerprint: fingerprint });
+    expect(st.predicate.signature.publicKeyFingerprint).toBe(fingerprint);
     const sha = (n: string) => execFileSync('sha256sum', [path.join(fx.dir, n)]).toString().split(' ')[0];
     expect(st.subject).toContainEqual({ name: 'manifest.json', digest: { sha256: sha('manifest.json') } });
     expect(st.subject).toContainEqual({ name: 'result.json', digest: { sha256: sha('result.json') } });
