@@ -160,6 +160,12 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
           if (r.on) await ch.off();
           checks.push(`power ${name} answers (output ${r.on ? 'was on, switched off' : 'off'})`);
         }
+        // Calibration with everything off: the idle current each channel reads (the zero a
+        // current_below limit is read against).
+        for (const [name, ch] of power) {
+          const r = await ch.read();
+          if (r.amps !== null) checks.push(`idle current ${name}: ${(r.amps * 1000).toFixed(1)} mA with the output off`);
+        }
         for (const [name, link] of links) {
           await link.open();
           checks.push(`link ${name} open`);
