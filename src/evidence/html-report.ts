@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Finding } from '../analysis/finding.js';
 import { findingAddresses, findingPointer } from './finding-text.js';
@@ -14,7 +15,6 @@ import { hashFile, libpcapVersionString, MANIFEST_FILE, SIGNATURE_FILE, walkRunD
 import type { ReportSeries } from './report-data.js';
 import type { RunResult } from './result.js';
 import { escapeHtml as h } from './xml.js';
-import * as os from 'node:os';
 
 let uplotAssets: { js: string; css: string } | undefined;
 function uplot(): { js: string; css: string } {
