@@ -14,6 +14,7 @@ import { checkScenarioAgainstRig, loadRig, loadScenario } from '../config/index.
 import type { RigConfig, ScenarioConfig } from '../config/types.js';
 import { InputError, RigFaultError } from '../errors.js';
 import { ANALYZER_VERSION } from '../analysis/index.js';
+import { writeRadioWaterfalls } from '../analysis/radio/index.js';
 import { RunDirectory } from '../evidence/run-directory.js';
 import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
 import { writeReports } from '../evidence/reports.js';
@@ -25,6 +26,7 @@ import { describeStep, executeStep, StepError, toStepFailure } from './steps.js'
 import { judgeRun, type Judgement } from './judge.js';
 import type { RigSession, SentCanary } from './session.js';
 import { AIRLOCK_VERSION } from '../version.js';
+import { acquireRigLock, describeHolder } from '../regression/index.js';
 
 /** Progress events for the console display, `--json` streams and suites. */
 export type RunProgress =
@@ -52,6 +54,8 @@ export interface RunScenarioOptions {
   prompt?: (text: string, timeoutMs: number) => Promise<void>;
   /** Handle SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
+  /** How long to wait for a real rig held by another job (ms); then exit 4 naming the holder. */
+  wait?: number;
   /** Tests: build the rig session some other way. */
   openRig?: typeof openRig;
 }
@@ -105,7 +109,31 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
   const rig = loadRig(rigFile);
   checkScenarioAgainstRig(scenario, rig);
   const firmware = applyFirmware(rig, opts.firmware ?? {});
+  // One bench, one job: a real rig is locked for the whole run (re-entrant inside a suite that
+  // already holds it). Runs of the virtual rig may share a host: their names carry the run id.
+  if (rig.virtual) return runLocked(opts, scenario, rig, rigFile, firmware);
+  const lock = await acquireRigLock(rig.name, {
+    waitMs: opts.wait ?? 0,
+    command: `airlock run ${opts.scenario}`,
+    onWait: (holder) => opts.onProgress?.({ type: 'state', state: `waiting for rig ${rig.name} (held by ${describeHolder(holder)})` }),
+  });
+  try {
+    return await runLocked(opts, scenario, rig, rigFile, firmware);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(
+  opts: RunScenarioOptions,
+  scenario: ScenarioConfig,
+  rig: RigConfig,
+  rigFile: string,
+  firmware: FirmwareRecord[],
+): Promise<RunOutcome> {
   const emit = opts.onProgress ?? (() => {});
+  // Read the signing key before anything is powered: a bad key is an input error now, not after the run.
+  const key = loadSigningKey({ keyFile: opts.key, env: process.env });
 
   const dir = RunDirectory.create(opts.out ?? 'captures', scenario.name);
   copyFileSync(scenario.file, dir.file('scenario.yaml'));
@@ -390,13 +418,17 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
   timeline.close();
   dir.writeJson('result.json', result);
   try {
+    await writeRadioWaterfalls({ runDir: dir.path, sdrs: rig.captures.sdr, captures: result.captures, phases: result.phases });
+  } catch (error) {
+    log.error({ err: error }, 'writing waterfalls failed');
+  }
+  try {
     writeReports(dir.path, result);
   } catch (error) {
     log.error({ err: error }, 'writing reports failed');
   }
   log.info({ verdict: result.verdict, exitCode }, 'run finished');
   log.flush?.();
-  const key = loadSigningKey({ keyFile: opts.key, env: process.env });
   writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
   if (key) signRun(dir.path, key);
   emit({

@@ -37,6 +37,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     set: opts.set,
     firmware: opts.firmware,
     key: opts.key,
+    wait: opts.wait,
     onProgress: progressPrinter(io, Boolean(opts.json)),
     prompt: terminalPrompt,
   });
