@@ -128,6 +128,25 @@ describe('suite runner', () => {
     expect(await suiteCommand({ suite: suiteFile, out: path.join(tmp, 'c'), lockDir, handleSignals: false }, io0, fakeDeps({}, []))).toBe(0);
   });
 
+  it('an abort (Ctrl-C) during a scenario: that run is kept, the rest are not run (exit 3)', async () => {
+    const ac = new AbortController();
+    const calls: string[] = [];
+    const deps = fakeDeps({ alpha: { verdict: 'INCONCLUSIVE', exitCode: 3 } }, calls);
+    const inner = deps.runScenario;
+    deps.runScenario = async (o) => {
+      const r = await inner(o);
+      ac.abort(); // the operator pressed Ctrl-C while alpha ran
+      return { ...r, result: { ...r.result, abort: { reason: 'SIGINT' } } };
+    };
+    const io = memoryIO();
+    expect(await suiteCommand({ suite: suiteFile, out: path.join(tmp, 'f'), lockDir, handleSignals: false, signal: ac.signal }, io, deps)).toBe(3);
+    expect(calls.map((c) => c.split(' ')[0])).toEqual(['alpha']);
+    const { rec, junit } = suiteOut(io);
+    expect(rec.runs.map((r) => `${r.scenario}:${r.status}`)).toEqual(['alpha:run', 'beta:not-run', 'gamma:not-run']);
+    expect(rec.runs[1]!.reason).toBe('not run: the suite was aborted');
+    expect(junit.match(/<skipped/g)).toHaveLength(2);
+  });
+
   it('a real rig hashes the firmware image file; a missing image is an input error before anything runs', async () => {
     const image = path.join(tmp, 'drone-1.2.3.bin');
     fs.writeFileSync(image, Buffer.from([1, 2, 3, 4, 5]));
