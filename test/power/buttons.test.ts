@@ -23,11 +23,12 @@ import { openPtyPair, type PtyPair } from '../utils/pty.js';
 import { closeSimPort, context, openSimPort } from './harness.js';
 
 /**
- * Closures arrive within a few ms of the pattern on an idle machine (±3 ms measured); the bound
- * (60 ms, or 5 % of a long segment) leaves room for a CI host running other suites, and still
- * tells 200 ms from 300 ms or 2 s.
+ * Closures arrive within a few ms of the pattern on an idle machine (±3 ms measured). Driver
+ * and simulator share one event loop here, so a CI host running other suites at once (load 10
+ * on 2 cores seen: 61 ms late) shifts both; the bound (100 ms, or 5 % of a long segment) still
+ * tells a 200 ms press from a 300 ms gap or a 2 s press.
  */
-const TOLERANCE_MS = 60;
+const TOLERANCE_MS = 100;
 
 class RecordingContact implements SimButtonContact {
   readonly changes: { closed: boolean; at: number }[] = [];
