@@ -5,6 +5,7 @@
  */
 import type { FirmwareContext } from './context.js';
 import { watchActions } from './context.js';
+import { encodeOdidMessagePack, REMOTE_ID_PORT } from '../radio/remote-id.js';
 
 export const AIR_VIDEO_PORT = 5600;
 export const AIR_CONTROL_PORT = 5601;
@@ -18,9 +19,18 @@ export function startAir(ctx: FirmwareContext): () => void {
   if (ctx.device === 'drone') {
     ctx.sink(AIR_CONTROL_PORT);
     const frame = Buffer.alloc(1200, 0x5a);
-    return ctx.every(200, () => {
+    const video = ctx.every(200, () => {
       for (let i = 0; i < 3; i++) ctx.udp(peer, AIR_VIDEO_PORT, frame);
     });
+    // Remote ID (ASTM F3411) broadcast once a second while powered, as the rule requires of a
+    // drone in flight readiness; the virtual Wi-Fi monitor turns each into a beacon.
+    const remoteId = ctx.every(1000, () =>
+      ctx.udp(peer, REMOTE_ID_PORT, encodeOdidMessagePack({ serial: 'SN-AIRLOCK-0001', lat: -35.363262, lon: 149.165237, altGeoM: 584, operatorLat: -35.3633, operatorLon: 149.1652 })),
+    );
+    return () => {
+      video();
+      remoteId();
+    };
   }
   ctx.sink(AIR_VIDEO_PORT);
   return ctx.every(200, () => ctx.udp(peer, AIR_CONTROL_PORT, Buffer.from('RC 1500 1500 1000 1500')));

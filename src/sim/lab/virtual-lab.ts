@@ -25,6 +25,12 @@ import { sendDeviceAction } from '../firmware/firmware-host.js';
 import { ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
 
 /** Ports of the sinkhole's catch-all listeners (every TCP/UDP port is redirected to them). */
+/**
+ * Fixed radio addresses of the air link's two ends (locally administered), so a scenario's
+ * `radio_only` can name the drone's and controller's transmitters.
+ */
+export const AIR_MAC = { drone: '02:a1:00:00:00:10', controller: '02:a1:00:00:00:11' } as const;
+
 export const SINKHOLE_TCP_PORT = 10001;
 export const SINKHOLE_UDP_PORT = 10002;
 
@@ -224,7 +230,7 @@ export class VirtualLab {
     }
     const drone = L.hosts.drone;
     const controller = L.hosts.controller;
-    if (L.air && drone && controller) lab.push(`link add air0 netns ${drone.netns} type veth peer name air0 netns ${controller.netns}`);
+    if (L.air && drone && controller) lab.push(`link add air0 address ${AIR_MAC.drone} netns ${drone.netns} type veth peer name air0 address ${AIR_MAC.controller} netns ${controller.netns}`);
     await ipBatch(lab, L.labNetns);
     await Promise.all(
       all.map(async (h) => {
