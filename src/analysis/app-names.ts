@@ -35,6 +35,39 @@ export function dnsQuestionHash(buf: Uint8Array, msg: number, end: number): numb
   return (h >>> 0) || 1;
 }
 
+/**
+ * True when the question name of the DNS message at `msg` is `name` (lower case, dotted),
+ * compared byte by byte without building a string.
+ */
+export function dnsQuestionIs(buf: Uint8Array, msg: number, end: number, name: string): boolean {
+  if (end - msg < 17) return false;
+  let o = msg + 12;
+  let jumps = 0;
+  let i = 0;
+  for (;;) {
+    if (o >= end) return false;
+    const l = buf[o]!;
+    if (l === 0) return i === name.length;
+    if ((l & 0xc0) === 0xc0) {
+      if (o + 1 >= end || ++jumps > 8) return false;
+      o = msg + (((l & 0x3f) << 8) | buf[o + 1]!);
+      continue;
+    }
+    if (l > 63 || o + 1 + l > end) return false;
+    if (i > 0) {
+      if (name.charCodeAt(i) !== 46) return false;
+      i++;
+    }
+    if (i + l > name.length) return false;
+    for (let k = o + 1; k <= o + l; k++) {
+      let c = buf[k]!;
+      if (c >= 65 && c <= 90) c += 32;
+      if (name.charCodeAt(i++) !== c) return false;
+    }
+    o += 1 + l;
+  }
+}
+
 /** The question name of the DNS message at `msg` as text (`example.com`), or null when malformed. */
 export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): string | null {
   if (end - msg < 17) return null;

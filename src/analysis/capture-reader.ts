@@ -93,7 +93,11 @@ class PacketView implements CapturePacket {
   }
 }
 
-/** Buffered sequential reader over a file handle: `ensure(n)` makes n bytes available at `pos`. */
+/**
+ * Buffered sequential reader over a file handle: `ensure(n)` makes n bytes available at `pos`.
+ * While the caller walks one buffer, the next chunk is already being read into a second one
+ * (read-ahead), so decoding and reading overlap.
+ */
 class Window {
   buf: Buffer;
   /** Index in buf of the next unread byte. */
@@ -103,18 +107,65 @@ class Window {
   /** File offset of buf[0]. */
   base = 0;
   eof = false;
+  private spare: Buffer;
+  /** Room kept in front of read-ahead data for the unread tail of the previous buffer. */
+  private readonly head: number;
+  private prefetch: { promise: Promise<number>; at: number; into: Buffer } | null = null;
   constructor(
     private readonly fh: FileHandle,
     size: number,
   ) {
     this.buf = Buffer.allocUnsafe(size);
+    this.spare = Buffer.allocUnsafe(size);
+    this.head = Math.min(1 << 20, size >> 2);
   }
   get fileOffset(): number {
     return this.base + this.pos;
   }
+  private startPrefetch(at: number): void {
+    if (this.eof) return;
+    const into = this.spare;
+    const promise = this.fh.read(into, this.head, into.length - this.head, at).then((r) => r.bytesRead);
+    // A failed read-ahead is reported by the synchronous read that replaces it.
+    promise.catch(() => undefined);
+    this.prefetch = { promise, at, into };
+  }
+  /** Waits for a read-ahead in flight (before the file is closed). */
+  async settle(): Promise<void> {
+    const pf = this.prefetch;
+    this.prefetch = null;
+    if (pf) await pf.promise.catch(() => 0);
+  }
   /** True when n bytes are available at pos (reading more if needed); false at end of file. */
   async ensure(n: number): Promise<boolean> {
     if (this.end - this.pos >= n) return true;
+    const rem = this.end - this.pos;
+    const fileEnd = this.base + this.end;
+    const pf = this.prefetch;
+    if (pf && pf.at === fileEnd && rem <= this.head && n <= this.buf.length) {
+      this.prefetch = null;
+      let got = 0;
+      try {
+        got = await pf.promise;
+      } catch {
+        got = -1; // read again below, where the error surfaces
+      }
+      if (got >= 0) {
+        const next = pf.into;
+        this.buf.copy(next, this.head - rem, this.pos, this.end);
+        this.spare = this.buf;
+        this.buf = next;
+        this.base = fileEnd - this.head;
+        this.pos = this.head - rem;
+        this.end = this.head + got;
+        if (got === 0) this.eof = true;
+        else this.startPrefetch(fileEnd + got);
+        if (this.end - this.pos >= n || this.eof) return this.end - this.pos >= n;
+      }
+    } else if (pf) {
+      await this.settle();
+    }
+    await this.settle();
     if (n > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
       this.buf.copy(bigger, 0, this.pos, this.end);
@@ -122,6 +173,7 @@ class Window {
       this.end -= this.pos;
       this.pos = 0;
       this.buf = bigger;
+      this.spare = Buffer.allocUnsafe(bigger.length);
     } else if (this.pos > 0) {
       this.buf.copyWithin(0, this.pos, this.end);
       this.base += this.pos;
@@ -133,6 +185,7 @@ class Window {
       if (bytesRead === 0) this.eof = true;
       this.end += bytesRead;
     }
+    if (!this.eof) this.startPrefetch(this.base + this.end);
     return this.end - this.pos >= n;
   }
   get available(): number {
@@ -155,8 +208,8 @@ export async function readCapture(file: string, onPacket: PacketCallback, opts: 
     const code = (e as NodeJS.ErrnoException).code;
     throw new CaptureInputError('AIRLOCK_ANALYSIS_NO_FILE', `${file}: cannot open capture (${code ?? String(e)})`, { cause: e });
   }
+  const w = new Window(fh, opts.bufferSize ?? DEFAULT_BUFFER);
   try {
-    const w = new Window(fh, opts.bufferSize ?? DEFAULT_BUFFER);
     if (!(await w.ensure(4))) {
       return {
         format: 'pcap',
@@ -174,6 +227,7 @@ export async function readCapture(file: string, onPacket: PacketCallback, opts: 
       `${file}: not a pcap or pcapng capture (starts with ${w.buf.subarray(w.pos, w.pos + 4).toString('hex')})`,
     );
   } finally {
+    await w.settle();
     await fh.close();
   }
 }

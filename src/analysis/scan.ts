@@ -29,7 +29,6 @@ import {
   R_F_LAST,
   R_F_COUNT,
   R_F_DIR,
-  R_Q_HASH,
   R_Q_RECORD,
   D_FIRST_MS,
   D_LAST_MS,
@@ -38,7 +37,7 @@ import {
 import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
-  dnsQuestionHash,
+  dnsQuestionIs,
   dnsQuestionName,
   httpHost,
   isQuicInitial,
@@ -197,7 +196,8 @@ class FileScanner {
   private badNames: (string | undefined)[] = [];
 
   private readonly dns: DnsRecord[] = [];
-  private readonly dnsByKey = new Map<number, number>();
+  /** DNS record index by `flowId name`. */
+  private readonly dnsByFlow = new Map<string, number>();
   private readonly pendingHello = new Map<number, PendingHello>();
   private readonly fragments = new Map<string, number>();
   readonly canaries: SeenCanary[] = [];
@@ -524,34 +524,39 @@ class FileScanner {
     const u = this.t.u32;
     u[r + R_LABEL] = LABEL_DNS;
     const isResponse = (buf[msg + 2]! & 0x80) !== 0;
-    const h = dnsQuestionHash(buf, msg, end);
-    if (h === 0) return false;
     const f = r / STRIDE;
-    if (isResponse) {
-      let rec = u[r + R_Q_HASH] === h ? u[r + R_Q_RECORD]! - 1 : -1;
-      if (rec < 0) rec = this.dnsByKey.get(f * 4294967296 + h) ?? -1;
-      if (rec >= 0 && this.dns[rec]!.dir !== dir) this.dns[rec]!.answered = true;
-      return false;
-    }
-    const flags = u[r + R_FLAGS]!;
-    if (u[r + R_Q_HASH] === h) {
-      const rec = u[r + R_Q_RECORD]! - 1;
-      if (rec >= 0) this.dns[rec]!.count++;
-      return (flags & F_LAST_Q_BAD) !== 0;
+    // Fast path: the same name as this flow's last query (checked byte for byte, not by hash,
+    // so a crafted name cannot pass for an allowed one).
+    const last = u[r + R_Q_RECORD]! - 1;
+    if (last >= 0) {
+      const rec = this.dns[last]!;
+      if (dnsQuestionIs(buf, msg, end, rec.name)) {
+        if (isResponse) {
+          if (rec.dir !== dir) rec.answered = true;
+          return false;
+        }
+        rec.count++;
+        return (u[r + R_FLAGS]! & F_LAST_Q_BAD) !== 0;
+      }
     }
     const name = dnsQuestionName(buf, msg, end);
     if (name === null) return false;
-    const key = f * 4294967296 + h;
-    let rec = this.dnsByKey.get(key);
+    const key = `${f} ${name}`;
+    if (isResponse) {
+      const rec = this.dnsByFlow.get(key);
+      if (rec !== undefined && this.dns[rec]!.dir !== dir) this.dns[rec]!.answered = true;
+      return false;
+    }
+    let rec = this.dnsByFlow.get(key);
     if (rec === undefined) {
       rec = this.dns.length;
       this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1 });
-      this.dnsByKey.set(key, rec);
+      this.dnsByFlow.set(key, rec);
     } else this.dns[rec]!.count++;
-    u[r + R_Q_HASH] = h;
     u[r + R_Q_RECORD] = rec + 1;
     if (this.names[f] === undefined) this.names[f] = name;
     // A resolver would carry the name out, unless the query cannot leave the link (mDNS, LLMNR).
+    const flags = u[r + R_FLAGS]!;
     const confined = (flags & (dir === 0 ? F_CONFINED0 : F_CONFINED1)) !== 0;
     const bad = !confined && !this.policy.nameAllowed(name);
     if (bad) {
@@ -751,7 +756,7 @@ class FileScanner {
     }
     // Only the flow records, names and the address cache stay (for flowSummaries()).
     this.dns.length = 0;
-    this.dnsByKey.clear();
+    this.dnsByFlow.clear();
     this.pendingHello.clear();
     this.fragments.clear();
     this.badNames = [];

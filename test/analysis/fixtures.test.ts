@@ -50,6 +50,19 @@ describe.concurrent('capture reader against tshark', () => {
     });
   }
 
+  it('reads the same with tiny buffers (records across buffer and read-ahead boundaries)', async () => {
+    const files = [...COMMON.map(([n]) => n), 'fragments.pcap', 'damaged-truncated.pcap', 'damaged-truncated.pcapng', 'damaged-trailer.pcapng'];
+    for (const name of files) {
+      const read = async (bufferSize?: number) => {
+        const rows: string[] = [];
+        const info = await readCapture(fx(name), (p) => void rows.push(`${p.index} ${p.sec}.${p.nsec} ${p.fileOffset} ${p.frame().toString('hex')}`), { bufferSize });
+        return { rows, damage: info.damage };
+      };
+      const normal = await read();
+      for (const size of [64, 100, 256, 1000]) expect(await read(size), `${name} with a ${size}-byte buffer`).toEqual(normal);
+    }
+  });
+
   it('stops early when the callback returns false', async () => {
     let n = 0;
     const info = await readCapture(fx('eth-le.pcap'), () => ++n < 3);

@@ -111,3 +111,27 @@ describe('known-endpoint catalogue', () => {
     expect(() => loadCatalogue(file)).toThrow(/entries\[0\]: "source" must be a non-empty string/);
   });
 });
+
+describe('DNS question names', () => {
+  const q = (name: string, pointer = false): Buffer => {
+    const labels = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l, 'latin1')]);
+    // header (12) + question; with `pointer`, the question is a pointer to a name placed after it
+    if (!pointer) return Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, 0, 1, 0, 1]);
+    return Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 18, 0, 1, 0, 1, ...labels, 0]);
+  };
+  it('compares byte for byte (case-insensitive), following compression pointers', async () => {
+    const { dnsQuestionIs, dnsQuestionName, dnsQuestionHash } = await import('../../src/analysis/app-names.js');
+    for (const pointer of [false, true]) {
+      const m = q('Vendor.Example', pointer);
+      expect(dnsQuestionName(m, 0, m.length)).toBe('vendor.example');
+      expect(dnsQuestionIs(m, 0, m.length, 'vendor.example')).toBe(true);
+      expect(dnsQuestionIs(m, 0, m.length, 'vendor.exampl')).toBe(false);
+      expect(dnsQuestionIs(m, 0, m.length, 'vendor.examplex')).toBe(false);
+      expect(dnsQuestionIs(m, 0, m.length, 'vendorxexample')).toBe(false);
+      expect(dnsQuestionHash(m, 0, m.length)).toBe(dnsQuestionHash(q('vendor.example'), 0, q('vendor.example').length));
+    }
+    const loop = Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
+    expect(dnsQuestionName(loop, 0, loop.length)).toBeNull();
+    expect(dnsQuestionIs(loop, 0, loop.length, 'x')).toBe(false);
+  });
+});
