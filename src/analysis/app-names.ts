@@ -68,12 +68,20 @@ export function dnsQuestionIs(buf: Uint8Array, msg: number, end: number, name: s
   }
 }
 
+const nameScratch = Buffer.alloc(256);
+
+/** Bytes [start, end) of `buf` as latin1 text, without a Buffer view when `buf` already is one. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length)).toString('latin1', start, end);
+}
+
 /** The question name of the DNS message at `msg` as text (`example.com`), or null when malformed. */
 export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): string | null {
   if (end - msg < 17) return null;
   let o = msg + 12;
   let jumps = 0;
-  const parts: string[] = [];
+  let n = 0;
+  const out = nameScratch;
   for (;;) {
     if (o >= end) return null;
     const l = buf[o]!;
@@ -83,11 +91,15 @@ export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): stri
       o = msg + (((l & 0x3f) << 8) | buf[o + 1]!);
       continue;
     }
-    if (l > 63 || o + 1 + l > end) return null;
-    parts.push(Buffer.from(buf.buffer, buf.byteOffset + o + 1, l).toString('latin1').toLowerCase());
+    if (l > 63 || o + 1 + l > end || n + l + 1 > 255) return null;
+    if (n > 0) out[n++] = 46;
+    for (let k = o + 1; k <= o + l; k++) {
+      const c = buf[k]!;
+      out[n++] = c >= 65 && c <= 90 ? c + 32 : c;
+    }
     o += 1 + l;
   }
-  return parts.length ? parts.join('.') : '.';
+  return n === 0 ? '.' : out.toString('latin1', 0, n);
 }
 
 /**
@@ -130,7 +142,7 @@ export function tlsServerName(buf: Uint8Array, off: number, len: number): string
         const nl = (buf[p + 1]! << 8) | buf[p + 2]!;
         p += 3;
         if (p + nl > listEnd) return null;
-        if (nt === 0) return Buffer.from(buf.buffer, buf.byteOffset + p, nl).toString('latin1').toLowerCase();
+        if (nt === 0) return latin1(buf, p, p + nl).toLowerCase();
         p += nl;
       }
       return null;
