@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, statSync, rmSync, writeFileSync, createReadStrea
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCapture } from './gen-capture.js';
+import { generateCapture, GENERATOR_VERSION } from './gen-capture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, def: number): number => {
@@ -29,8 +29,9 @@ const SLICE = 200_000;
 const dirArg = process.argv.indexOf('--dir');
 const dir = dirArg > 0 ? process.argv[dirArg + 1]! : path.join(tmpdir(), 'airlock-bench');
 mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `bench-${PACKETS}-${FLOWS}.pcap`);
-const slice = path.join(dir, `bench-${PACKETS}-${FLOWS}-slice.pcap`);
+// The name carries the generator version, so a changed generator never reuses an old file.
+const file = path.join(dir, `bench-v${GENERATOR_VERSION}-${PACKETS}-${FLOWS}.pcap`);
+const slice = path.join(dir, `bench-v${GENERATOR_VERSION}-${PACKETS}-${FLOWS}-slice.pcap`);
 const LAB = '10.0.0.0/16';
 
 interface Timed {

@@ -8,6 +8,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** Bump when the generated traffic changes (the benchmark keeps generated files by this version). */
+export const GENERATOR_VERSION = 2;
+
 export interface GenResult {
   packets: number;
   flows: number;
