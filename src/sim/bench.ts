@@ -175,21 +175,24 @@ export class VirtualBench {
     for (const [name, p] of Object.entries(this.rig.power)) add(p.port, p.driver, p.channel, deviceOf('power', name), `power ${name}`);
     for (const [name, b] of Object.entries(this.rig.buttons)) add(b.port, b.driver, b.channel, deviceOf('button', name), `button ${name}`);
 
-    for (const [name, sim] of sims) {
-      const pty = await makePty(this.dir, name);
-      this.ptys.set(name, pty);
-      const [cmd, ...args] = nodeScript(import.meta.url, '../devices/power/sim-main');
-      const baud = Object.values(this.rig.power).find((p) => p.port === `sim:${name}`)?.baudRate;
-      const proc = spawn(
-        cmd!,
-        [...args, '--model', sim.model, '--port', pty.sim, '--channels', JSON.stringify(sim.channels), ...(baud ? ['--baud', String(baud)] : [])],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      this.sims.set(name, proc);
-      await waitReady(proc, `simulator ${name}`);
-      proc.stdout?.resume();
-      this.log.info({ sim: name, model: sim.model, pid: proc.pid, port: pty.dev }, 'simulator started');
-    }
+    // Simulators start in parallel: each is its own process on its own PTY.
+    await Promise.all([...sims].map(([name, sim]) => this.startSimulator(name, sim)));
+  }
+
+  private async startSimulator(name: string, sim: { model: string; channels: Record<number, Wiring> }): Promise<void> {
+    const pty = await makePty(this.dir, name);
+    this.ptys.set(name, pty);
+    const [cmd, ...args] = nodeScript(import.meta.url, '../devices/power/sim-main');
+    const baud = Object.values(this.rig.power).find((p) => p.port === `sim:${name}`)?.baudRate;
+    const proc = spawn(
+      cmd!,
+      [...args, '--model', sim.model, '--port', pty.sim, '--channels', JSON.stringify(sim.channels), ...(baud ? ['--baud', String(baud)] : [])],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.sims.set(name, proc);
+    await waitReady(proc, `simulator ${name}`);
+    proc.stdout?.resume();
+    this.log.info({ sim: name, model: sim.model, pid: proc.pid, port: pty.dev }, 'simulator started');
   }
 
   /** Stops simulators, PTYs, firmware and the lab. Idempotent. */

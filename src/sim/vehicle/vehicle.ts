@@ -208,7 +208,8 @@ class Vehicle implements VehicleSim {
       return;
     }
     const climbRate = this.opts.climbRate ?? 2.5;
-    const landRate = this.opts.landRate ?? 0.5;
+    // 1 m/s: within ArduPilot's LAND_SPEED range (30-200 cm/s), quicker than its 50 cm/s default.
+    const landRate = this.opts.landRate ?? 1.0;
     if (this.mode === LAND) {
       if (this.alt > 0) {
         this.landed = MAV_LANDED_STATE.LANDING;

@@ -1,0 +1,9 @@
+/** The ground and idle scenarios of the library pass on the virtual rig with clean firmware (shortened). */
+import { describe } from 'vitest';
+import { cleanScenarioTest } from './scenario-runs.js';
+
+const GROUND = ['standby-on-ground', 'app-connected-no-flight', 'firmware-update-offered', 'baseline-all-off', 'app-backgrounded'];
+
+describe('the scenario library on the virtual rig, clean firmware: on the ground', () => {
+  for (const name of GROUND) cleanScenarioTest(name);
+});
