@@ -5,19 +5,19 @@
  * reports exactly the new outside destination and DNS name, in system-off after power-off.
  */
 import { spawn } from 'node:child_process';
+import { BIN } from '../utils/airlock.js';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../../src/cli/commands/compare.js';
 import { memoryIO } from '../../src/cli/io.js';
 import type { RunResult } from '../../src/evidence/index.js';
 import type { Comparison, SuiteRecord } from '../../src/regression/index.js';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(__dirname, '../..');
+// The built binary (as a CI job calls it); its children start without a TypeScript loader.
 const suiteFile = path.resolve(__dirname, '../fixtures/regression/suites/e2e-short.yaml');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trg-e2e-'));
 afterAll(() => {
@@ -26,7 +26,7 @@ afterAll(() => {
 
 function airlock(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(root, 'src/cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd: root,
       env: { ...process.env, AIRLOCK_LOCK_DIR: path.join(tmp, 'locks') },
       stdio: ['ignore', 'pipe', 'pipe'],
