@@ -92,10 +92,11 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .description('judge captures made anywhere: did anything leave the lab?')
     .argument('<captures...>', 'pcap or pcapng files')
     .addOption(new Option('--lab <cidr>', 'a lab subnet (repeatable)').argParser(collectList).makeOptionMandatory())
-    .option('--catalogue <file>', 'extra known-endpoint catalogue (JSON)')
+    .option('--lab-name <name>', 'a DNS name that resolves inside the lab (repeatable; .local always does)', collectList)
+    .option('--catalogue <file>', "the lab's own known-endpoint catalogue (JSON or YAML), added to the shipped one")
     .option('--json', 'print one JSON document', false)
     .action((files: string[], o) =>
-      guard(async () => (await import('./commands/analyze.js')).analyzeCommand({ files, ...o }, io))(),
+      guard(async () => (await import('./commands/analyze.js')).analyzeCommand({ files, ...o, labNames: o.labName }, io))(),
     );
 
   program
@@ -142,8 +143,13 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .argument('<a>', 'run or suite directory (the reference, e.g. last good build)')
     .argument('<b>', 'run or suite directory (the build under test)')
     .option('--json', 'print JSON instead of Markdown', false)
+    .option('--current-threshold <current>', 'report a standby current that rose by more than this (default 20mA)')
     .action((a: string, b: string, o) =>
-      guard(async () => (await import('./commands/compare.js')).compareCommand({ a, b, ...o }, io))(),
+      guard(async () => {
+        const { parseCurrent } = await import('../config/index.js');
+        const currentThreshold = o.currentThreshold === undefined ? undefined : parseCurrent(o.currentThreshold);
+        return (await import('./commands/compare.js')).compareCommand({ a, b, json: o.json, currentThreshold }, io);
+      })(),
     );
 
   program

@@ -15,7 +15,7 @@ import { buttonDrivers, closeAllPorts, powerDrivers, PowerRecorder, type Button,
 import { createFlightLink } from './flight/index.js';
 import type { Capture } from './capture/capture.js';
 import { NetworkCapture } from './capture/net-capture.js';
-import { CanarySender } from './capture/canary-sender.js';
+import { CanarySender, CANARY_OUTSIDE_TARGET } from './capture/canary-sender.js';
 import { createRadioCaptures, measureFloors } from './radio/index.js';
 import { VirtualBench } from '../sim/bench.js';
 
@@ -131,7 +131,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         lab: bench.lab,
         hosts,
         labTarget: rig.lab.sinkhole ?? '',
-        outsideTarget: '198.51.100.77',
+        outsideTarget: CANARY_OUTSIDE_TARGET,
         intervalMs: rig.canaryIntervalMs,
         log: log.child({ part: 'canaries' }),
       });
