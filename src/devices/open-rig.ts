@@ -58,6 +58,16 @@ async function waitForLine(file: string, pattern: RegExp, signal: AbortSignal): 
   throw new Error('aborted');
 }
 
+/** True when the interface exists (in a namespace: asked with `ip -n`, else /sys/class/net). */
+function interfaceExists(iface: string, netns?: string): Promise<boolean> {
+  if (!netns) return Promise.resolve(existsSync(`/sys/class/net/${iface}`));
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['-n', netns, 'link', 'show', 'dev', iface], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
 function runShell(command: string, log: pino.Logger): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -171,7 +181,10 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
           checks.push(`link ${name} open`);
         }
         for (const [name, cfg] of Object.entries(rig.captures.network)) {
-          const t = bench ? bench.lab.captureTarget(cfg.interface) : { iface: cfg.interface };
+          const t = bench ? bench.lab.captureTarget(cfg.interface) : { netns: undefined, iface: cfg.interface };
+          if (!(await interfaceExists(t.iface, t.netns))) {
+            throw new RigFaultError('AIRLOCK_RIG_NO_INTERFACE', `capture ${name}`, `interface ${t.iface}`, `no such network interface${t.netns ? ` in ${t.netns}` : ''}`);
+          }
           checks.push(`interface ${t.iface} for capture ${name} exists`);
         }
         let floorsDbm: Record<string, number> | undefined;

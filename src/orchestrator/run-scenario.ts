@@ -184,6 +184,10 @@ async function runLocked(
           counterTimer = setInterval(() => {
             const captures: Record<string, number> = {};
             for (const c of session?.captures ?? []) captures[c.name] = c.live().records;
+            for (const [name, link] of session?.links ?? []) {
+              const rx = (link.stats() as { rx?: Record<string, number> }).rx ?? {};
+              captures[`mavlink:${name}`] = Object.values(rx).reduce((a, b) => a + b, 0);
+            }
             emit({ type: 'counters', elapsedMs: Date.now() - t0, captures, amps: {} });
           }, 1000);
           counterTimer.unref();
