@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PacketEncoder, createFlightLink, message, modeName, modeRequest } from '../../src/devices/flight/index.js';
 import type { DecodedPacket } from '../utils/mavlink-decoder.js';
 import { decodeStream } from '../utils/mavlink-decoder.js';
-import { openPtyPair } from './socat-pty.js';
+import { openPtyPair } from '../utils/pty.js';
 import { linkConfig, silentLog, tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

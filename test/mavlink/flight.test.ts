@@ -11,8 +11,8 @@ import type { FlightLink } from '../../src/devices/flight/index.js';
 import { startVehicle } from '../../src/sim/vehicle/vehicle.js';
 import type { VehicleSim } from '../../src/sim/vehicle/vehicle.js';
 import { decodeTlog } from '../utils/mavlink-decoder.js';
-import { openPtyPair } from './socat-pty.js';
-import type { PtyPair } from './socat-pty.js';
+import { openPtyPair } from '../utils/pty.js';
+import type { PtyPair } from '../utils/pty.js';
 import { linkConfig, silentLog, tempDir } from './helpers.js';
 
 const opts = { timeoutMs: 3000, retries: 2 };

@@ -13,7 +13,7 @@ import { FlightError, PacketEncoder, createFlightLink, message, parseEndpoint } 
 import type { FlightLink } from '../../src/devices/flight/index.js';
 import { startVehicle } from '../../src/sim/vehicle/vehicle.js';
 import { decodeStream, decodeTlog } from '../utils/mavlink-decoder.js';
-import { openPtyPair } from './socat-pty.js';
+import { openPtyPair } from '../utils/pty.js';
 import { linkConfig, silentLog, tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
