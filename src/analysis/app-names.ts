@@ -102,6 +102,54 @@ export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): stri
   return n === 0 ? '.' : out.toString('latin1', 0, n);
 }
 
+/** Bound on each intern table below (cleared when full, so memory stays flat). */
+const INTERN_MAX = 4096;
+const dnsInterned = new Map<number, string>();
+
+/**
+ * dnsQuestionName(), but the same name seen before is returned as the same string (found by
+ * its hash, then checked byte for byte): most flows ask for names other flows asked for, and
+ * not building a string per flow keeps the garbage collector out of the hot path.
+ */
+export function dnsQuestionNameInterned(buf: Uint8Array, msg: number, end: number): string | null {
+  const h = dnsQuestionHash(buf, msg, end);
+  if (h !== 0) {
+    const known = dnsInterned.get(h);
+    if (known !== undefined && dnsQuestionIs(buf, msg, end, known)) return known;
+  }
+  const name = dnsQuestionName(buf, msg, end);
+  if (name !== null && h !== 0) {
+    if (dnsInterned.size >= INTERN_MAX) dnsInterned.clear();
+    dnsInterned.set(h, name);
+  }
+  return name;
+}
+
+/** Raw bytes (as latin1 text) -> lower-cased server name, by FNV-1a hash of the raw bytes. */
+const sniInterned = new Map<number, { raw: string; name: string }>();
+
+function internLower(buf: Uint8Array, start: number, end: number): string {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const known = sniInterned.get(h);
+  if (known !== undefined && known.raw.length === end - start) {
+    const raw = known.raw;
+    let same = true;
+    for (let i = start; i < end; i++) {
+      if (raw.charCodeAt(i - start) !== buf[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known.name;
+  }
+  const raw = latin1(buf, start, end);
+  const name = raw.toLowerCase();
+  if (sniInterned.size >= INTERN_MAX) sniInterned.clear();
+  sniInterned.set(h, { raw, name });
+  return name;
+}
+
 /**
  * Length of the TLS handshake record that starts at `off` (5-byte header included), or 0 when
  * the bytes do not start a TLS handshake record carrying a ClientHello.
@@ -142,7 +190,7 @@ export function tlsServerName(buf: Uint8Array, off: number, len: number): string
         const nl = (buf[p + 1]! << 8) | buf[p + 2]!;
         p += 3;
         if (p + nl > listEnd) return null;
-        if (nt === 0) return latin1(buf, p, p + nl).toLowerCase();
+        if (nt === 0) return internLower(buf, p, p + nl);
         p += nl;
       }
       return null;

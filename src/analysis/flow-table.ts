@@ -68,7 +68,11 @@ export class FlowTable {
   size = 0;
   u32: Uint32Array = new Uint32Array(INITIAL * STRIDE);
   f64: Float64Array = new Float64Array(this.u32.buffer);
-  private slots = new Int32Array(INITIAL * 2);
+  /**
+   * Open-addressing slots, two words each: flow id + 1 (0: empty) and the flow's hash, so a
+   * probe compares hashes inside this array and loads a record only when the hash matches.
+   */
+  private slots = new Int32Array(INITIAL * 2 * 2);
   private mask = INITIAL * 2 - 1;
   /**
    * Direct-mapped cache of recently used flows (hash -> flow id + 1), small enough to stay in
@@ -108,15 +112,19 @@ export class FlowTable {
     }
     const slots = this.slots;
     const mask = this.mask;
+    const hs = h | 0;
     let i = h & mask;
     for (;;) {
-      const f = slots[i]! - 1;
+      const f = slots[2 * i]! - 1;
       if (f < 0) break;
-      const r = f * STRIDE;
-      if (u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
-        this.created = false;
-        this.recent[slot] = f + 1;
-        return r;
+      // The slot's own copy of the hash rejects other flows without loading their (cold) record.
+      if (slots[2 * i + 1] === hs) {
+        const r = f * STRIDE;
+        if (u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
+          this.created = false;
+          this.recent[slot] = f + 1;
+          return r;
+        }
       }
       i = (i + 1) & mask;
     }
@@ -176,13 +184,14 @@ export class FlowTable {
     }
     const slots = this.slots;
     const mask = this.mask;
+    const hs = h | 0;
     let i = h & mask;
     for (;;) {
-      const f = slots[i]! - 1;
+      const f = slots[2 * i]! - 1;
       if (f < 0) break;
       const r = f * STRIDE;
       if (
-        u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto &&
+        slots[2 * i + 1] === hs && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto &&
         (famProto < 0x600 ||
           (u[r + R_A123] === a1 && u[r + R_A123 + 1] === a2 && u[r + R_A123 + 2] === a3 &&
             u[r + R_B123] === b1 && u[r + R_B123 + 1] === b2 && u[r + R_B123 + 2] === b3))
@@ -206,8 +215,11 @@ export class FlowTable {
     v[r + R_A0] = a0; v[r + R_A123] = a1; v[r + R_A123 + 1] = a2; v[r + R_A123 + 2] = a3;
     v[r + R_B0] = b0; v[r + R_B123] = b1; v[r + R_B123 + 1] = b2; v[r + R_B123 + 2] = b3;
     v[r + R_PORTS] = ports;
-    if (this.size * 2 > this.slots.length) this.rehash();
-    else this.slots[i] = f + 1;
+    if (this.size * 2 > this.mask + 1) this.rehash();
+    else {
+      this.slots[2 * i] = f + 1;
+      this.slots[2 * i + 1] = h | 0;
+    }
     this.recent[h & (RECENT - 1)] = f + 1;
     this.created = true;
     return r;
@@ -221,13 +233,16 @@ export class FlowTable {
   }
 
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    const n = (this.mask + 1) * 2;
+    const slots = new Int32Array(n * 2);
+    const mask = n - 1;
     const u = this.u32;
     for (let f = 0; f < this.size; f++) {
-      let i = u[f * STRIDE]! & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = f + 1;
+      const h = u[f * STRIDE]!;
+      let i = h & mask;
+      while (slots[2 * i] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = f + 1;
+      slots[2 * i + 1] = h | 0;
     }
     this.slots = slots;
     this.mask = mask;

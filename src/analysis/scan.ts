@@ -38,7 +38,7 @@ import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
   dnsQuestionIs,
-  dnsQuestionName,
+  dnsQuestionNameInterned,
   httpHost,
   isQuicInitial,
   looksLikeHttpRequest,
@@ -188,6 +188,24 @@ interface DnsRecord {
   count: number;
 }
 
+let isoSecond = NaN;
+let isoPrefix = '';
+/**
+ * `new Date(ms).toISOString()`, with the text up to the second reused from the previous call:
+ * tens of thousands of findings and DNS queries share a few distinct seconds.
+ */
+export function isoTime(ms: number): string {
+  const t = Math.trunc(ms);
+  if (!(t >= 0 && t < 253402300800000)) return new Date(ms).toISOString(); // before 1970 or past 9999
+  const msPart = t % 1000;
+  const sec = t - msPart;
+  if (sec !== isoSecond) {
+    isoSecond = sec;
+    isoPrefix = new Date(sec).toISOString().slice(0, 20);
+  }
+  return isoPrefix + (msPart < 10 ? '00' : msPart < 100 ? '0' : '') + msPart + 'Z';
+}
+
 /** Per-file state and the decoder; one instance scans one file. */
 class FileScanner {
   readonly t = new FlowTable();
@@ -201,6 +219,10 @@ class FileScanner {
   private readonly pendingHello = new Map<number, PendingHello>();
   private readonly fragments = new Map<string, number>();
   readonly canaries: SeenCanary[] = [];
+  /** Record bases of flows holding a finding, in the order they got their first one. */
+  private flagged: number[] = [];
+  /** Flows that carried at least one judged packet. */
+  private counted = 0;
 
   nonIp = 0;
   radiotap = 0;
@@ -460,6 +482,7 @@ class FileScanner {
   private mark(r: number, dir: number): void {
     const u = this.t.u32;
     if (u[r + R_F_COUNT] === 0) {
+      this.flagged.push(r);
       u[r + R_F_FIRST] = this.index;
       this.t.f64[(r >>> 1) + D_F_FIRST_MS] = this.ms;
       u[r + R_F_DIR] = dir;
@@ -480,6 +503,7 @@ class FileScanner {
     if (u[r + R_COUNT] === 0) {
       u[r + R_FIRST] = this.index;
       this.t.f64[d + D_FIRST_MS] = this.ms;
+      this.counted++;
     }
     u[r + R_COUNT]++;
     u[r + R_LAST] = this.index;
@@ -539,7 +563,7 @@ class FileScanner {
         return (u[r + R_FLAGS]! & F_LAST_Q_BAD) !== 0;
       }
     }
-    const name = dnsQuestionName(buf, msg, end);
+    const name = dnsQuestionNameInterned(buf, msg, end);
     if (name === null) return false;
     const key = `${f} ${name}`;
     if (isResponse) {
@@ -670,9 +694,7 @@ class FileScanner {
 
   /** Number of flows (canary-only flows excluded). */
   flowCount(): number {
-    let n = 0;
-    for (let f = 0; f < this.t.size; f++) if (this.t.u32[f * STRIDE + R_COUNT] !== 0) n++;
-    return n;
+    return this.counted;
   }
 
   /** Turns this file's flagged flows into findings, and its DNS queries into records; drops per-scan state. */
@@ -691,10 +713,12 @@ class FileScanner {
       if (!byAddress.has(a)) byAddress.set(a, catalogue.match(undefined, a));
       return byAddress.get(a);
     };
-    for (let f = 0; f < t.size; f++) {
-      const r = f * STRIDE;
+    // Flagged flows in flow-table order (as a walk over all records would meet them), without
+    // walking the hundreds of thousands of records that hold no finding.
+    const flagged = Int32Array.from(this.flagged).sort();
+    for (const r of flagged) {
+      const f = r / STRIDE;
       const fCount = u[r + R_F_COUNT]!;
-      if (fCount === 0) continue;
       const a = this.addr(r, 0);
       const b = this.addr(r, 1);
       const portA = u[r + R_PORTS]! >>> 16;
@@ -717,7 +741,7 @@ class FileScanner {
         packet: u[r + R_F_FIRST]!,
         lastPacket: u[r + R_F_LAST]!,
         count: fCount,
-        time: new Date(d64[(r >>> 1) + D_F_FIRST_MS]!).toISOString(),
+        time: isoTime(d64[(r >>> 1) + D_F_FIRST_MS]!),
         src,
         dst,
         protocol,
@@ -746,7 +770,7 @@ class FileScanner {
       dnsQueries.push({
         file: this.fileLabel,
         packet: q.packet,
-        time: new Date(q.ms).toISOString(),
+        time: isoTime(q.ms),
         name: q.name,
         src: q.dir === 0 ? a : b,
         dst: q.dir === 0 ? b : a,
@@ -759,6 +783,7 @@ class FileScanner {
     this.dnsByFlow.clear();
     this.pendingHello.clear();
     this.fragments.clear();
+    this.flagged = [];
     this.badNames = [];
   }
 }
