@@ -15,33 +15,42 @@
 /** Words per flow record. */
 export const STRIDE = 32;
 // Word offsets inside a record (Uint32 view). The first 16 words (one cache line) hold what
-// every IPv4 packet touches; the second line holds IPv6 address words and rarely used fields.
-export const R_HASH = 0;
-export const R_FAMPROTO = 1; // fam << 8 | proto
-export const R_A0 = 2; // first word of end A's address
-export const R_B0 = 3;
-export const R_PORTS = 4; // portA << 16 | portB
-export const R_FLAGS = 5;
-export const R_INIT_DIR = 6;
-export const R_LABEL = 7;
-export const R_LAST = 8;
-export const R_COUNT = 9;
-export const R_REPLIES = 10;
-export const R_F_COUNT = 11;
-// words 12-13: last packet time (D_LAST_MS)
-export const R_Q_HASH = 14;
-export const R_SEARCHED = 15;
-export const R_A123 = 16; // words 1..3 of end A's address (IPv6)
-export const R_B123 = 19;
-export const R_F_LAST = 22;
-export const R_FIRST = 23;
-export const R_F_FIRST = 24;
-export const R_F_DIR = 25;
-export const R_Q_RECORD = 26; // DNS record index + 1 (0: none)
-// Float64 offsets inside a record (Float64 view index = flow * STRIDE / 2 + offset).
-export const D_LAST_MS = 6;
-export const D_FIRST_MS = 14;
-export const D_F_FIRST_MS = 15;
+// every packet touches (words 12-13: the last packet time, D.LAST_MS); the second line holds
+// IPv6 address words and rarely used fields.
+// Const enums: tsc writes the numbers into the code that uses them, where imported `const`
+// bindings are loaded and checked (temporal dead zone) at run time on every use.
+export const enum R {
+  HASH = 0,
+  FAMPROTO = 1, // fam << 8 | proto
+  A0 = 2, // first word of end A's address
+  B0 = 3,
+  PORTS = 4, // portA << 16 | portB
+  FLAGS = 5,
+  INIT_DIR = 6,
+  LABEL = 7,
+  LAST = 8,
+  COUNT = 9,
+  REPLIES = 10,
+  F_COUNT = 11,
+  Q_RECORD = 14, // DNS record index + 1 (0: none): in the first line, as every DNS packet reads it
+  SEARCHED = 15,
+  A123 = 16, // words 1..3 of end A's address (IPv6)
+  B123 = 19,
+  F_LAST = 22,
+  FIRST = 23,
+  F_FIRST = 24,
+  F_DIR = 25,
+}
+/** Float64 offsets inside a record (Float64 view index = flow * STRIDE / 2 + offset). */
+export const enum D {
+  LAST_MS = 6,
+  FIRST_MS = 14,
+  F_FIRST_MS = 15,
+}
+/** Words per flow record (a const enum member too, for the same reason). */
+export const enum Layout {
+  STRIDE = 32,
+}
 
 const INITIAL = 1024;
 const RECENT = 8192;
@@ -105,7 +114,7 @@ export class FlowTable {
     const hot = this.recent[slot]! - 1;
     if (hot >= 0) {
       const r = hot * STRIDE;
-      if (u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
+      if (u[r] === h && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
         this.created = false;
         return r;
       }
@@ -120,7 +129,7 @@ export class FlowTable {
       // The slot's own copy of the hash rejects other flows without loading their (cold) record.
       if (slots[2 * i + 1] === hs) {
         const r = f * STRIDE;
-        if (u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto) {
+        if (u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
           this.created = false;
           this.recent[slot] = f + 1;
           return r;
@@ -173,10 +182,10 @@ export class FlowTable {
     if (hot >= 0) {
       const r = hot * STRIDE;
       if (
-        u[r] === h && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto &&
+        u[r] === h && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
-          (u[r + R_A123] === a1 && u[r + R_A123 + 1] === a2 && u[r + R_A123 + 2] === a3 &&
-            u[r + R_B123] === b1 && u[r + R_B123 + 1] === b2 && u[r + R_B123 + 2] === b3))
+          (u[r + R.A123] === a1 && u[r + R.A123 + 1] === a2 && u[r + R.A123 + 2] === a3 &&
+            u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
       ) {
         this.created = false;
         return r;
@@ -191,10 +200,10 @@ export class FlowTable {
       if (f < 0) break;
       const r = f * STRIDE;
       if (
-        slots[2 * i + 1] === hs && u[r + R_A0] === a0 && u[r + R_B0] === b0 && u[r + R_PORTS] === ports && u[r + R_FAMPROTO] === famProto &&
+        slots[2 * i + 1] === hs && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
-          (u[r + R_A123] === a1 && u[r + R_A123 + 1] === a2 && u[r + R_A123 + 2] === a3 &&
-            u[r + R_B123] === b1 && u[r + R_B123 + 1] === b2 && u[r + R_B123 + 2] === b3))
+          (u[r + R.A123] === a1 && u[r + R.A123 + 1] === a2 && u[r + R.A123 + 2] === a3 &&
+            u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
       ) {
         this.created = false;
         this.recent[h & (RECENT - 1)] = f + 1;
@@ -211,10 +220,10 @@ export class FlowTable {
     const r = f * STRIDE;
     const v = this.u32;
     v[r] = h;
-    v[r + R_FAMPROTO] = famProto;
-    v[r + R_A0] = a0; v[r + R_A123] = a1; v[r + R_A123 + 1] = a2; v[r + R_A123 + 2] = a3;
-    v[r + R_B0] = b0; v[r + R_B123] = b1; v[r + R_B123 + 1] = b2; v[r + R_B123 + 2] = b3;
-    v[r + R_PORTS] = ports;
+    v[r + R.FAMPROTO] = famProto;
+    v[r + R.A0] = a0; v[r + R.A123] = a1; v[r + R.A123 + 1] = a2; v[r + R.A123 + 2] = a3;
+    v[r + R.B0] = b0; v[r + R.B123] = b1; v[r + R.B123 + 1] = b2; v[r + R.B123 + 2] = b3;
+    v[r + R.PORTS] = ports;
     if (this.size * 2 > this.mask + 1) this.rehash();
     else {
       this.slots[2 * i] = f + 1;

@@ -8,32 +8,7 @@
  */
 import path from 'node:path';
 import { readCapture, type CapturePacket } from './capture-reader.js';
-import {
-  FlowTable,
-  STRIDE,
-  R_A0,
-  R_B0,
-  R_A123,
-  R_B123,
-  R_FAMPROTO,
-  R_PORTS,
-  R_FLAGS,
-  R_LABEL,
-  R_INIT_DIR,
-  R_SEARCHED,
-  R_FIRST,
-  R_LAST,
-  R_COUNT,
-  R_REPLIES,
-  R_F_FIRST,
-  R_F_LAST,
-  R_F_COUNT,
-  R_F_DIR,
-  R_Q_RECORD,
-  D_FIRST_MS,
-  D_LAST_MS,
-  D_F_FIRST_MS,
-} from './flow-table.js';
+import { FlowTable, R, D, Layout } from './flow-table.js';
 import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
@@ -219,6 +194,8 @@ class FileScanner {
   private readonly pendingHello = new Map<number, PendingHello>();
   private readonly fragments = new Map<string, number>();
   readonly canaries: SeenCanary[] = [];
+  /** policy.nameAllowed() per name (bounded): most flows ask for names asked before. */
+  private readonly allowedNames = new Map<string, boolean>();
   /** Record bases of flows holding a finding, in the order they got their first one. */
   private flagged: number[] = [];
   /** Flows that carried at least one judged packet. */
@@ -355,7 +332,7 @@ class FileScanner {
           nonFirstFragment = true;
           const known = this.fragments.get(key);
           if (known !== undefined) {
-            this.account(known, t.s0 === t.u32[known + R_A0] ? 0 : 1);
+            this.account(known, t.s0 === t.u32[known + R.A0] ? 0 : 1);
             return;
           }
         } else firstFragmentKey = key;
@@ -403,8 +380,8 @@ class FileScanner {
               const known = this.fragments.get(key);
               if (known !== undefined) {
                 const u = t.u32;
-                const k = known + R_A123;
-                this.account(known, t.s0 === u[known + R_A0] && t.s1 === u[k] && t.s2 === u[k + 1] && t.s3 === u[k + 2] ? 0 : 1);
+                const k = known + R.A123;
+                this.account(known, t.s0 === u[known + R.A0] && t.s1 === u[k] && t.s2 === u[k + 1] && t.s3 === u[k + 2] ? 0 : 1);
                 return;
               }
             } else firstFragmentKey = key;
@@ -459,17 +436,17 @@ class FileScanner {
         return;
       }
     }
-    let finding = (u[r + R_FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) !== 0;
+    let finding = (u[r + R.FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) !== 0;
     const payLen = end - pay;
     if (payLen > 0 && !nonFirstFragment) {
       if (proto === P_UDP) {
         if (sport === 53 || dport === 53 || sport === 5353 || dport === 5353 || sport === 5355 || dport === 5355) {
           if (this.dnsMessage(buf, pay, end, r, dir)) finding = true;
-        } else if (u[r + R_LABEL] === LABEL_NONE && isQuicInitial(buf, pay, payLen)) u[r + R_LABEL] = LABEL_QUIC;
+        } else if (u[r + R.LABEL] === LABEL_NONE && isQuicInitial(buf, pay, payLen)) u[r + R.LABEL] = LABEL_QUIC;
       } else if (proto === P_TCP) {
         if ((sport === 53 || dport === 53) && payLen > 14) {
           if (this.dnsMessage(buf, pay + 2, end, r, dir)) finding = true;
-        } else if (dir === u[r + R_INIT_DIR] && u[r + R_SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r >>> 5] === undefined) {
+        } else if (dir === u[r + R.INIT_DIR] && u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r >>> 5] === undefined) {
           this.searchName(buf, pay, payLen, r, seq);
         }
       }
@@ -481,34 +458,34 @@ class FileScanner {
   /** Counts the current packet as a finding of flow `r`. */
   private mark(r: number, dir: number): void {
     const u = this.t.u32;
-    if (u[r + R_F_COUNT] === 0) {
+    if (u[r + R.F_COUNT] === 0) {
       this.flagged.push(r);
-      u[r + R_F_FIRST] = this.index;
-      this.t.f64[(r >>> 1) + D_F_FIRST_MS] = this.ms;
-      u[r + R_F_DIR] = dir;
+      u[r + R.F_FIRST] = this.index;
+      this.t.f64[(r >>> 1) + D.F_FIRST_MS] = this.ms;
+      u[r + R.F_DIR] = dir;
     }
-    u[r + R_F_LAST] = this.index;
-    u[r + R_F_COUNT]++;
+    u[r + R.F_LAST] = this.index;
+    u[r + R.F_COUNT]++;
   }
 
   /** Attributes a non-first fragment to its first fragment's flow. */
   private account(r: number, dir: number): void {
     this.touch(r, dir);
-    if (this.t.u32[r + R_FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) this.mark(r, dir);
+    if (this.t.u32[r + R.FLAGS]! & (dir === 0 ? F_EGRESS0 : F_EGRESS1)) this.mark(r, dir);
   }
 
   private touch(r: number, dir: number): void {
     const u = this.t.u32;
     const d = r >>> 1;
-    if (u[r + R_COUNT] === 0) {
-      u[r + R_FIRST] = this.index;
-      this.t.f64[d + D_FIRST_MS] = this.ms;
+    if (u[r + R.COUNT] === 0) {
+      u[r + R.FIRST] = this.index;
+      this.t.f64[d + D.FIRST_MS] = this.ms;
       this.counted++;
     }
-    u[r + R_COUNT]++;
-    u[r + R_LAST] = this.index;
-    this.t.f64[d + D_LAST_MS] = this.ms;
-    if (dir !== u[r + R_INIT_DIR]) u[r + R_REPLIES]++;
+    u[r + R.COUNT]++;
+    u[r + R.LAST] = this.index;
+    this.t.f64[d + D.LAST_MS] = this.ms;
+    if (dir !== u[r + R.INIT_DIR]) u[r + R.REPLIES]++;
   }
 
   private initFlow(r: number, dir: number, proto: number, sport: number, dport: number): void {
@@ -533,11 +510,11 @@ class FileScanner {
     const c1 = dir === 0 ? cr : cf;
     const u = t.u32;
     // Names stay dense arrays (flow ids are created in order), never sparse dictionaries.
-    const f = r / STRIDE;
+    const f = r / Layout.STRIDE;
     this.names[f] = undefined;
     this.badNames[f] = undefined;
-    u[r + R_INIT_DIR] = dir;
-    u[r + R_FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
+    u[r + R.INIT_DIR] = dir;
+    u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }
 
   /** Reads one DNS message; returns true when it is a query for a name that must not leave. */
@@ -546,12 +523,12 @@ class FileScanner {
     const qd = (buf[msg + 4]! << 8) | buf[msg + 5]!;
     if (qd === 0) return false;
     const u = this.t.u32;
-    u[r + R_LABEL] = LABEL_DNS;
+    u[r + R.LABEL] = LABEL_DNS;
     const isResponse = (buf[msg + 2]! & 0x80) !== 0;
-    const f = r / STRIDE;
+    const f = r / Layout.STRIDE;
     // Fast path: the same name as this flow's last query (checked byte for byte, not by hash,
     // so a crafted name cannot pass for an allowed one).
-    const last = u[r + R_Q_RECORD]! - 1;
+    const last = u[r + R.Q_RECORD]! - 1;
     if (last >= 0) {
       const rec = this.dns[last]!;
       if (dnsQuestionIs(buf, msg, end, rec.name)) {
@@ -560,7 +537,7 @@ class FileScanner {
           return false;
         }
         rec.count++;
-        return (u[r + R_FLAGS]! & F_LAST_Q_BAD) !== 0;
+        return (u[r + R.FLAGS]! & F_LAST_Q_BAD) !== 0;
       }
     }
     const name = dnsQuestionNameInterned(buf, msg, end);
@@ -577,23 +554,28 @@ class FileScanner {
       this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1 });
       this.dnsByFlow.set(key, rec);
     } else this.dns[rec]!.count++;
-    u[r + R_Q_RECORD] = rec + 1;
+    u[r + R.Q_RECORD] = rec + 1;
     if (this.names[f] === undefined) this.names[f] = name;
     // A resolver would carry the name out, unless the query cannot leave the link (mDNS, LLMNR).
-    const flags = u[r + R_FLAGS]!;
+    const flags = u[r + R.FLAGS]!;
     const confined = (flags & (dir === 0 ? F_CONFINED0 : F_CONFINED1)) !== 0;
-    const bad = !confined && !this.policy.nameAllowed(name);
+    let allowed = this.allowedNames.get(name);
+    if (allowed === undefined) {
+      if (this.allowedNames.size >= 4096) this.allowedNames.clear();
+      this.allowedNames.set(name, (allowed = this.policy.nameAllowed(name)));
+    }
+    const bad = !confined && !allowed;
     if (bad) {
-      u[r + R_FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
+      u[r + R.FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
       if (this.badNames[f] === undefined) this.badNames[f] = name;
-    } else u[r + R_FLAGS] = flags & ~F_LAST_Q_BAD;
+    } else u[r + R.FLAGS] = flags & ~F_LAST_Q_BAD;
     return bad;
   }
 
   private searchName(buf: Buffer, pay: number, len: number, r: number, seq: number): void {
     const u = this.t.u32;
-    const f = r / STRIDE;
-    u[r + R_SEARCHED]++;
+    const f = r / Layout.STRIDE;
+    u[r + R.SEARCHED]++;
     const pending = this.pendingHello.get(r);
     if (pending) {
       if (seq !== pending.nextSeq) return;
@@ -610,7 +592,7 @@ class FileScanner {
     }
     const need = tlsClientHelloRecordLength(buf, pay, len);
     if (need > 0) {
-      u[r + R_LABEL] = LABEL_TLS;
+      u[r + R.LABEL] = LABEL_TLS;
       if (need <= len) {
         const sni = tlsServerName(buf, pay, need);
         if (sni) this.names[f] = sni;
@@ -626,7 +608,7 @@ class FileScanner {
       return;
     }
     if (looksLikeHttpRequest(buf, pay, len)) {
-      u[r + R_LABEL] = LABEL_HTTP;
+      u[r + R.LABEL] = LABEL_HTTP;
       const host = httpHost(buf, pay, len);
       if (host) this.names[f] = host;
     }
@@ -637,22 +619,22 @@ class FileScanner {
 
   private addr(r: number, end: number): string {
     const u = this.t.u32;
-    const w0 = u[r + (end === 0 ? R_A0 : R_B0)]!;
-    if (u[r + R_FAMPROTO]! >>> 8 === 4) {
+    const w0 = u[r + (end === 0 ? R.A0 : R.B0)]!;
+    if (u[r + R.FAMPROTO]! >>> 8 === 4) {
       const w = w0;
       let s = this.v4Text.get(w | 0);
       if (s === undefined) this.v4Text.set(w | 0, (s = formatIPv4(w)));
       return s;
     }
-    const k = r + (end === 0 ? R_A123 : R_B123);
+    const k = r + (end === 0 ? R.A123 : R.B123);
     return formatIPv6(w0, u[k]!, u[k + 1]!, u[k + 2]!);
   }
 
   private protocolOf(r: number): string {
     const u = this.t.u32;
-    const l = u[r + R_LABEL]!;
+    const l = u[r + R.LABEL]!;
     if (l !== LABEL_NONE) return LABELS[l]!;
-    const p = u[r + R_FAMPROTO]! & 0xff;
+    const p = u[r + R.FAMPROTO]! & 0xff;
     return p === P_TCP ? 'tcp' : p === P_UDP ? 'udp' : p === P_ICMP ? 'icmp' : p === P_ICMPV6 ? 'icmpv6' : String(p);
   }
 
@@ -663,15 +645,15 @@ class FileScanner {
     const d64 = t.f64;
     const flows: FlowSummary[] = [];
     for (let f = 0; f < t.size; f++) {
-      const r = f * STRIDE;
-      if (u[r + R_COUNT] === 0) continue; // only canaries
+      const r = f * Layout.STRIDE;
+      if (u[r + R.COUNT] === 0) continue; // only canaries
       const a = this.addr(r, 0);
       const b = this.addr(r, 1);
-      const init = u[r + R_INIT_DIR]!;
-      const proto = u[r + R_FAMPROTO]! & 0xff;
+      const init = u[r + R.INIT_DIR]!;
+      const proto = u[r + R.FAMPROTO]! & 0xff;
       const hasPorts = proto === P_TCP || proto === P_UDP;
-      const portA = u[r + R_PORTS]! >>> 16;
-      const portB = u[r + R_PORTS]! & 0xffff;
+      const portA = u[r + R.PORTS]! >>> 16;
+      const portB = u[r + R.PORTS]! & 0xffff;
       flows.push({
         file: this.fileLabel,
         src: init === 0 ? a : b,
@@ -680,13 +662,13 @@ class FileScanner {
         dstPort: hasPorts ? (init === 0 ? portB : portA) : undefined,
         protocol: this.protocolOf(r),
         name: this.names[f],
-        packet: u[r + R_FIRST]!,
-        lastPacket: u[r + R_LAST]!,
-        count: u[r + R_COUNT]!,
-        firstMs: d64[(r >>> 1) + D_FIRST_MS]!,
-        lastMs: d64[(r >>> 1) + D_LAST_MS]!,
-        inLab: u[r + R_F_COUNT] === 0,
-        replies: u[r + R_REPLIES]!,
+        packet: u[r + R.FIRST]!,
+        lastPacket: u[r + R.LAST]!,
+        count: u[r + R.COUNT]!,
+        firstMs: d64[(r >>> 1) + D.FIRST_MS]!,
+        lastMs: d64[(r >>> 1) + D.LAST_MS]!,
+        inLab: u[r + R.F_COUNT] === 0,
+        replies: u[r + R.REPLIES]!,
       });
     }
     return flows;
@@ -717,31 +699,31 @@ class FileScanner {
     // walking the hundreds of thousands of records that hold no finding.
     const flagged = Int32Array.from(this.flagged).sort();
     for (const r of flagged) {
-      const f = r / STRIDE;
-      const fCount = u[r + R_F_COUNT]!;
+      const f = r / Layout.STRIDE;
+      const fCount = u[r + R.F_COUNT]!;
       const a = this.addr(r, 0);
       const b = this.addr(r, 1);
-      const portA = u[r + R_PORTS]! >>> 16;
-      const portB = u[r + R_PORTS]! & 0xffff;
-      const proto = u[r + R_FAMPROTO]! & 0xff;
+      const portA = u[r + R.PORTS]! >>> 16;
+      const portB = u[r + R.PORTS]! & 0xffff;
+      const proto = u[r + R.FAMPROTO]! & 0xff;
       const hasPorts = proto === P_TCP || proto === P_UDP;
       const protocol = this.protocolOf(r);
       const name = this.names[f];
-      const d = u[r + R_F_DIR]!;
+      const d = u[r + R.F_DIR]!;
       const src = d === 0 ? a : b;
       const dst = d === 0 ? b : a;
-      const flags = u[r + R_FLAGS]!;
+      const flags = u[r + R.FLAGS]!;
       const egress = (flags & F_HAS_EGRESS) !== 0;
       const fname = egress ? name : (this.badNames[f] ?? name);
-      const answered = u[r + R_REPLIES]! > 0;
+      const answered = u[r + R.REPLIES]! > 0;
       const reason = !answered ? 'attempt' : egress ? 'egress' : 'dns-name';
       const finding: NetworkFinding = {
         kind: 'network',
         file: this.fileLabel,
-        packet: u[r + R_F_FIRST]!,
-        lastPacket: u[r + R_F_LAST]!,
+        packet: u[r + R.F_FIRST]!,
+        lastPacket: u[r + R.F_LAST]!,
         count: fCount,
-        time: isoTime(d64[(r >>> 1) + D_F_FIRST_MS]!),
+        time: isoTime(d64[(r >>> 1) + D.F_FIRST_MS]!),
         src,
         dst,
         protocol,

@@ -68,8 +68,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .argument('<scenario>', 'scenario file (YAML)')
     .option('--rig <file>', "rig file (default: the scenario's rig:, else rig/virtual.yaml)")
     .option('--out <dir>', 'directory for run directories', 'captures')
-    .option('--set <name=value>', 'override a scenario parameter (repeatable)', collectPairs('--set'), {})
-    .option('--firmware <device=profile|command>', 'firmware for a device (repeatable)', collectPairs('--firmware'), {})
+    .option('--set <name=value>', 'override a scenario parameter (repeatable)', collectPairs('--set'))
+    .option('--firmware <device=profile|command>', 'firmware for a device (repeatable)', collectPairs('--firmware'))
     .option('--key <file>', 'Ed25519 private key (PEM) to sign the run (or env AIRLOCK_SIGNING_KEY)')
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events instead of the progress display', false)
@@ -82,7 +82,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .description('check rig, scenario and suite files, and each scenario against its rig')
     .argument('<files...>', 'files to check')
     .option('--rig <file>', 'rig to check scenarios against')
-    .option('--set <name=value>', 'scenario parameter (repeatable)', collectPairs('--set'), {})
+    .option('--set <name=value>', 'scenario parameter (repeatable)', collectPairs('--set'))
     .action((files: string[], o) =>
       guard(async () => (await import('./commands/validate.js')).validateCommand({ files, ...o }, io))(),
     );
@@ -130,7 +130,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .argument('<suite>', 'suite file (YAML)')
     .option('--rig <file>', 'rig file')
     .option('--out <dir>', 'directory for suite directories', 'captures')
-    .option('--firmware <device=image|command>', 'firmware under test (repeatable)', collectPairs('--firmware'), {})
+    .option('--firmware <device=image|command>', 'firmware under test (repeatable)', collectPairs('--firmware'))
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events', false)
     .action((suite: string, o) =>

@@ -39,7 +39,7 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
     switch (e.type) {
       case 'start':
         say(`${pc.bold('airlock')} ${e.scenario} on rig ${e.rig}: ${e.phases.join(' > ')}`);
-        say(`run directory: ${e.runDir}`);
+        say(`run directory: ${e.runDir} (run id ${e.runId})`);
         break;
       case 'phase':
         phase = `[${e.index + 1}/${e.total}] ${e.name}`;

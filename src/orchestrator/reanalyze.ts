@@ -32,10 +32,10 @@ export async function reanalyzeRun(runDir: string): Promise<Reanalysis> {
     canaries: input.canaries,
     floorsDbm: result.preflight?.floorsDbm,
   });
-  let verdict = j.verdict;
-  if (verdict === 'PASS' && !result.complete) verdict = 'INCONCLUSIVE';
+  // Phases cut short are already INCONCLUSIVE through incompletePhases; a fault during safing
+  // (after every phase ended) does not change what the captures show, exactly as in the run.
   return {
-    verdict,
+    verdict: j.verdict,
     analyzerVersion: ANALYZER_VERSION,
     phases: j.phases.map((p) => ({ name: p.name, verdict: p.verdict, assertions: p.assertions.map((a) => ({ kind: a.kind, verdict: a.verdict })) })),
   };

@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { createActor, fromPromise, waitFor } from 'xstate';
@@ -27,10 +28,12 @@ import { judgeRun, type Judgement } from './judge.js';
 import type { RigSession, SentCanary } from './session.js';
 import { AIRLOCK_VERSION } from '../version.js';
 import { acquireRigLock, describeHolder } from '../regression/index.js';
+// The profile names only (pure data), to refuse a typo before anything is powered.
+import { isProfileName, PROFILES } from '../sim/firmware/index.js';
 
 /** Progress events for the console display, `--json` streams and suites. */
 export type RunProgress =
-  | { type: 'start'; runDir: string; scenario: string; rig: string; phases: string[] }
+  | { type: 'start'; runDir: string; runId: string; scenario: string; rig: string; phases: string[] }
   | { type: 'state'; state: string }
   | { type: 'phase'; index: number; name: string; total: number }
   | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number }
@@ -70,7 +73,9 @@ export interface RunOutcome {
 export function resolveRigFile(scenario: ScenarioConfig, rigOpt?: string): string {
   if (rigOpt) return path.resolve(rigOpt);
   if (scenario.rig) return path.resolve(path.dirname(scenario.file), scenario.rig);
-  return path.resolve('rig/virtual.yaml');
+  // rig/virtual.yaml of the current directory, else the one shipped with Airlock.
+  const local = path.resolve('rig/virtual.yaml');
+  return existsSync(local) ? local : fileURLToPath(new URL('../../rig/virtual.yaml', import.meta.url));
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -90,10 +95,25 @@ function applyFirmware(rig: RigConfig, firmware: Record<string, string>): Firmwa
       if (!existsSync(image)) throw new InputError('AIRLOCK_RUN_NO_IMAGE', `firmware image for ${name} not found: ${image}`);
       records.push({ device: name, value: d.firmware, sha256: sha256(readFileSync(image)) });
     } else {
+      checkVirtualFirmware(name, d.firmware);
       records.push({ device: name, value: d.firmware, sha256: sha256(d.firmware) });
     }
   }
   return records;
+}
+
+/**
+ * A bare word that is neither a built-in profile nor a program on PATH is a typo
+ * (`leaky-htps`): run as a command it would do nothing, and the run could pass.
+ */
+function checkVirtualFirmware(device: string, value: string): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(value) || isProfileName(value)) return;
+  const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, value)));
+  if (onPath) return;
+  throw new InputError(
+    'AIRLOCK_RUN_UNKNOWN_FIRMWARE',
+    `firmware for ${device}: "${value}" is not a built-in profile (${Object.keys(PROFILES).join(', ')}) nor a program on PATH`,
+  );
 }
 
 function exitCodeOf(verdict: string, fault: RunFault | undefined, aborted: boolean): number {
@@ -134,6 +154,8 @@ async function runLocked(
   const emit = opts.onProgress ?? (() => {});
   // Read the signing key before anything is powered: a bad key is an input error now, not after the run.
   const key = loadSigningKey({ keyFile: opts.key, env: process.env });
+  // The key (or its path) must not reach any child: simulators, captures, the firmware under test.
+  delete process.env.AIRLOCK_SIGNING_KEY;
 
   const dir = RunDirectory.create(opts.out ?? 'captures', scenario.name);
   copyFileSync(scenario.file, dir.file('scenario.yaml'));
@@ -144,7 +166,7 @@ async function runLocked(
   );
   const timeline = dir.timeline();
   const startedAt = new Date();
-  emit({ type: 'start', runDir: dir.path, scenario: scenario.name, rig: rig.name, phases: scenario.phases.map((p) => p.name) });
+  emit({ type: 'start', runDir: dir.path, runId: dir.runId, scenario: scenario.name, rig: rig.name, phases: scenario.phases.map((p) => p.name) });
   timeline.append({ event: 'run_start', scenario: scenario.name, rig: rig.name, runId: dir.runId, params: scenario.params, firmware });
 
   let session: RigSession | undefined;
@@ -325,8 +347,10 @@ async function runLocked(
         reason: r ? r.reason : 'capture never stopped cleanly',
       });
     }
-    for (const name of session?.links.keys() ?? []) {
-      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: 0, dropped: 0, lossy: false });
+    for (const [name, link] of session?.links ?? []) {
+      const st = (linkStats[name] ?? link.stats()) as { rx?: Record<string, number>; tx?: Record<string, number> };
+      const sum = (m?: Record<string, number>) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
+      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: sum(st.rx) + sum(st.tx), dropped: 0, lossy: false });
     }
     return out;
   }

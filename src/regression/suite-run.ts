@@ -131,8 +131,10 @@ function outsideOf(result: RunResult): string[] {
 
 /** Exit code of a suite from its runs (DESIGN.md "Exit codes"). */
 export function suiteExitCode(runs: SuiteRunRecord[]): number {
-  if (runs.some((r) => r.exitCode === 4 || r.fault)) return 4;
+  // As for a run: evidence of a leak comes first; the fault stays in suite.json, and the
+  // suite still stopped at it.
   if (runs.some((r) => r.verdict === 'FAIL')) return 1;
+  if (runs.some((r) => r.exitCode === 4 || r.fault)) return 4;
   if (runs.some((r) => r.verdict === 'INCONCLUSIVE' || r.status !== 'run')) return 3;
   return 0;
 }

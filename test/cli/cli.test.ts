@@ -82,6 +82,12 @@ describe('airlock CLI', () => {
     expect(r.err).toContain('drome');
   });
 
+  it('run: a firmware name that is neither a profile nor a program is exit 2 (a typo must not run nothing and pass)', async () => {
+    const r = await cli('run', 'scenarios/system-off.yaml', '--firmware', 'controller=leaky-htps', '--out', path.join(process.env.TMPDIR ?? '/tmp', 'airlock-cli-test'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"leaky-htps" is not a built-in profile');
+  });
+
   it('validate passes on every shipped scenario and rig file', async () => {
     const { readdirSync } = await import('node:fs');
     const files = [

@@ -24,6 +24,14 @@ function lastPowerRow(file: string): { on: string; amps: number | null } {
   throw new Error(`no reading in ${file}`);
 }
 
+/** Time of the last packet tcpdump reads from a capture (epoch ms). */
+function lastPacketTime(file: string): number {
+  const lines = execFileSync('tcpdump', ['-tt', '-nn', '-r', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    .trim()
+    .split('\n');
+  return Number(lines[lines.length - 1]!.split(' ')[0]) * 1000;
+}
+
 function checkSafe(runDir: string, runId: string, deadChannel?: string) {
   const left = leftovers(runId);
   expect(left.netns, 'namespaces left behind').toEqual([]);
@@ -70,16 +78,22 @@ describe('safing', () => {
     expect(result.phases.find((p) => p.name === 'quiet')!.assertions.every((a) => a.verdict === 'INCONCLUSIVE')).toBe(true);
     expect(readFileSync(path.join(runDir, 'timeline.jsonl'), 'utf8')).toContain('"event":"abort_ignored"');
     checkSafe(runDir, result.runId);
+    // Captures hold traffic up to the moment of the abort (the lab kept talking until safing).
+    const timeline = readFileSync(path.join(runDir, 'timeline.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; time: string });
+    const abortMs = Date.parse(timeline.find((e) => e.event === 'abort')!.time);
+    const lastPacketMs = lastPacketTime(path.join(runDir, 'net-uplink.pcap'));
+    expect(lastPacketMs).toBeGreaterThan(abortMs - 3000);
   });
 
   it('a supply simulator killed mid-run: exit 4 naming the device, rig safe', { timeout: 120_000 }, async () => {
     let killed = false;
     const { done } = startAirlock(['run', 'scenarios/system-off.yaml', '--out', tempOut(), ...SHORT], {
       onStderr: (text) => {
-        if (!killed && text.includes('dwell 3s')) {
+        const runId = /\(run id (\w+)\)/.exec(text)?.[1];
+        if (!killed && runId && text.includes('dwell 3s')) {
           killed = true;
-          // The SCPI supply of the drone: its simulator process, found by its PTY under the run's state dir.
-          execFileSync('pkill', ['-KILL', '-f', 'sim-main.*--model scpi']);
+          // The drone's SCPI supply: this run's simulator only, found by its PTY under the run's state dir.
+          execFileSync('pkill', ['-KILL', '-f', `sim-main.*--model scpi --port /run/airlock/${runId}/bench/psu-a`]);
         }
       },
     });

@@ -46,6 +46,15 @@ export function cleanScenarioTest(name: string): void {
       const beacons = execFileSync('tshark', ['-r', path.join(runDir, 'radio-monitor.pcap'), '-Y', 'wlan.fc.type_subtype == 0x0008', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
       expect(beacons.trim().split('\n').filter(Boolean).length).toBeGreaterThan(0);
     }
+    const flight = result.phases.find((p) => p.name === 'flight');
+    if (flight?.startMs && flight.endMs) {
+      // The power record shows the flight: about an ampere drawn while flying, nothing after safing.
+      const rows = readFileSync(path.join(runDir, 'power-drone.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const amps = rows.filter((c) => Date.parse(c[0]!) >= flight.startMs! && Date.parse(c[0]!) < flight.endMs! && c[2] !== '').map((c) => Number(c[2]));
+      expect(amps.length).toBeGreaterThan(10);
+      expect(amps.reduce((a, b) => a + b, 0) / amps.length).toBeGreaterThan(0.8);
+      expect(Number(rows[rows.length - 1]![2])).toBeLessThan(0.01);
+    }
     const left = leftovers(result.runId);
     expect(left.netns).toEqual([]);
     expect(left.processes).toEqual([]);

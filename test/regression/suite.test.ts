@@ -109,7 +109,7 @@ describe('suite runner', () => {
     const code = await suiteCommand(
       { suite: suiteFile, out: path.join(tmp, 'b'), lockDir, handleSignals: false },
       io,
-      fakeDeps({ alpha: { verdict: 'FAIL', exitCode: 1 }, beta: { verdict: 'INCONCLUSIVE', exitCode: 1, fault: true } }, calls),
+      fakeDeps({ alpha: { verdict: 'PASS', exitCode: 0 }, beta: { verdict: 'INCONCLUSIVE', exitCode: 4, fault: true } }, calls),
     );
     expect(code).toBe(4);
     expect(calls.map((c) => c.split(' ')[0])).toEqual(['alpha', 'beta']);
@@ -121,6 +121,19 @@ describe('suite runner', () => {
     expect(junit).toMatch(/<skipped/);
   });
 
+
+  it('a leak before a rig fault: exit 1 (evidence of a leak comes first), the suite still stops', async () => {
+    const calls: string[] = [];
+    const io = memoryIO();
+    const code = await suiteCommand(
+      { suite: suiteFile, out: path.join(tmp, 'b2'), lockDir, handleSignals: false },
+      io,
+      fakeDeps({ alpha: { verdict: 'FAIL', exitCode: 1 }, beta: { verdict: 'INCONCLUSIVE', exitCode: 4, fault: true } }, calls),
+    );
+    expect(code).toBe(1);
+    expect(calls.map((c) => c.split(' ')[0])).toEqual(['alpha', 'beta']);
+    expect(suiteOut(io).rec.runs.map((r) => r.status)).toEqual(['run', 'run', 'not-run']);
+  });
   it('exit 3 when the worst is INCONCLUSIVE, 0 when all pass', async () => {
     const io3 = memoryIO();
     expect(await suiteCommand({ suite: suiteFile, out: path.join(tmp, 'c'), lockDir, handleSignals: false }, io3, fakeDeps({ gamma: { verdict: 'INCONCLUSIVE', exitCode: 3 } }, []))).toBe(3);

@@ -71,8 +71,10 @@ export function firmwareArgv(spec: FirmwareSpec): string[] {
 }
 
 export function firmwareEnv(spec: FirmwareSpec): NodeJS.ProcessEnv {
+  const { AIRLOCK_SIGNING_KEY: _secret, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    // The firmware under test never sees Airlock's signing key.
+    ...inherited,
     AIRLOCK_DEVICE: spec.device,
     AIRLOCK_NETNS: spec.netns,
     AIRLOCK_RUN_DIR: spec.runDir,
