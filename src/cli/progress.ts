@@ -23,11 +23,13 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
   let step = '';
   let stepStart = Date.now();
   let stepLimit = 0;
+  let remaining = 0;
   let counters = '';
   const t0 = Date.now();
   const redraw = () => {
     if (!tty) return;
-    const line = `${fmt(Date.now() - t0)} ${phase} > ${step} (${fmt(Date.now() - stepStart)}/${fmt(stepLimit)}) ${counters}`;
+    const left = Math.max(0, remaining - (Date.now() - stepStart));
+    const line = `${fmt(Date.now() - t0)} (>=${fmt(left)} left) ${phase} > ${step} ${fmt(Date.now() - stepStart)}/${fmt(stepLimit)} | ${counters}`;
     process.stderr.write(`\r\x1b[2K${line.slice(0, 79)}`);
   };
   const say = (text: string) => {
@@ -49,6 +51,7 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         step = e.text;
         stepStart = Date.now();
         stepLimit = e.timeoutMs;
+        remaining = e.remainingDwellMs;
         if (!tty) io.err(`  ${e.phase}: ${e.text}`);
         redraw();
         break;
@@ -56,9 +59,10 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         if (!e.ok) say(pc.red(`  step failed: ${step}`));
         break;
       case 'counters':
-        counters = Object.entries(e.captures)
-          .map(([k, v]) => `${k}:${v}`)
-          .join(' ');
+        counters = [
+          ...Object.entries(e.amps).flatMap(([k, a]) => (a === null ? [] : [`${k} ${a.toFixed(2)}A`])),
+          ...Object.entries(e.captures).map(([k, v]) => `${k}:${v}`),
+        ].join(' ');
         redraw();
         break;
       case 'safing':

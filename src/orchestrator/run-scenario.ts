@@ -36,7 +36,7 @@ export type RunProgress =
   | { type: 'start'; runDir: string; runId: string; scenario: string; rig: string; phases: string[] }
   | { type: 'state'; state: string }
   | { type: 'phase'; index: number; name: string; total: number }
-  | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number }
+  | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number; /** Dwells still ahead, this step's included: a lower bound of the time left. */ remainingDwellMs: number }
   | { type: 'step_end'; phase: string; index: number; ok: boolean }
   | { type: 'safing'; reason: string }
   | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
@@ -180,6 +180,11 @@ async function runLocked(
   const t0 = Date.now();
 
   const phaseOf = (ref: StepRef) => scenario.phases[ref.phase]!;
+  const dwellsFrom = (ref: StepRef) =>
+    scenario.phases.reduce(
+      (sum, ph, i) => sum + ph.steps.reduce((s, st, j) => s + (st.kind === 'dwell' && (i > ref.phase || (i === ref.phase && j >= ref.step)) ? st.durationMs : 0), 0),
+      0,
+    );
   const quietLinks = (phase: number) =>
     scenario.phases[phase]!.assertions.flatMap((a) => (a.kind === 'no_mavlink' ? [a.link] : []));
 
@@ -210,7 +215,9 @@ async function runLocked(
               const rx = (link.stats() as { rx?: Record<string, number> }).rx ?? {};
               captures[`mavlink:${name}`] = Object.values(rx).reduce((a, b) => a + b, 0);
             }
-            emit({ type: 'counters', elapsedMs: Date.now() - t0, captures, amps: {} });
+            let amps: Record<string, number | null> = {};
+            for (const c of session?.captures ?? []) if ('currentDraw' in c && typeof c.currentDraw === 'function') amps = (c as { currentDraw(): Record<string, number | null> }).currentDraw();
+            emit({ type: 'counters', elapsedMs: Date.now() - t0, captures, amps });
           }, 1000);
           counterTimer.unref();
         } catch (error) {
@@ -315,7 +322,7 @@ async function runLocked(
         const phase = phaseOf(p);
         const step = phase.steps[p.step]!;
         timeline.append({ event: 'step_start', phase: phase.name, step: p.step, kind: step.kind, text: describeStep(step) });
-        emit({ type: 'step', phase: phase.name, index: p.step, total: phase.steps.length, text: describeStep(step), timeoutMs: step.timeoutMs });
+        emit({ type: 'step', phase: phase.name, index: p.step, total: phase.steps.length, text: describeStep(step), timeoutMs: step.timeoutMs, remainingDwellMs: dwellsFrom(p) });
       },
       onStepEnd: (_, p) => {
         const phase = phaseOf(p);

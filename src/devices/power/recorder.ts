@@ -33,6 +33,8 @@ interface Track {
   lines: string[];
   busy: boolean;
   failures: number;
+  /** Last current read (A), for the live display; null when the device cannot measure. */
+  lastAmps: number | null;
 }
 
 export function powerCsvName(channel: string): string {
@@ -65,6 +67,7 @@ export class PowerRecorder implements Capture {
       lines: [],
       busy: false,
       failures: 0,
+      lastAmps: null,
     }));
   }
 
@@ -101,6 +104,7 @@ export class PowerRecorder implements Capture {
     try {
       const r = await t.channel.read();
       t.lines.push(`${new Date().toISOString()},${num(r.volts)},${num(r.amps)},${mono.toFixed(1)},${r.on ? 1 : 0},\n`);
+      t.lastAmps = r.amps;
       t.failures = 0;
       this.stats.records++;
     } catch (err) {
@@ -154,6 +158,13 @@ export class PowerRecorder implements Capture {
 
   live(): CaptureStats {
     return { ...this.stats };
+  }
+
+  /** The last current read per channel (A), for the progress display. */
+  currentDraw(): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const t of this.tracks) out[t.channel.name] = t.lastAmps;
+    return out;
   }
 }
 
