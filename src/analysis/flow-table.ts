@@ -53,7 +53,8 @@ export const enum Layout {
 }
 
 const INITIAL = 1024;
-const RECENT = 8192;
+/** Sets of the recent-flow cache (two ways each). */
+const RECENT_SETS = 4096;
 
 export class FlowTable {
   // scratch tuple of the current packet
@@ -75,7 +76,7 @@ export class FlowTable {
   created = false;
 
   size = 0;
-  u32: Uint32Array = new Uint32Array(INITIAL * STRIDE);
+  u32: Uint32Array = new Uint32Array(INITIAL * Layout.STRIDE);
   f64: Float64Array = new Float64Array(this.u32.buffer);
   /**
    * Open-addressing slots, two words each: flow id + 1 (0: empty) and the flow's hash, so a
@@ -84,10 +85,23 @@ export class FlowTable {
   private slots = new Int32Array(INITIAL * 2 * 2);
   private mask = INITIAL * 2 - 1;
   /**
-   * Direct-mapped cache of recently used flows (hash -> flow id + 1), small enough to stay in
-   * the CPU cache: most packets find their flow here without touching the big slot array.
+   * Two-way set-associative cache of recently used flows, four words per set: (flow id + 1,
+   * hash) of the most recent way, then of the other. 64 KiB, so it stays in the CPU cache:
+   * nearly every packet finds its flow here (the hash tag rejects a way without loading its
+   * record) instead of probing the big slot array, whose loads miss the cache.
    */
-  private readonly recent = new Int32Array(RECENT);
+  private readonly recent = new Int32Array(RECENT_SETS * 4);
+
+  /** Makes flow `f` the most recent way of its set. */
+  private remember(set: number, f: number, hs: number): void {
+    const rc = this.recent;
+    if (rc[set] !== f + 1) {
+      rc[set + 2] = rc[set]!;
+      rc[set + 3] = rc[set + 1]!;
+      rc[set] = f + 1;
+      rc[set + 1] = hs;
+    }
+  }
 
   /** IPv4 fast path of lookup(): the tuple as arguments, no scratch fields. */
   lookup4(s: number, d: number, proto: number, sp: number, dp: number): number {
@@ -110,28 +124,37 @@ export class FlowTable {
     h = Math.imul(h ^ ports, 0x27d4eb2f);
     h = (h ^ (h >>> 15)) >>> 0;
     const u = this.u32;
-    const slot = h & (RECENT - 1);
-    const hot = this.recent[slot]! - 1;
-    if (hot >= 0) {
-      const r = hot * STRIDE;
-      if (u[r] === h && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
+    const hs = h | 0;
+    const rc = this.recent;
+    const set = (h & (RECENT_SETS - 1)) << 2;
+    if (rc[set + 1] === hs && rc[set]! > 0) {
+      const r = (rc[set]! - 1) * Layout.STRIDE;
+      if (u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
         this.created = false;
+        return r;
+      }
+    }
+    if (rc[set + 3] === hs && rc[set + 2]! > 0) {
+      const f = rc[set + 2]! - 1;
+      const r = f * Layout.STRIDE;
+      if (u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
+        this.created = false;
+        this.remember(set, f, hs);
         return r;
       }
     }
     const slots = this.slots;
     const mask = this.mask;
-    const hs = h | 0;
     let i = h & mask;
     for (;;) {
       const f = slots[2 * i]! - 1;
       if (f < 0) break;
       // The slot's own copy of the hash rejects other flows without loading their (cold) record.
       if (slots[2 * i + 1] === hs) {
-        const r = f * STRIDE;
+        const r = f * Layout.STRIDE;
         if (u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
           this.created = false;
-          this.recent[slot] = f + 1;
+          this.remember(set, f, hs);
           return r;
         }
       }
@@ -178,27 +201,31 @@ export class FlowTable {
     }
     h = (h ^ (h >>> 15)) >>> 0;
     const u = this.u32;
-    const hot = this.recent[h & (RECENT - 1)]! - 1;
-    if (hot >= 0) {
-      const r = hot * STRIDE;
+    const hs = h | 0;
+    const rc = this.recent;
+    const set = (h & (RECENT_SETS - 1)) << 2;
+    for (let way = 0; way < 4; way += 2) {
+      if (rc[set + way + 1] !== hs || rc[set + way]! === 0) continue;
+      const f = rc[set + way]! - 1;
+      const r = f * Layout.STRIDE;
       if (
-        u[r] === h && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
+        u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
           (u[r + R.A123] === a1 && u[r + R.A123 + 1] === a2 && u[r + R.A123 + 2] === a3 &&
             u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
       ) {
         this.created = false;
+        if (way !== 0) this.remember(set, f, hs);
         return r;
       }
     }
     const slots = this.slots;
     const mask = this.mask;
-    const hs = h | 0;
     let i = h & mask;
     for (;;) {
       const f = slots[2 * i]! - 1;
       if (f < 0) break;
-      const r = f * STRIDE;
+      const r = f * Layout.STRIDE;
       if (
         slots[2 * i + 1] === hs && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
@@ -206,7 +233,7 @@ export class FlowTable {
             u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
       ) {
         this.created = false;
-        this.recent[h & (RECENT - 1)] = f + 1;
+        this.remember(set, f, hs);
         return r;
       }
       i = (i + 1) & mask;
@@ -215,9 +242,9 @@ export class FlowTable {
   }
 
   private insert(h: number, famProto: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number, i: number): number {
-    if ((this.size + 1) * STRIDE > this.u32.length) this.grow();
+    if ((this.size + 1) * Layout.STRIDE > this.u32.length) this.grow();
     const f = this.size++;
-    const r = f * STRIDE;
+    const r = f * Layout.STRIDE;
     const v = this.u32;
     v[r] = h;
     v[r + R.FAMPROTO] = famProto;
@@ -229,7 +256,7 @@ export class FlowTable {
       this.slots[2 * i] = f + 1;
       this.slots[2 * i + 1] = h | 0;
     }
-    this.recent[h & (RECENT - 1)] = f + 1;
+    this.remember((h & (RECENT_SETS - 1)) << 2, f, h | 0);
     this.created = true;
     return r;
   }
@@ -247,7 +274,7 @@ export class FlowTable {
     const mask = n - 1;
     const u = this.u32;
     for (let f = 0; f < this.size; f++) {
-      const h = u[f * STRIDE]!;
+      const h = u[f * Layout.STRIDE]!;
       let i = h & mask;
       while (slots[2 * i] !== 0) i = (i + 1) & mask;
       slots[2 * i] = f + 1;
