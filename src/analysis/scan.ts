@@ -137,6 +137,8 @@ const F_HAS_EGRESS = 8;
 const F_CONFINED0 = 16; // packets from A go to a link-confined destination
 const F_CONFINED1 = 32;
 const F_LAST_Q_BAD = 64;
+const F_PENDING_HELLO = 128; // a partial ClientHello of this flow waits in pendingHello
+const F_NAMED = 256; // names[flow] is set (read from the record's hot line, not the big array)
 
 /** At most this many payload packets of a flow are searched for a TLS/HTTP name. */
 const NAME_SEARCH_PACKETS = 6;
@@ -446,7 +448,7 @@ class FileScanner {
       } else if (proto === P_TCP) {
         if ((sport === 53 || dport === 53) && payLen > 14) {
           if (this.dnsMessage(buf, pay + 2, end, r, dir)) finding = true;
-        } else if (dir === u[r + R.INIT_DIR] && u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && this.names[r >>> 5] === undefined) {
+        } else if (dir === u[r + R.INIT_DIR] && u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && (u[r + R.FLAGS]! & F_NAMED) === 0) {
           this.searchName(buf, pay, payLen, r, seq);
         }
       }
@@ -517,6 +519,11 @@ class FileScanner {
     u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }
 
+  private setName(r: number, name: string): void {
+    this.names[r / Layout.STRIDE] = name;
+    this.t.u32[r + R.FLAGS] = this.t.u32[r + R.FLAGS]! | F_NAMED;
+  }
+
   /** Reads one DNS message; returns true when it is a query for a name that must not leave. */
   private dnsMessage(buf: Buffer, msg: number, end: number, r: number, dir: number): boolean {
     if (end - msg < 17) return false;
@@ -555,7 +562,7 @@ class FileScanner {
       this.dnsByFlow.set(key, rec);
     } else this.dns[rec]!.count++;
     u[r + R.Q_RECORD] = rec + 1;
-    if (this.names[f] === undefined) this.names[f] = name;
+    if (this.names[f] === undefined) this.setName(r, name);
     // A resolver would carry the name out, unless the query cannot leave the link (mDNS, LLMNR).
     const flags = u[r + R.FLAGS]!;
     const confined = (flags & (dir === 0 ? F_CONFINED0 : F_CONFINED1)) !== 0;
@@ -576,7 +583,8 @@ class FileScanner {
     const u = this.t.u32;
     const f = r / Layout.STRIDE;
     u[r + R.SEARCHED]++;
-    const pending = this.pendingHello.get(r);
+    // The flag spares a Map lookup for every early payload packet of flows that have none.
+    const pending = (u[r + R.FLAGS]! & F_PENDING_HELLO) !== 0 ? this.pendingHello.get(r) : undefined;
     if (pending) {
       if (seq !== pending.nextSeq) return;
       const take = Math.min(len, pending.need - pending.len);
@@ -585,8 +593,9 @@ class FileScanner {
       pending.nextSeq = (seq + len) >>> 0;
       if (pending.len >= pending.need) {
         this.pendingHello.delete(r);
+        u[r + R.FLAGS] = u[r + R.FLAGS]! & ~F_PENDING_HELLO;
         const sni = tlsServerName(pending.buf, 0, pending.need);
-        if (sni) this.names[f] = sni;
+        if (sni) this.setName(r, sni);
       }
       return;
     }
@@ -595,22 +604,26 @@ class FileScanner {
       u[r + R.LABEL] = LABEL_TLS;
       if (need <= len) {
         const sni = tlsServerName(buf, pay, need);
-        if (sni) this.names[f] = sni;
+        if (sni) this.setName(r, sni);
       } else if (need <= MAX_HELLO) {
         if (this.pendingHello.size >= MAX_PENDING_HELLOS) {
           const oldest = this.pendingHello.keys().next().value;
-          if (oldest !== undefined) this.pendingHello.delete(oldest);
+          if (oldest !== undefined) {
+            this.pendingHello.delete(oldest);
+            u[oldest + R.FLAGS] = u[oldest + R.FLAGS]! & ~F_PENDING_HELLO;
+          }
         }
         const b = Buffer.allocUnsafe(need);
         buf.copy(b, 0, pay, pay + len);
         this.pendingHello.set(r, { buf: b, len, need, nextSeq: (seq + len) >>> 0 });
+        u[r + R.FLAGS] = u[r + R.FLAGS]! | F_PENDING_HELLO;
       }
       return;
     }
     if (looksLikeHttpRequest(buf, pay, len)) {
       u[r + R.LABEL] = LABEL_HTTP;
       const host = httpHost(buf, pay, len);
-      if (host) this.names[f] = host;
+      if (host) this.setName(r, host);
     }
   }
 
