@@ -2,9 +2,10 @@
  * Bidirectional flow table: open addressing on a hash of the canonical 5-tuple (the lower
  * (address, port) end first), so both directions of a conversation land in one flow.
  *
- * Each flow is one 128-byte record in a single ArrayBuffer (seen as Uint32 and Float64 views):
- * a packet touches two cache lines of its flow instead of one line per field, which is what
- * keeps random access over hundreds of thousands of flows fast. No object per flow on the hot
+ * Each flow is a 64-byte hot record (one cache line: what every packet reads and writes) in one
+ * ArrayBuffer and a 64-byte cold record in another (both seen as Uint32 and Float64 views): a
+ * packet touches one cache line of its flow instead of one line per field, and the hot records
+ * of the flows active at once take half the cache they took as 128-byte records. No object per flow on the hot
  * path; memory grows with distinct flows only.
  *
  * Callers set the packet's tuple in the scratch fields (fam, proto, s0..s3, d0..d3, sp, dp)
@@ -12,8 +13,8 @@
  * (0 when the packet's source is the flow's end A).
  */
 
-/** Words per flow record. */
-export const STRIDE = 32;
+/** Words per flow record (hot part; the cold part has as many). */
+export const STRIDE = 16;
 // Word offsets inside a record (Uint32 view). The first 16 words (one cache line) hold what
 // every packet touches (words 12-13: the last packet time, D.LAST_MS); the second line holds
 // IPv6 address words and rarely used fields.
@@ -34,22 +35,31 @@ export const enum R {
   F_COUNT = 11,
   Q_RECORD = 14, // DNS record index + 1 (0: none): in the first line, as every DNS packet reads it
   SEARCHED = 15,
-  A123 = 16, // words 1..3 of end A's address (IPv6)
-  B123 = 19,
-  F_LAST = 22,
-  FIRST = 23,
-  F_FIRST = 24,
-  F_DIR = 25,
 }
-/** Float64 offsets inside a record (Float64 view index = flow * STRIDE / 2 + offset). */
+/** Float64 offsets inside a hot record (Float64 view index = flow * STRIDE / 2 + offset). */
 export const enum D {
   LAST_MS = 6,
-  FIRST_MS = 14,
-  F_FIRST_MS = 15,
 }
-/** Words per flow record (a const enum member too, for the same reason). */
+/**
+ * Word offsets inside a flow's cold record (`c32`, same index as the hot record): what only
+ * a flow's first packet, its findings, IPv6 packets and the reports read.
+ */
+export const enum C {
+  A123 = 0, // words 1..3 of end A's address (IPv6)
+  B123 = 3,
+  F_LAST = 6,
+  FIRST = 7,
+  F_FIRST = 8,
+  F_DIR = 9,
+}
+/** Float64 offsets inside a cold record (`c64`). */
+export const enum CD {
+  FIRST_MS = 6,
+  F_FIRST_MS = 7,
+}
+/** Words per hot record and per cold record (a const enum member too, for the same reason). */
 export const enum Layout {
-  STRIDE = 32,
+  STRIDE = 16,
 }
 
 const INITIAL = 1024;
@@ -78,6 +88,9 @@ export class FlowTable {
   size = 0;
   u32: Uint32Array = new Uint32Array(INITIAL * Layout.STRIDE);
   f64: Float64Array = new Float64Array(this.u32.buffer);
+  /** Cold records (see C, CD), apart so that the hot ones of active flows share less cache. */
+  c32: Uint32Array = new Uint32Array(INITIAL * Layout.STRIDE);
+  c64: Float64Array = new Float64Array(this.c32.buffer);
   /**
    * Open-addressing slots, two words each: flow id + 1 (0: empty) and the flow's hash, so a
    * probe compares hashes inside this array and loads a record only when the hash matches.
@@ -201,6 +214,7 @@ export class FlowTable {
     }
     h = (h ^ (h >>> 15)) >>> 0;
     const u = this.u32;
+    const c = this.c32;
     const hs = h | 0;
     const rc = this.recent;
     const set = (h & (RECENT_SETS - 1)) << 2;
@@ -211,8 +225,8 @@ export class FlowTable {
       if (
         u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
-          (u[r + R.A123] === a1 && u[r + R.A123 + 1] === a2 && u[r + R.A123 + 2] === a3 &&
-            u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
+          (c[r + C.A123] === a1 && c[r + C.A123 + 1] === a2 && c[r + C.A123 + 2] === a3 &&
+            c[r + C.B123] === b1 && c[r + C.B123 + 1] === b2 && c[r + C.B123 + 2] === b3))
       ) {
         this.created = false;
         if (way !== 0) this.remember(set, f, hs);
@@ -229,8 +243,8 @@ export class FlowTable {
       if (
         slots[2 * i + 1] === hs && u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto &&
         (famProto < 0x600 ||
-          (u[r + R.A123] === a1 && u[r + R.A123 + 1] === a2 && u[r + R.A123 + 2] === a3 &&
-            u[r + R.B123] === b1 && u[r + R.B123 + 1] === b2 && u[r + R.B123 + 2] === b3))
+          (c[r + C.A123] === a1 && c[r + C.A123 + 1] === a2 && c[r + C.A123 + 2] === a3 &&
+            c[r + C.B123] === b1 && c[r + C.B123 + 1] === b2 && c[r + C.B123 + 2] === b3))
       ) {
         this.created = false;
         this.remember(set, f, hs);
@@ -248,8 +262,9 @@ export class FlowTable {
     const v = this.u32;
     v[r] = h;
     v[r + R.FAMPROTO] = famProto;
-    v[r + R.A0] = a0; v[r + R.A123] = a1; v[r + R.A123 + 1] = a2; v[r + R.A123 + 2] = a3;
-    v[r + R.B0] = b0; v[r + R.B123] = b1; v[r + R.B123 + 1] = b2; v[r + R.B123 + 2] = b3;
+    const c = this.c32;
+    v[r + R.A0] = a0; c[r + C.A123] = a1; c[r + C.A123 + 1] = a2; c[r + C.A123 + 2] = a3;
+    v[r + R.B0] = b0; c[r + C.B123] = b1; c[r + C.B123 + 1] = b2; c[r + C.B123 + 2] = b3;
     v[r + R.PORTS] = ports;
     if (this.size * 2 > this.mask + 1) this.rehash();
     else {
@@ -266,6 +281,10 @@ export class FlowTable {
     u.set(this.u32);
     this.u32 = u;
     this.f64 = new Float64Array(u.buffer);
+    const c = new Uint32Array(this.c32.length * 2);
+    c.set(this.c32);
+    this.c32 = c;
+    this.c64 = new Float64Array(c.buffer);
   }
 
   private rehash(): void {

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { readCapture, type CapturePacket } from './capture-reader.js';
-import { FlowTable, R, D, Layout } from './flow-table.js';
+import { FlowTable, R, D, C, CD, Layout } from './flow-table.js';
 import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
@@ -381,9 +381,9 @@ class FileScanner {
               nonFirstFragment = true;
               const known = this.fragments.get(key);
               if (known !== undefined) {
-                const u = t.u32;
-                const k = known + R.A123;
-                this.account(known, t.s0 === u[known + R.A0] && t.s1 === u[k] && t.s2 === u[k + 1] && t.s3 === u[k + 2] ? 0 : 1);
+                const c = t.c32;
+                const k = known + C.A123;
+                this.account(known, t.s0 === t.u32[known + R.A0] && t.s1 === c[k] && t.s2 === c[k + 1] && t.s3 === c[k + 2] ? 0 : 1);
                 return;
               }
             } else firstFragmentKey = key;
@@ -462,11 +462,12 @@ class FileScanner {
     const u = this.t.u32;
     if (u[r + R.F_COUNT] === 0) {
       this.flagged.push(r);
-      u[r + R.F_FIRST] = this.index;
-      this.t.f64[(r >>> 1) + D.F_FIRST_MS] = this.ms;
-      u[r + R.F_DIR] = dir;
+      const c = this.t.c32;
+      c[r + C.F_FIRST] = this.index;
+      this.t.c64[(r >>> 1) + CD.F_FIRST_MS] = this.ms;
+      c[r + C.F_DIR] = dir;
     }
-    u[r + R.F_LAST] = this.index;
+    this.t.c32[r + C.F_LAST] = this.index;
     u[r + R.F_COUNT]++;
   }
 
@@ -480,8 +481,8 @@ class FileScanner {
     const u = this.t.u32;
     const d = r >>> 1;
     if (u[r + R.COUNT] === 0) {
-      u[r + R.FIRST] = this.index;
-      this.t.f64[d + D.FIRST_MS] = this.ms;
+      this.t.c32[r + C.FIRST] = this.index;
+      this.t.c64[d + CD.FIRST_MS] = this.ms;
       this.counted++;
     }
     u[r + R.COUNT]++;
@@ -639,8 +640,9 @@ class FileScanner {
       if (s === undefined) this.v4Text.set(w | 0, (s = formatIPv4(w)));
       return s;
     }
-    const k = r + (end === 0 ? R.A123 : R.B123);
-    return formatIPv6(w0, u[k]!, u[k + 1]!, u[k + 2]!);
+    const c = this.t.c32;
+    const k = r + (end === 0 ? C.A123 : C.B123);
+    return formatIPv6(w0, c[k]!, c[k + 1]!, c[k + 2]!);
   }
 
   private protocolOf(r: number): string {
@@ -675,10 +677,10 @@ class FileScanner {
         dstPort: hasPorts ? (init === 0 ? portB : portA) : undefined,
         protocol: this.protocolOf(r),
         name: this.names[f],
-        packet: u[r + R.FIRST]!,
+        packet: t.c32[r + C.FIRST]!,
         lastPacket: u[r + R.LAST]!,
         count: u[r + R.COUNT]!,
-        firstMs: d64[(r >>> 1) + D.FIRST_MS]!,
+        firstMs: t.c64[(r >>> 1) + CD.FIRST_MS]!,
         lastMs: d64[(r >>> 1) + D.LAST_MS]!,
         inLab: u[r + R.F_COUNT] === 0,
         replies: u[r + R.REPLIES]!,
@@ -696,7 +698,6 @@ class FileScanner {
   finish(catalogue: EndpointCatalogue, findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
     const t = this.t;
     const u = t.u32;
-    const d64 = t.f64;
     const byName = new Map<string, EndpointMatch | undefined>();
     const byAddress = new Map<string, EndpointMatch | undefined>();
     const lookupName = (n: string | undefined): EndpointMatch | undefined => {
@@ -722,7 +723,7 @@ class FileScanner {
       const hasPorts = proto === P_TCP || proto === P_UDP;
       const protocol = this.protocolOf(r);
       const name = this.names[f];
-      const d = u[r + R.F_DIR]!;
+      const d = t.c32[r + C.F_DIR]!;
       const src = d === 0 ? a : b;
       const dst = d === 0 ? b : a;
       const flags = u[r + R.FLAGS]!;
@@ -733,10 +734,10 @@ class FileScanner {
       const finding: NetworkFinding = {
         kind: 'network',
         file: this.fileLabel,
-        packet: u[r + R.F_FIRST]!,
-        lastPacket: u[r + R.F_LAST]!,
+        packet: t.c32[r + C.F_FIRST]!,
+        lastPacket: t.c32[r + C.F_LAST]!,
         count: fCount,
-        time: isoTime(d64[(r >>> 1) + D.F_FIRST_MS]!),
+        time: isoTime(t.c64[(r >>> 1) + CD.F_FIRST_MS]!),
         src,
         dst,
         protocol,
