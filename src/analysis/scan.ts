@@ -188,7 +188,8 @@ class FileScanner {
   readonly t = new FlowTable();
   /** Name per flow id (DNS query, TLS server name, HTTP host), and the first DNS name that must not leave. */
   private names: (string | undefined)[] = [];
-  private badNames: (string | undefined)[] = [];
+  /** The first DNS name that must not leave, by flow id (only flows that asked for one). */
+  private badNames = new Map<number, string>();
 
   private readonly dns: DnsRecord[] = [];
   /** DNS record index by `flowId name`. */
@@ -515,7 +516,6 @@ class FileScanner {
     // Names stay dense arrays (flow ids are created in order), never sparse dictionaries.
     const f = r / Layout.STRIDE;
     this.names[f] = undefined;
-    this.badNames[f] = undefined;
     u[r + R.INIT_DIR] = dir;
     u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }
@@ -533,7 +533,6 @@ class FileScanner {
     const u = this.t.u32;
     u[r + R.LABEL] = LABEL_DNS;
     const isResponse = (buf[msg + 2]! & 0x80) !== 0;
-    const f = r / Layout.STRIDE;
     // Fast path: the same name as this flow's last query (checked byte for byte, not by hash,
     // so a crafted name cannot pass for an allowed one).
     const last = u[r + R.Q_RECORD]! - 1;
@@ -550,6 +549,7 @@ class FileScanner {
     }
     const name = dnsQuestionNameInterned(buf, msg, end);
     if (name === null) return false;
+    const f = r / Layout.STRIDE;
     const key = `${f} ${name}`;
     if (isResponse) {
       const rec = this.dnsByFlow.get(key);
@@ -575,14 +575,13 @@ class FileScanner {
     const bad = !confined && !allowed;
     if (bad) {
       u[r + R.FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
-      if (this.badNames[f] === undefined) this.badNames[f] = name;
+      if (!this.badNames.has(f)) this.badNames.set(f, name);
     } else u[r + R.FLAGS] = flags & ~F_LAST_Q_BAD;
     return bad;
   }
 
   private searchName(buf: Buffer, pay: number, len: number, r: number, seq: number): void {
     const u = this.t.u32;
-    const f = r / Layout.STRIDE;
     u[r + R.SEARCHED]++;
     // The flag spares a Map lookup for every early payload packet of flows that have none.
     const pending = (u[r + R.FLAGS]! & F_PENDING_HELLO) !== 0 ? this.pendingHello.get(r) : undefined;
@@ -728,7 +727,7 @@ class FileScanner {
       const dst = d === 0 ? b : a;
       const flags = u[r + R.FLAGS]!;
       const egress = (flags & F_HAS_EGRESS) !== 0;
-      const fname = egress ? name : (this.badNames[f] ?? name);
+      const fname = egress ? name : (this.badNames.get(f) ?? name);
       const answered = u[r + R.REPLIES]! > 0;
       const reason = !answered ? 'attempt' : egress ? 'egress' : 'dns-name';
       const finding: NetworkFinding = {
@@ -780,7 +779,7 @@ class FileScanner {
     this.pendingHello.clear();
     this.fragments.clear();
     this.flagged = [];
-    this.badNames = [];
+    this.badNames.clear();
   }
 }
 
