@@ -266,8 +266,10 @@ export class FlowTable {
     v[r + R.A0] = a0; c[r + C.A123] = a1; c[r + C.A123 + 1] = a2; c[r + C.A123 + 2] = a3;
     v[r + R.B0] = b0; c[r + C.B123] = b1; c[r + C.B123 + 1] = b2; c[r + C.B123 + 2] = b3;
     v[r + R.PORTS] = ports;
-    if (this.size * 2 > this.mask + 1) this.rehash();
-    else {
+    if (this.size * 2 > this.mask + 1) {
+      this.rehash();
+      this.place(f + 1, h | 0);
+    } else {
       this.slots[2 * i] = f + 1;
       this.slots[2 * i + 1] = h | 0;
     }
@@ -287,19 +289,28 @@ export class FlowTable {
     this.c64 = new Float64Array(c.buffer);
   }
 
+  /** Puts (flow id + 1, hash) in the first free slot from the hash's home. */
+  private place(id: number, hs: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hs & mask;
+    while (slots[2 * i] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = id;
+    slots[2 * i + 1] = hs;
+  }
+
+  /**
+   * Doubles the slot array. The old slots are walked in order and carry their hashes, so no
+   * record is read, and each entry's new home is its old home or that plus the old size: the
+   * writes run along two sequential streams instead of jumping across the new array.
+   */
   private rehash(): void {
-    const n = (this.mask + 1) * 2;
-    const slots = new Int32Array(n * 2);
-    const mask = n - 1;
-    const u = this.u32;
-    for (let f = 0; f < this.size; f++) {
-      const h = u[f * Layout.STRIDE]!;
-      let i = h & mask;
-      while (slots[2 * i] !== 0) i = (i + 1) & mask;
-      slots[2 * i] = f + 1;
-      slots[2 * i + 1] = h | 0;
+    const old = this.slots;
+    this.mask = (this.mask + 1) * 2 - 1;
+    this.slots = new Int32Array((this.mask + 1) * 2);
+    for (let j = 0; j < old.length; j += 2) {
+      const id = old[j]!;
+      if (id !== 0) this.place(id, old[j + 1]!);
     }
-    this.slots = slots;
-    this.mask = mask;
   }
 }
