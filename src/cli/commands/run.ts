@@ -1,19 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { RigFaultError } from '../../errors.js';
-import { runScenario } from '../../orchestrator/index.js';
+import { runScenario, type RunScenarioOptions } from '../../orchestrator/index.js';
 import type { CommandIO } from '../io.js';
 import { progressPrinter } from '../progress.js';
 
-export interface RunCommandOptions {
-  scenario: string;
-  rig?: string;
-  out?: string;
-  set?: Record<string, string>;
-  firmware?: Record<string, string>;
-  key?: string;
-  wait?: number;
-  json?: boolean;
-}
+/** What `airlock run` passes on: the run's own options, plus --json for the output. */
+export type RunCommandOptions = Pick<RunScenarioOptions, 'scenario' | 'rig' | 'out' | 'set' | 'firmware' | 'key' | 'wait'> & { json?: boolean };
 
 /** Asks the technician on the terminal; no terminal or no answer in time is a rig fault. */
 async function terminalPrompt(text: string, timeoutMs: number): Promise<void> {
