@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { scanCaptures, type NetworkScan } from '../../src/analysis/index.js';
-import { createLab, startTcpdump, type TestLab } from './lab-net.js';
+import { startTcpdump } from '../utils/netns-pair.js';
+import { createLab, type TestLab } from './lab-net.js';
 
 let lab: TestLab;
 let dir: string;
@@ -20,7 +21,7 @@ const softOffAt = new Map<string, number>();
 async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: number; params?: Record<string, string> }): Promise<NetworkScan> {
   const n = lab.net;
   const file = path.join(dir, `${name}.pcap`);
-  const stop = await startTcpdump(lab, lab.dev, lab.devIf, file);
+  const stop = await startTcpdump(lab.inner, lab.innerIf, file);
   const env = [
     'AIRLOCK_DEVICE=drone',
     `AIRLOCK_ADDRESS=10.${n}.0.2`,
@@ -29,7 +30,7 @@ async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: num
     `AIRLOCK_SINKHOLE6=2001:db8:${n}::1`,
     ...Object.entries(opts.params ?? {}).map(([k, v]) => `AIRLOCK_PARAM_${k.toUpperCase()}=${v}`),
   ];
-  const fw = lab.start(lab.dev, ['env', ...env, process.execPath, '--import', 'tsx', 'src/sim/firmware/main.ts', '--profile', name]);
+  const fw = lab.start(lab.inner, ['env', ...env, process.execPath, '--import', 'tsx', 'src/sim/firmware/main.ts', '--profile', name]);
   const exited = new Promise<void>((resolve) => fw.on('exit', () => resolve()));
   if (opts.softOffAfterMs !== undefined) {
     await new Promise((r) => setTimeout(r, opts.softOffAfterMs));
@@ -41,7 +42,7 @@ async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: num
   // Power cut: the firmware and anything it left running in the namespace (by pid; the namespace is ours).
   fw.kill('SIGKILL');
   await exited;
-  killNamespace(lab.dev);
+  killNamespace(lab.inner);
   return scanCaptures([file], { lab: [`10.${n}.0.0/24`, `2001:db8:${n}::/64`] });
 }
 
@@ -60,10 +61,10 @@ beforeAll(async () => {
   lab = createLab(['203.0.113.10', '203.0.113.11', '203.0.113.12'], ['2001:db8::10']);
   dir = mkdtempSync(path.join(tmpdir(), 'tan-fw-'));
   // The peer stands in for the vendor: TLS and HTTP listeners on its outside addresses, UDP swallowed.
-  listeners.push(lab.start(lab.peer, ['socat', 'TCP-LISTEN:443,bind=203.0.113.10,reuseaddr,fork', 'SYSTEM:"sleep 1"']));
-  listeners.push(lab.start(lab.peer, ['socat', 'TCP-LISTEN:80,bind=203.0.113.11,reuseaddr,fork', 'SYSTEM:"echo HTTP/1.0 200 OK; echo"']));
-  listeners.push(lab.start(lab.peer, ['socat', '-u', 'UDP-RECV:9000', '/dev/null']));
-  listeners.push(lab.start(lab.peer, ['socat', '-u', 'UDP6-RECV:9000', '/dev/null']));
+  listeners.push(lab.start(lab.gateway, ['socat', 'TCP-LISTEN:443,bind=203.0.113.10,reuseaddr,fork', 'SYSTEM:"sleep 1"']));
+  listeners.push(lab.start(lab.gateway, ['socat', 'TCP-LISTEN:80,bind=203.0.113.11,reuseaddr,fork', 'SYSTEM:"echo HTTP/1.0 200 OK; echo"']));
+  listeners.push(lab.start(lab.gateway, ['socat', '-u', 'UDP-RECV:9000', '/dev/null']));
+  listeners.push(lab.start(lab.gateway, ['socat', '-u', 'UDP6-RECV:9000', '/dev/null']));
   await new Promise((r) => setTimeout(r, 300));
   // Profiles run one after another in the same lab (they share the device's addresses); the
   // silent ones first, since the vendor side may still be closing a leaky one's connection.

@@ -1,104 +1,27 @@
 /**
- * A two-namespace test lab for the analysis tests: `dev` (the device, 10.<n>.0.2) and `peer`
- * (the lab gateway 10.<n>.0.1, which also holds the documentation "outside" addresses on its
- * loopback, so traffic to them ends there and never leaves the host). Names carry a unique id.
+ * The analysis tests' lab: a netns pair `tan-<id>-dev` (the device, 10.<n>.0.2, 2001:db8:<n>::2)
+ * and `tan-<id>-peer` (the gateway 10.<n>.0.1, 2001:db8:<n>::1, holding the given outside
+ * addresses on its loopback), plus tshark helpers to cross-check captures.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createNetnsPair, type NetnsPair } from '../utils/netns-pair.js';
 
-export interface TestLab {
-  dev: string;
-  peer: string;
-  devIf: string;
-  peerIf: string;
+export interface TestLab extends NetnsPair {
+  /** The lab's subnets are 10.<net>.0.0/24 and 2001:db8:<net>::/64. */
   net: number;
-  /** Runs a command inside a namespace; never throws (tools like dig exit non-zero on timeouts). */
-  run(ns: string, argv: string[], input?: string | Buffer): { code: number; stdout: string };
-  /** Starts a long-lived process inside a namespace (listeners, tcpdump). */
-  start(ns: string, argv: string[]): ChildProcess;
-  destroy(): void;
 }
-
-const ip = (...args: string[]): void => void execFileSync('ip', args, { stdio: 'pipe' });
 
 export function createLab(outside: string[] = [], outside6: string[] = []): TestLab {
-  const id = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`.slice(-7);
   const net = 64 + (process.pid % 60) + Math.floor(Math.random() * 60);
-  const lab: TestLab = {
-    dev: `tan-${id}-dev`,
-    peer: `tan-${id}-peer`,
-    devIf: `tna${id}`,
-    peerIf: `tnb${id}`,
-    net,
-    run(ns, argv, input) {
-      try {
-        const stdout = execFileSync('ip', ['netns', 'exec', ns, ...argv], { input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 15_000 });
-        return { code: 0, stdout: stdout.toString() };
-      } catch (e) {
-        const err = e as { status?: number; stdout?: Buffer };
-        return { code: err.status ?? -1, stdout: err.stdout?.toString() ?? '' };
-      }
-    },
-    start(ns, argv) {
-      return spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    },
-    destroy() {
-      for (const ns of [lab.dev, lab.peer]) {
-        try {
-          ip('netns', 'del', ns);
-        } catch {
-          /* already gone */
-        }
-      }
-    },
-  };
-  try {
-    ip('netns', 'add', lab.dev);
-    ip('netns', 'add', lab.peer);
-    ip('link', 'add', lab.devIf, 'type', 'veth', 'peer', 'name', lab.peerIf);
-    ip('link', 'set', lab.devIf, 'netns', lab.dev);
-    ip('link', 'set', lab.peerIf, 'netns', lab.peer);
-    const inNs = (ns: string, ...args: string[]): void => ip('-n', ns, ...args);
-    inNs(lab.dev, 'addr', 'add', `10.${net}.0.2/24`, 'dev', lab.devIf);
-    inNs(lab.dev, 'addr', 'add', `2001:db8:${net}::2/64`, 'dev', lab.devIf, 'nodad');
-    inNs(lab.peer, 'addr', 'add', `10.${net}.0.1/24`, 'dev', lab.peerIf);
-    inNs(lab.peer, 'addr', 'add', `2001:db8:${net}::1/64`, 'dev', lab.peerIf, 'nodad');
-    for (const a of outside) inNs(lab.peer, 'addr', 'add', `${a}/32`, 'dev', 'lo');
-    for (const a of outside6) inNs(lab.peer, 'addr', 'add', `${a}/128`, 'dev', 'lo');
-    for (const ns of [lab.dev, lab.peer]) inNs(ns, 'link', 'set', 'lo', 'up');
-    inNs(lab.dev, 'link', 'set', lab.devIf, 'up');
-    inNs(lab.peer, 'link', 'set', lab.peerIf, 'up');
-    inNs(lab.dev, 'route', 'add', 'default', 'via', `10.${net}.0.1`);
-    inNs(lab.dev, '-6', 'route', 'add', 'default', 'via', `2001:db8:${net}::1`);
-  } catch (e) {
-    lab.destroy();
-    throw e;
-  }
-  return lab;
-}
-
-/** Starts tcpdump in `ns` and resolves once it is listening. */
-export async function startTcpdump(lab: TestLab, ns: string, iface: string, file: string): Promise<() => Promise<void>> {
-  const child = lab.start(ns, ['tcpdump', '-n', '-U', '--immediate-mode', '-i', iface, '-w', file]);
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tcpdump exited (${code}): ${err}`));
-    });
+  const pair = createNetnsPair({
+    tag: 'tan',
+    innerName: 'dev',
+    gatewayName: 'peer',
+    ipv4: { inner: `10.${net}.0.2`, gateway: `10.${net}.0.1`, prefixLen: 24 },
+    ipv6: { inner: `2001:db8:${net}::2`, gateway: `2001:db8:${net}::1`, prefixLen: 64 },
+    outside: [...outside, ...outside6],
   });
-  return async () => {
-    const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    child.kill('SIGINT');
-    await done;
-  };
+  return Object.assign(pair, { net });
 }
 
 /** tshark fields, one row per frame, first occurrence of each field. */

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { scanCaptures, encodeCanary, CANARY_PORT, type NetworkScan } from '../../src/analysis/index.js';
-import { createLab, startTcpdump, tshark, type TestLab } from './lab-net.js';
+import { startTcpdump } from '../utils/netns-pair.js';
+import { createLab, tshark, type TestLab } from './lab-net.js';
 
 const OUT4 = '203.0.113.10';
 const OUT4B = '198.51.100.20';
@@ -37,28 +38,28 @@ beforeAll(async () => {
   anyFile = path.join(dir, 'dev-any.pcap');
   // The peer answers HTTP on OUT4:8080, accepts TCP on OUT4B:8443 (a TLS client talks into it),
   // and swallows UDP to the canary port.
-  listeners.push(lab.start(lab.peer, ['socat', `TCP-LISTEN:8080,bind=${OUT4},reuseaddr,fork`, 'SYSTEM:"echo HTTP/1.0 200 OK; echo; echo ok"']));
-  listeners.push(lab.start(lab.peer, ['socat', `TCP-LISTEN:8443,bind=${OUT4B},reuseaddr,fork`, 'SYSTEM:"sleep 1"']));
-  listeners.push(lab.start(lab.peer, ['socat', '-u', `UDP-RECV:${CANARY_PORT}`, '/dev/null']));
+  listeners.push(lab.start(lab.gateway, ['socat', `TCP-LISTEN:8080,bind=${OUT4},reuseaddr,fork`, 'SYSTEM:"echo HTTP/1.0 200 OK; echo; echo ok"']));
+  listeners.push(lab.start(lab.gateway, ['socat', `TCP-LISTEN:8443,bind=${OUT4B},reuseaddr,fork`, 'SYSTEM:"sleep 1"']));
+  listeners.push(lab.start(lab.gateway, ['socat', '-u', `UDP-RECV:${CANARY_PORT}`, '/dev/null']));
   // Small path MTU to OUT4B, so curl's ClientHello spans TCP segments.
   // (one segment per packet: with GSO the capture would see one large pre-segmentation packet).
-  lab.run(lab.dev, ['ip', 'route', 'add', `${OUT4B}/32`, 'via', `10.${n}.0.1`, 'mtu', 'lock', '300']);
-  lab.run(lab.dev, ['ip', 'link', 'set', 'dev', lab.devIf, 'gso_max_segs', '1']);
+  lab.run(lab.inner, ['ip', 'route', 'add', `${OUT4B}/32`, 'via', `10.${n}.0.1`, 'mtu', 'lock', '300']);
+  lab.run(lab.inner, ['ip', 'link', 'set', 'dev', lab.innerIf, 'gso_max_segs', '1']);
   await new Promise((r) => setTimeout(r, 300));
-  const stopEth = await startTcpdump(lab, lab.dev, lab.devIf, ethFile);
-  const stopAny = await startTcpdump(lab, lab.dev, 'any', anyFile);
+  const stopEth = await startTcpdump(lab.inner, lab.innerIf, ethFile);
+  const stopAny = await startTcpdump(lab.inner, 'any', anyFile);
 
-  lab.run(lab.dev, ['nc', '-u', '-w', '1', `10.${n}.0.1`, '7'], 'lab only\n');
-  lab.run(lab.dev, ['dig', '+tries=1', '+time=1', `@10.${n}.0.1`, 'vendor.example']);
-  lab.run(lab.dev, ['curl', '-s', '-m', '3', '--resolve', `updates.vendor.example:8080:${OUT4}`, 'http://updates.vendor.example:8080/firmware']);
-  lab.run(lab.dev, ['curl', '-s', '-k', '-m', '2', '--resolve', `telemetry.vendor.example:8443:${OUT4B}`, 'https://telemetry.vendor.example:8443/']);
-  lab.run(lab.dev, ['nc', '-6', '-u', '-w', '1', OUT6, '9999'], 'v6 leak\n');
+  lab.run(lab.inner, ['nc', '-u', '-w', '1', `10.${n}.0.1`, '7'], 'lab only\n');
+  lab.run(lab.inner, ['dig', '+tries=1', '+time=1', `@10.${n}.0.1`, 'vendor.example']);
+  lab.run(lab.inner, ['curl', '-s', '-m', '3', '--resolve', `updates.vendor.example:8080:${OUT4}`, 'http://updates.vendor.example:8080/firmware']);
+  lab.run(lab.inner, ['curl', '-s', '-k', '-m', '2', '--resolve', `telemetry.vendor.example:8443:${OUT4B}`, 'https://telemetry.vendor.example:8443/']);
+  lab.run(lab.inner, ['nc', '-6', '-u', '-w', '1', OUT6, '9999'], 'v6 leak\n');
   // Canaries: one to the lab and one outside, marked under the secret; one forged (wrong secret).
   const canary = (target: 'lab' | 'outside', seq: number, secret: string) =>
     encodeCanary(secret, { runId: 'test', host: 'dev', seq, sentAtMs: Date.now(), target });
-  lab.run(lab.dev, ['socat', '-u', 'STDIN', `UDP:10.${n}.0.1:${CANARY_PORT}`], canary('lab', 1, SECRET));
-  lab.run(lab.dev, ['socat', '-u', 'STDIN', `UDP:${OUT4}:${CANARY_PORT}`], canary('outside', 2, SECRET));
-  lab.run(lab.dev, ['socat', '-u', 'STDIN', `UDP:${OUT4B}:${CANARY_PORT}`], canary('outside', 3, 'a-firmware-guess'));
+  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:10.${n}.0.1:${CANARY_PORT}`], canary('lab', 1, SECRET));
+  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:${OUT4}:${CANARY_PORT}`], canary('outside', 2, SECRET));
+  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:${OUT4B}:${CANARY_PORT}`], canary('outside', 3, 'a-firmware-guess'));
   await new Promise((r) => setTimeout(r, 500));
   await stopEth();
   await stopAny();

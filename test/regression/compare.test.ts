@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareDirs, comparisonMarkdown } from '../../src/regression/compare.js';
 import { compareCommand } from '../../src/cli/commands/compare.js';
 import { memoryIO } from '../../src/cli/io.js';
-import { createTrgLab, captureDut, sleep, DUT, SINK, OUTSIDE, LAB_NET, type TrgLab } from './trg-lab.js';
+import type { NetnsPair } from '../utils/netns-pair.js';
+import { createTrgLab, captureDut, sleep, DUT, SINK, OUTSIDE, LAB_NET } from './trg-lab.js';
 
 const RIG_YAML = `rig: trg-bench\nvirtual: true\nlab:\n  subnets: [${LAB_NET}]\n  names: [update.lab]\nlinks:\n  drone: { endpoint: "serial:sim:x:57600", system_id: 1 }\n`;
 
-let lab: TrgLab;
+let lab: NetnsPair;
 let root: string;
 let listener: ChildProcess;
 let suiteA: string;
@@ -27,14 +28,14 @@ async function makeRun(parent: string, scenario: string, leaky: boolean): Promis
   fs.mkdirSync(dir);
   const stop = await captureDut(lab, path.join(dir, 'net-drone.pcap'));
   const t0 = Date.now();
-  lab.run(lab.dut, ['dig', `@${SINK}`, '+tries=1', '+time=1', 'drone.local', 'A']);
+  lab.run(lab.inner, ['dig', `@${SINK}`, '+tries=1', '+time=1', 'drone.local', 'A']);
   await sleep(150);
   const t1 = Date.now();
   await sleep(50);
-  lab.run(lab.dut, ['nc', '-z', '-w', '2', SINK, '443']);
+  lab.run(lab.inner, ['nc', '-z', '-w', '2', SINK, '443']);
   if (leaky) {
-    lab.run(lab.dut, ['dig', `@${SINK}`, '+tries=1', '+time=1', 'phone-home.example', 'A']);
-    lab.run(lab.dut, ['nc', '-z', '-w', '2', OUTSIDE, '443']);
+    lab.run(lab.inner, ['dig', `@${SINK}`, '+tries=1', '+time=1', 'phone-home.example', 'A']);
+    lab.run(lab.inner, ['nc', '-z', '-w', '2', OUTSIDE, '443']);
   }
   await sleep(150);
   const t2 = Date.now();
@@ -80,7 +81,7 @@ async function makeSuite(name: string, leaky: boolean): Promise<string> {
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'trg-compare-'));
   lab = createTrgLab();
-  listener = lab.start(lab.sink, ['nc', '-lk', '0.0.0.0', '443']);
+  listener = lab.start(lab.gateway, ['nc', '-lk', '0.0.0.0', '443']);
   await sleep(200);
   suiteA = await makeSuite('suite-a', false);
   suiteB = await makeSuite('suite-b', true);
