@@ -6,6 +6,8 @@ import { VirtualLab } from '../../src/sim/lab/index.js';
 import { NetworkCapture } from '../../src/devices/capture/net-capture.js';
 import { CanarySender } from '../../src/devices/capture/canary-sender.js';
 import { nodeScript } from '../../src/child-script.js';
+import { loadScenario } from '../../src/config/index.js';
+import { judgeRun } from '../../src/orchestrator/index.js';
 import { labRig, testRunId } from '../lab/lab-rig.js';
 import { inNetns, sh } from '../lab/lab-helpers.js';
 
@@ -62,6 +64,7 @@ describe('NetworkCapture', () => {
 
   it('reports drops under a flood while the capture child is paused, and is lossy', async () => {
     const c = capture('flood', 'drone', { bufferSize: 1 << 20, filter: 'udp port 7778' });
+    const t0 = Date.now();
     await c.start();
     process.kill(c.pid!, 'SIGSTOP');
     // Bounded: 30000 datagrams of 1000 bytes (30 MB through a 1 MiB ring), at most 10 s.
@@ -75,6 +78,26 @@ describe('NetworkCapture', () => {
     expect(written).toBe(res.stats.records);
     expect(written + res.stats.dropped).toBeLessThanOrEqual(30000);
     console.log(`flood: ${res.stats.records} written, ${res.stats.dropped} dropped of 30000`);
+
+    // The verdict that rests on this capture is INCONCLUSIVE, never PASS: the real capture
+    // result goes through the orchestrator's judge; the same file marked not lossy passes.
+    const scenario = loadScenario('scenarios/standby-on-ground.yaml');
+    const judge = (lossy: boolean) =>
+      judgeRun({
+        runDir: tmp,
+        rig: labRig(),
+        scenario,
+        windows: [{ startMs: t0, endMs: t0 + 1 }, { startMs: t0 + 1, endMs: Date.now() }],
+        capturesEndMs: Date.now(),
+        incomplete: new Set(),
+        captures: [{ name: 'flood', kind: 'network', files: res.files, records: res.stats.records, dropped: res.stats.dropped, lossy, reason: lossy ? res.reason : undefined }],
+        canaries: { secret: 'unused', sent: [], capturesFor: {} },
+      });
+    const lossyJudgement = await judge(res.lossy);
+    const standby = lossyJudgement.phases.find((p) => p.name === 'standby')!;
+    expect(standby.assertions.find((a) => a.kind === 'no_egress')).toMatchObject({ verdict: 'INCONCLUSIVE', reason: expect.stringMatching(/lossy: .*dropped/) });
+    expect(lossyJudgement.verdict).toBe('INCONCLUSIVE');
+    expect((await judge(false)).verdict).toBe('PASS');
   }, 40_000);
 
   it('is lossy when its child dies during the run, and the file keeps what came a second before', async () => {
