@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Assertion, RigConfig, ScenarioConfig } from '../config/types.js';
 import type { Finding, MavlinkFinding, NetworkFinding, PowerFinding, Verdict } from '../analysis/finding.js';
 import { worstVerdict } from '../analysis/finding.js';
-import { scanCaptures, type NetworkScan } from '../analysis/index.js';
+import { EgressPolicy, scanCaptures, type NetworkScan } from '../analysis/index.js';
 import type { AssertionResult, CaptureRecord, PhaseResult } from '../evidence/result.js';
 import type { SentCanary } from './session.js';
 import { judgeRadio } from './judge-radio.js';
@@ -153,32 +153,9 @@ function deviceAddresses(rig: RigConfig, names: string[]): Set<string> {
   return out;
 }
 
-function nameAllowed(name: string, allow: string[], rig: RigConfig): boolean {
-  const n = name.toLowerCase().replace(/\.$/, '');
-  if (n === 'local' || n.endsWith('.local')) return true;
-  return [...allow, ...rig.lab.names].some((a) => n === a.toLowerCase() || n.endsWith('.' + a.toLowerCase()));
-}
-
-/** Is `addr` inside a CIDR (v4 only for host lists; v6 by exact match). */
-function inCidr(addr: string, cidr: string): boolean {
-  if (!cidr.includes('/')) return addr === cidr;
-  const [base, bitsText] = cidr.split('/') as [string, string];
-  if (!addr.includes('.') || !base.includes('.')) return false;
-  const toInt = (a: string) => a.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  const bits = Number(bitsText);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(addr) & mask) === (toInt(base) & mask);
-}
-
-function stayOnLink(addr: string): boolean {
-  return (
-    addr === '255.255.255.255' ||
-    addr.startsWith('224.0.0.') ||
-    addr.startsWith('239.') ||
-    /^ff0[0-5]:/i.test(addr) ||
-    /^fe80:/i.test(addr) ||
-    addr.endsWith('.255')
-  );
+/** The analyzer's own policy decides names: allowed under .local, the lab's names and `allow`. */
+function namePolicy(allow: string[], rig: RigConfig): EgressPolicy {
+  return new EgressPolicy(rig.lab.subnets, [...allow, ...rig.lab.names]);
 }
 
 async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete: boolean): Promise<AssertionResult> {
@@ -187,15 +164,17 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
   let findings: NetworkFinding[] = [];
   if (a.kind === 'no_egress') {
     // A name the scenario allows may be looked up inside the lab; sent outside it is still egress.
-    findings = scan.findings.filter((f) => !(f.name && f.reason !== 'egress' && nameAllowed(f.name, a.allowNames, rig)));
+    const names = namePolicy(a.allowNames, rig);
+    findings = scan.findings.filter((f) => !(f.name && f.reason !== 'egress' && names.nameAllowed(f.name)));
     if (a.devices && a.devices.length > 0) {
       const addrs = deviceAddresses(rig, a.devices);
       findings = findings.filter((f) => addrs.has(f.src) || addrs.has(f.dst));
     }
   } else if (a.kind === 'no_dns') {
+    const names = namePolicy(a.allowNames, rig);
     const byName = new Map<string, NetworkFinding>();
     for (const q of scan.dnsQueries) {
-      if (nameAllowed(q.name, a.allowNames, rig)) continue;
+      if (names.nameAllowed(q.name)) continue;
       const prev = byName.get(q.name);
       if (prev) {
         prev.count++;
@@ -231,7 +210,10 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
         if (rig.lab.sinkhole6) allowed.push(rig.lab.sinkhole6);
       } else allowed.push(h);
     }
-    const ok = (addr: string) => stayOnLink(addr) || allowed.some((c) => inCidr(addr, c) || addr === c);
+    // The allowed hosts act as the "lab" of an egress policy; judging dst -> dst asks only
+    // whether the destination is allowed or stays on the link (broadcast, link-local multicast).
+    const policy = new EgressPolicy(allowed);
+    const ok = (addr: string) => !policy.judge(addr, addr);
     // Canaries are Airlock's own packets (recognised by their HMAC mark), not the devices' traffic.
     const canaryPackets = new Set(scan.canaries.map((c) => `${c.file}|${c.packet}`));
     findings = scan.flows

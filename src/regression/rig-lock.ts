@@ -100,9 +100,7 @@ export async function acquireRigLock(rig: string, opts: RigLockOptions = {}): Pr
   const child = spawn('flock', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  let waitingTold = false;
   const tellWaiting = setTimeout(() => {
-    waitingTold = true;
     opts.onWait?.(readLockHolder(rig, dir));
   }, 150);
   const outcome = await new Promise<'locked' | 'busy' | 'aborted' | { error: string }>((resolve) => {
@@ -127,7 +125,6 @@ export async function acquireRigLock(rig: string, opts: RigLockOptions = {}): Pr
     });
   });
   clearTimeout(tellWaiting);
-  void waitingTold;
   if (outcome === 'locked') {
     const info: LockHolderInfo = {
       pid: process.pid,

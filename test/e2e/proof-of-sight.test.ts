@@ -69,6 +69,17 @@ describe('proof of sight', () => {
     expect(standby(again).verdict).toBe('INCONCLUSIVE');
   });
 
+  it('traffic_only_to fails on traffic to a host it does not list (here: the controller, which the phone app talks to)', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'scenario.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('hosts: [drone, controller, phone, sinkhole]');
+    writeFileSync(file, text.replace('hosts: [drone, controller, phone, sinkhole]', 'hosts: [drone, phone, sinkhole]'));
+    const again = await reanalyzeRun(dir);
+    expect(standby(again).assertions.find((a) => a.kind === 'traffic_only_to')!.verdict).toBe('FAIL');
+    expect(standby(again).assertions.find((a) => a.kind === 'no_egress')!.verdict).toBe('PASS');
+  });
+
   it('a capture that dropped packets makes every verdict resting on it INCONCLUSIVE', async () => {
     const dir = copyRun();
     const file = path.join(dir, 'result.json');

@@ -6,26 +6,16 @@
  */
 import type { CommandIO } from '../io.js';
 import { progressPrinter } from '../progress.js';
-import { runSuite, type SuiteDeps } from '../../regression/index.js';
+import { runSuite, type SuiteDeps, type SuiteOptions } from '../../regression/index.js';
 import { runScenario } from '../../orchestrator/index.js';
 import { junitForSuite } from '../../evidence/index.js';
 import { loadRig, loadScenario } from '../../config/index.js';
 
-export interface SuiteCommandOptions {
-  suite: string;
-  rig?: string;
-  firmware?: Record<string, string>;
-  out?: string;
-  /** How long to wait for a rig held by another job (ms). */
-  wait?: number;
-  json?: boolean;
-  /** Aborts the suite (the running scenario is safed; the rest are not run). */
-  signal?: AbortSignal;
-  /** Tests: lock directory (default AIRLOCK_LOCK_DIR or /run/airlock/locks). */
-  lockDir?: string;
+/** The suite's own options, plus whether this command handles SIGINT/SIGTERM itself. */
+export type SuiteCommandOptions = SuiteOptions & {
   /** Handle SIGINT/SIGTERM by aborting the suite (default true). */
   handleSignals?: boolean;
-}
+};
 
 /** The real orchestrator, config loaders and JUnit writer. */
 export function suiteDeps(): SuiteDeps {
