@@ -25,7 +25,7 @@ export type Reanalyze = (runDir: string) => Promise<ReanalysisResult>;
 export interface VerifyOptions {
   /** SPKI PEM of the key the run must be signed with; without it the manifest's embedded key is used. */
   publicKeyPem?: string;
-  /** Re-derives the verdicts from the raw captures (the orchestrator's reanalyzeRun). */
+  /** Re-derives the verdicts from the raw captures (the verdict engine's reanalyzeRun). */
   reanalyze?: Reanalyze;
   /** Why reanalyze is absent, for the report. */
   reanalyzeUnavailableReason?: string;

@@ -1,9 +1,5 @@
 export { runScenario, resolveRigFile } from './run-scenario.js';
 export type { RunScenarioOptions, RunOutcome, RunProgress } from './run-scenario.js';
-export { reanalyzeRun } from './reanalyze.js';
-export type { Reanalysis } from './reanalyze.js';
 export { runMachine } from './run-machine.js';
 export type { RunContext, RunFault, StepRef, StepFailure } from './run-machine.js';
-export { judgeRun, phaseWindows } from './judge.js';
-export type { JudgeInput, Judgement } from './judge.js';
 export type { RigSession, FlightControl, CanarySource, SentCanary } from './session.js';

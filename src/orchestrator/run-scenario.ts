@@ -24,7 +24,7 @@ import type { CaptureResult } from '../devices/capture/capture.js';
 import type { openRig } from '../devices/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
 import { describeStep, executeStep, StepError, toStepFailure } from './steps.js';
-import { judgeRun, type Judgement } from './judge.js';
+import { judgeRun, type Judgement } from '../verdict/index.js';
 import type { RigSession, SentCanary } from './session.js';
 import { AIRLOCK_VERSION } from '../version.js';
 import { acquireRigLock, describeHolder } from '../regression/index.js';

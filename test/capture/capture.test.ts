@@ -7,7 +7,7 @@ import { NetworkCapture } from '../../src/devices/capture/net-capture.js';
 import { CanarySender } from '../../src/devices/capture/canary-sender.js';
 import { nodeScript } from '../../src/child-script.js';
 import { loadScenario } from '../../src/config/index.js';
-import { judgeRun } from '../../src/orchestrator/index.js';
+import { judgeRun } from '../../src/verdict/index.js';
 import { labRig, testRunId } from '../lab/lab-rig.js';
 import { inNetns, sh } from '../lab/lab-helpers.js';
 

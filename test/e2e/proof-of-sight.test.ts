@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reanalyzeRun } from '../../src/orchestrator/index.js';
+import { reanalyzeRun } from '../../src/verdict/index.js';
 import type { RunResult } from '../../src/evidence/result.js';
 import { readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
 

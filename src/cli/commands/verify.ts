@@ -13,7 +13,7 @@ export interface VerifyCommandOptions {
 
 /** The orchestrator's re-analysis, when that part of Airlock is present. */
 export async function loadReanalyze(): Promise<{ reanalyze?: Reanalyze; reason?: string }> {
-  const spec = '../../orchestrator/index.js'; // a variable: the module may not exist in every build
+  const spec = '../../verdict/index.js'; // a variable: the module may not exist in every build
   try {
     const mod = (await import(spec)) as { reanalyzeRun?: unknown };
     if (typeof mod.reanalyzeRun === 'function') return { reanalyze: mod.reanalyzeRun as Reanalyze };
