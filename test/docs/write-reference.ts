@@ -1,0 +1,11 @@
+/** `npm run docs`: writes docs/reference/ from the schemas and --help (see test/docs/reference.ts). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { referencePages } from './reference.js';
+
+const root = join(import.meta.dirname, '..', '..');
+for (const [path, text] of Object.entries(await referencePages())) {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+  console.log(`wrote ${path}`);
+}
