@@ -2,4 +2,4 @@ export { runScenario, resolveRigFile } from './run-scenario.js';
 export type { RunScenarioOptions, RunOutcome, RunProgress } from './run-scenario.js';
 export { runMachine } from './run-machine.js';
 export type { RunContext, RunFault, StepRef, StepFailure } from './run-machine.js';
-export type { RigSession, FlightControl, CanarySource, SentCanary } from './session.js';
+export type { RigSession, FlightControl, CanarySource, SentCanary } from '../rig/session.js';

@@ -21,15 +21,14 @@ import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/resul
 import { writeReports } from '../evidence/reports.js';
 import { loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
-import type { openRig } from '../devices/open-rig.js';
+import type { openRig } from '../rig/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
 import { describeStep, executeStep, StepError, toStepFailure } from './steps.js';
 import { judgeRun, type Judgement } from '../verdict/index.js';
-import type { RigSession, SentCanary } from './session.js';
+import type { RigSession, SentCanary } from '../rig/session.js';
 import { AIRLOCK_VERSION } from '../version.js';
-import { acquireRigLock, describeHolder } from '../regression/index.js';
+import { acquireRigLock, describeHolder } from '../rig/rig-lock.js';
 // The profile names only (pure data), to refuse a typo before anything is powered.
-import { isProfileName, PROFILES } from '../sim/firmware/index.js';
 
 /** Progress events for the console display, `--json` streams and suites. */
 export type RunProgress =
@@ -81,7 +80,7 @@ export function resolveRigFile(scenario: ScenarioConfig, rigOpt?: string): strin
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Applies --firmware: on the virtual rig a profile or command; on a real rig an image that is hashed, never run. */
-function applyFirmware(rig: RigConfig, firmware: Record<string, string>): FirmwareRecord[] {
+async function applyFirmware(rig: RigConfig, firmware: Record<string, string>): Promise<FirmwareRecord[]> {
   for (const [device, value] of Object.entries(firmware)) {
     const d = rig.devices[device];
     if (!d) throw new InputError('AIRLOCK_RUN_UNKNOWN_DEVICE', `--firmware ${device}=...: the rig has no device "${device}" (it has: ${Object.keys(rig.devices).join(', ')})`);
@@ -95,7 +94,7 @@ function applyFirmware(rig: RigConfig, firmware: Record<string, string>): Firmwa
       if (!existsSync(image)) throw new InputError('AIRLOCK_RUN_NO_IMAGE', `firmware image for ${name} not found: ${image}`);
       records.push({ device: name, value: d.firmware, sha256: sha256(readFileSync(image)) });
     } else {
-      checkVirtualFirmware(name, d.firmware);
+      await checkVirtualFirmware(name, d.firmware);
       records.push({ device: name, value: d.firmware, sha256: sha256(d.firmware) });
     }
   }
@@ -106,7 +105,9 @@ function applyFirmware(rig: RigConfig, firmware: Record<string, string>): Firmwa
  * A bare word that is neither a built-in profile nor a program on PATH is a typo
  * (`leaky-htps`): run as a command it would do nothing, and the run could pass.
  */
-function checkVirtualFirmware(device: string, value: string): void {
+async function checkVirtualFirmware(device: string, value: string): Promise<void> {
+  // Imported here, not at the top: a real bench's run loads no simulator code.
+  const { isProfileName, PROFILES } = await import('../sim/firmware/index.js');
   if (!/^[A-Za-z0-9_.-]+$/.test(value) || isProfileName(value)) return;
   const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, value)));
   if (onPath) return;
@@ -128,7 +129,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome>
   const rigFile = resolveRigFile(scenario, opts.rig);
   const rig = loadRig(rigFile);
   checkScenarioAgainstRig(scenario, rig);
-  const firmware = applyFirmware(rig, opts.firmware ?? {});
+  const firmware = await applyFirmware(rig, opts.firmware ?? {});
   // One bench, one job: a real rig is locked for the whole run (re-entrant inside a suite that
   // already holds it). Runs of the virtual rig may share a host: their names carry the run id.
   if (rig.virtual) return runLocked(opts, scenario, rig, rigFile, firmware);
@@ -197,7 +198,7 @@ async function runLocked(
           if (freeBytes < 200 * 1024 * 1024) throw new RigFaultError('AIRLOCK_RUN_DISK', 'host', 'statfs', `only ${Math.round(freeBytes / 1e6)} MB free for captures`);
           if (new Date().getUTCFullYear() < 2024) throw new RigFaultError('AIRLOCK_RUN_CLOCK', 'host', 'clock', `the clock says ${new Date().toISOString()}`);
           // Imported here, not at the top: a bad file is reported before any driver loads.
-          const open = opts.openRig ?? (await import('../devices/open-rig.js')).openRig;
+          const open = opts.openRig ?? (await import('../rig/open-rig.js')).openRig;
           session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
           preflightReport = await session.preflight();
           for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });

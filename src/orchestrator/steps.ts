@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Step, WaitCondition } from '../config/types.js';
 import { AirlockError } from '../errors.js';
 import type { StepFailure } from './run-machine.js';
-import type { RigSession } from './session.js';
+import type { RigSession } from '../rig/session.js';
 
 export class StepError extends Error implements StepFailure {
   constructor(

@@ -11,7 +11,7 @@ export {
   type SuiteFirmware,
   type RunScenarioFn,
 } from './suite-run.js';
-export { acquireRigLock, withRigLock, readLockHolder, describeHolder, lockDir, DEFAULT_LOCK_DIR, type RigLock, type RigLockOptions } from './rig-lock.js';
+export { acquireRigLock, withRigLock, readLockHolder, describeHolder, lockDir, DEFAULT_LOCK_DIR, type RigLock, type RigLockOptions } from '../rig/rig-lock.js';
 export {
   compareDirs,
   comparisonMarkdown,

@@ -11,13 +11,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CommandIO } from '../cli/io.js';
 import type { RunResult, FirmwareRecord } from '../evidence/result.js';
 import type { Verdict } from '../analysis/finding.js';
 import { worstVerdict } from '../analysis/finding.js';
 import { AirlockError } from '../errors.js';
 import { RunDirectory } from '../evidence/index.js';
-import { withRigLock } from './rig-lock.js';
+import { withRigLock } from '../rig/rig-lock.js';
 import { loadSuite, type SuiteConfig } from './suite-file.js';
 import { RegressionInputError } from './errors.js';
 
@@ -29,7 +28,7 @@ export interface RunScenarioFn {
     set?: Record<string, string>;
     firmware?: Record<string, string>;
     json?: boolean;
-    io: CommandIO;
+    io: SuiteIO;
     signal?: AbortSignal;
   }): Promise<{ runDir: string; result: RunResult; exitCode: number }>;
 }
@@ -168,7 +167,14 @@ function summaryMarkdown(rec: SuiteRecord, suiteDir: string): string {
 }
 
 /** Runs the suite; returns the suite directory and its record. Throws AirlockError on bad input or a busy rig. */
-export async function runSuite(opts: SuiteOptions, io: CommandIO, deps: SuiteDeps): Promise<{ suiteDir: string; record: SuiteRecord }> {
+/** Where a suite writes: results to `out`, messages for a person to `err` (the CLI's io fits it). */
+export interface SuiteIO {
+  out(text: string): void;
+  err(text: string): void;
+  readonly tty: boolean;
+}
+
+export async function runSuite(opts: SuiteOptions, io: SuiteIO, deps: SuiteDeps): Promise<{ suiteDir: string; record: SuiteRecord }> {
   const suite: SuiteConfig = loadSuite(opts.suite);
   const set = (i: number): Record<string, string> => suite.scenarios[i]!.set;
 

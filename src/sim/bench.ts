@@ -182,7 +182,7 @@ export class VirtualBench {
   private async startSimulator(name: string, sim: { model: string; channels: Record<number, Wiring> }): Promise<void> {
     const pty = await makePty(this.dir, name);
     this.ptys.set(name, pty);
-    const [cmd, ...args] = nodeScript(import.meta.url, '../devices/power/sim-main');
+    const [cmd, ...args] = nodeScript(import.meta.url, './instruments/sim-main');
     const baud = Object.values(this.rig.power).find((p) => p.port === `sim:${name}`)?.baudRate;
     const proc = spawn(
       cmd!,

@@ -4,17 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SerialPort } from 'serialport';
-import {
-  LcusSim,
-  ResistorLoad,
-  buttonDrivers,
-  closeAllPorts,
-  powerDrivers,
-  pressTimings,
-  type Button,
-  type PowerChannel,
-  type SimButtonContact,
-} from '../../src/devices/power/index.js';
+import { buttonDrivers, closeAllPorts, powerDrivers, pressTimings, type Button, type PowerChannel } from '../../src/devices/power/index.js';
+import { LcusSim, ResistorLoad, type SimButtonContact } from '../../src/sim/instruments/index.js';
 import { lcusFrame } from '../../src/devices/power/lcus-frame.js';
 import { RigFaultError } from '../../src/errors.js';
 import type { PressPattern } from '../../src/config/types.js';

@@ -6,18 +6,8 @@
 import pino from 'pino';
 import { SerialPort } from 'serialport';
 import type { PowerDriverName, RigPowerChannel } from '../../src/config/types.js';
-import {
-  KoradSim,
-  LcusSim,
-  NetSwitchSim,
-  ResistorLoad,
-  ScpiSim,
-  closeAllPorts,
-  powerDrivers,
-  type DriverContext,
-  type PowerChannel,
-  type SimFault,
-} from '../../src/devices/power/index.js';
+import { closeAllPorts, powerDrivers, type DriverContext, type PowerChannel } from '../../src/devices/power/index.js';
+import { KoradSim, LcusSim, NetSwitchSim, ResistorLoad, ScpiSim, type SimFault } from '../../src/sim/instruments/index.js';
 import { acquirePort } from '../../src/devices/serial/index.js';
 import { openPtyPair, type PtyPair } from '../utils/pty.js';
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
-import { PowerRecorder, ResistorLoad, ScpiSim, closeAllPorts, powerDrivers } from '../../src/devices/power/index.js';
+import { PowerRecorder, closeAllPorts, powerDrivers } from '../../src/devices/power/index.js';
+import { ResistorLoad, ScpiSim } from '../../src/sim/instruments/index.js';
 import { openPtyPair, type PtyPair } from '../utils/pty.js';
 import { closeSimPort, context, openSimPort, silentLog } from './harness.js';
 

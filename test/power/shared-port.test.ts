@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
-import { KoradSim, ResistorLoad, ScpiSim, closeAllPorts, powerDrivers, type PowerChannel } from '../../src/devices/power/index.js';
+import { closeAllPorts, powerDrivers, type PowerChannel } from '../../src/devices/power/index.js';
+import { KoradSim, ResistorLoad, ScpiSim } from '../../src/sim/instruments/index.js';
 import { acquirePort } from '../../src/devices/serial/index.js';
 import { RigFaultError } from '../../src/errors.js';
 import { openPtyPair, type PtyPair } from '../utils/pty.js';

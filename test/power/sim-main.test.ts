@@ -10,7 +10,7 @@ import { buttonDrivers, closeAllPorts, powerDrivers } from '../../src/devices/po
 import { openPtyPair, type PtyPair } from '../utils/pty.js';
 import { context } from './harness.js';
 
-const simMain = new URL('../../src/devices/power/sim-main.ts', import.meta.url).href;
+const simMain = new URL('../../src/sim/instruments/sim-main.ts', import.meta.url).href;
 let children: ChildProcess[] = [];
 let ptys: PtyPair[] = [];
 afterEach(async () => {

@@ -1,6 +1,7 @@
 /** A board unplugged mid-run (the PTY pair goes away) is a port fault naming the channel. */
 import { expect, it } from 'vitest';
-import { LcusSim, ResistorLoad, closeAllPorts, powerDrivers } from '../../src/devices/power/index.js';
+import { closeAllPorts, powerDrivers } from '../../src/devices/power/index.js';
+import { LcusSim, ResistorLoad } from '../../src/sim/instruments/index.js';
 import { RigFaultError } from '../../src/errors.js';
 import { openPtyPair } from '../utils/pty.js';
 import { closeSimPort, context, openSimPort } from './harness.js';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireRigLock, readLockHolder, withRigLock } from '../../src/regression/rig-lock.js';
+import { acquireRigLock, readLockHolder, withRigLock } from '../../src/rig/rig-lock.js';
 import { RigBusyError } from '../../src/regression/errors.js';
 
 const require = createRequire(import.meta.url);

@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type pino from 'pino';
 import { nodeScript } from '../../child-script.js';
 import { CanaryStartError } from './errors.js';
-export { readSinkholeLog } from '../../sim/sinkhole/records.js';
-export type { SinkholeRecord } from '../../sim/sinkhole/records.js';
+export { readSinkholeLog } from '../../analysis/sinkhole-log.js';
+export type { SinkholeRecord } from '../../analysis/sinkhole-log.js';
 
 /** The outside address canaries go to on the virtual rig (a documentation address, routed to the sinkhole). */
 export const CANARY_OUTSIDE_TARGET = '203.0.113.99';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nodeScript } from '../../child-script.js';
-import type { SimButtonContact, SimLoad } from '../../devices/power/sim-load.js';
+import type { SimButtonContact, SimLoad } from '../instruments/sim-load.js';
 import { processStartTime, runStateDir } from '../lab/state.js';
 import { FirmwareError } from './errors.js';
 import { isProfileName } from './profiles/index.js';

@@ -1,2 +1,2 @@
-export { readSinkholeLog } from './records.js';
-export type { SinkholeRecord } from './records.js';
+export { readSinkholeLog } from '../../analysis/sinkhole-log.js';
+export type { SinkholeRecord } from '../../analysis/sinkhole-log.js';

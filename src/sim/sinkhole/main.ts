@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { buildAnswer, parseQuestion, QTYPE_NAMES } from './dns.js';
 import { normalizeAddress, originalDst } from './conntrack.js';
 import { httpHost, isHttp, isTlsHello, tlsServerName } from './sniff.js';
-import type { SinkholeRecord } from './records.js';
+import type { SinkholeRecord } from '../../analysis/sinkhole-log.js';
 
 const { values: opt } = parseArgs({
   options: {

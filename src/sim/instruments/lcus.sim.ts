@@ -4,7 +4,7 @@
  * Fault modes make it answer what a healthy board never sends (garbage, a frame with a wrong
  * checksum, half a frame) so the driver's check of the port can be tested.
  */
-import { LCUS_START, lcusChecksumOk } from './lcus-frame.js';
+import { LCUS_START, lcusChecksumOk } from '../../devices/power/lcus-frame.js';
 import { GARBAGE, isContact, isLoad, type SimFault, type SimStream, type SimWiring } from './sim-support.js';
 
 export interface LcusSimOptions {

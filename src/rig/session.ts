@@ -1,6 +1,6 @@
 /**
  * What the orchestrator is given to drive a rig: capabilities only (STYLE.md habit 5).
- * src/devices/open-rig.ts builds one from a rig file, for a real bench or the virtual rig;
+ * src/rig/open-rig.ts builds one from a rig file, for a real bench or the virtual rig;
  * machine tests build one from fakes.
  */
 import type { Button } from '../devices/power/button.js';

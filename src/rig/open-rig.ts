@@ -10,14 +10,14 @@ import path from 'node:path';
 import type pino from 'pino';
 import type { RigConfig } from '../config/types.js';
 import { InputError, RigFaultError } from '../errors.js';
-import type { RigSession, FlightControl, CanarySource } from '../orchestrator/session.js';
-import { buttonDrivers, closeAllPorts, powerDrivers, PowerRecorder, type Button, type PowerChannel } from './power/index.js';
-import { createFlightLink } from './flight/index.js';
-import type { Capture } from './capture/capture.js';
-import { NetworkCapture } from './capture/net-capture.js';
-import { CanarySender, CANARY_OUTSIDE_TARGET } from './capture/canary-sender.js';
-import { createRadioCaptures, measureFloors } from './radio/index.js';
-import { VirtualBench } from '../sim/bench.js';
+import type { RigSession, FlightControl, CanarySource } from './session.js';
+import { buttonDrivers, closeAllPorts, powerDrivers, PowerRecorder, type Button, type PowerChannel } from '../devices/power/index.js';
+import { createFlightLink } from '../devices/flight/index.js';
+import type { Capture } from '../devices/capture/capture.js';
+import { NetworkCapture } from '../devices/capture/net-capture.js';
+import { CanarySender, CANARY_OUTSIDE_TARGET } from '../devices/capture/canary-sender.js';
+import { createRadioCaptures, measureFloors } from '../devices/radio/index.js';
+import type { VirtualBench } from '../sim/bench.js';
 
 export interface OpenRigContext {
   runDir: string;
@@ -87,7 +87,8 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
   const { log, runDir } = ctx;
   const prompt = ctx.prompt ?? noTerminal;
   let bench: VirtualBench | undefined;
-  if (rig.virtual) bench = await VirtualBench.start({ rig, runDir, runId: ctx.runId, log: log.child({ part: 'virtual-rig' }) });
+  // The simulators are loaded only for the virtual rig: a real bench's run imports no simulator code.
+  if (rig.virtual) bench = await (await import('../sim/bench.js')).VirtualBench.start({ rig, runDir, runId: ctx.runId, log: log.child({ part: 'virtual-rig' }) });
   try {
     const resolvePort = (port: string): string => {
       if (!port.startsWith('sim:')) return port;
