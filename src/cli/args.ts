@@ -101,9 +101,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 
   program
     .command('verify')
-    .description('check a run directory or bundle offline: hashes, signature, re-analysis')
+    .description('check a run directory or bundle offline: hashes, signature and signer trust, re-analysis (exit 3: integrity only, signer not trusted)')
     .argument('<path>', 'run directory or bundle .tar.gz')
-    .option('--key <file>', 'public key (PEM) the signature must verify against')
+    .option('--key <file>', 'a public key (PEM) the verifier trusts (repeatable)', collectList)
+    .option('--keyring <file>', 'a file of trusted public keys (PEM, concatenated; repeatable; default: env AIRLOCK_KEYRING)', collectList)
     .option('--json', 'print one JSON document', false)
     .action((path: string, o) =>
       guard(async () => (await import('./commands/verify.js')).verifyCommand({ path, ...o }, io))(),

@@ -1,8 +1,9 @@
 /** The evidence seam: run directory, manifest, signing, verification, bundles and reports. */
 export { RunDirectory, TimelineWriter, runTimestamp } from './run-directory.js';
-export { writeManifest, readManifest, MANIFEST_FILE, SIGNATURE_FILE, type Manifest, type ManifestFile, type WriteManifestOptions } from './manifest.js';
+export { writeManifest, readManifest, MANIFEST_FILE, SIGNATURE_FILE, TEST_RESULT_FILE, type Manifest, type ManifestFile, type WriteManifestOptions } from './manifest.js';
 export { signRun, sealRun, PREDICATE_TYPE } from './signing.js';
-export { loadSigningKey, loadPublicKey, generateKeyPair, fingerprintOf, SIGNING_KEY_ENV, type KeyPairPem } from './keys.js';
+export { buildTestResultStatement, testResultOf, TEST_RESULT_PREDICATE_TYPE, type TestResult } from './test-result.js';
+export { loadSigningKey, loadPublicKey, loadTrustedKeys, parseKeyring, generateKeyPair, fingerprintOf, SIGNING_KEY_ENV, KEYRING_ENV, type KeyPairPem, type TrustedKey } from './keys.js';
 export { verifyRun, formatVerifyReport, type VerifyReport, type VerifyOptions, type Reanalyze, type ReanalysisResult } from './verify.js';
 export { createBundle, unpackBundle, type BundleInfo } from './bundle.js';
 export { writeReports, REPORT_FILES } from './reports.js';

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import { KeyError } from './errors.js';
 
 export const SIGNING_KEY_ENV = 'AIRLOCK_SIGNING_KEY';
+/** A keyring file the lab distributes: the public keys verify trusts when no --key or --keyring is given. */
+export const KEYRING_ENV = 'AIRLOCK_KEYRING';
 
 export interface KeyPairPem {
   privateKeyPem: string;
@@ -97,4 +99,52 @@ export function loadPublicKey(file: string): string {
   const pem = readKeyFile(file, 'public key');
   publicKeyFromPem(pem);
   return pem;
+}
+
+/** A public key the verifier trusts, and where it came from (for the report). */
+export interface TrustedKey {
+  pem: string;
+  fingerprint: string;
+  /** The file it was read from (`--key`, `--keyring` or AIRLOCK_KEYRING). */
+  source: string;
+}
+
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/**
+ * A keyring: one or more SPKI PEM public keys in one text file (concatenated, as `cat *.pub`
+ * makes it); lines outside the PEM blocks are comments. Every block must be an Ed25519 key.
+ */
+export function parseKeyring(text: string, origin: string): TrustedKey[] {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new KeyError('AIRLOCK_EVIDENCE_BAD_KEY', `${origin} holds a private key: a keyring holds public keys only (airlock.pub)`);
+  }
+  const blocks = text.match(PEM_BLOCK) ?? [];
+  if (!blocks.length) throw new KeyError('AIRLOCK_EVIDENCE_BAD_KEY', `${origin} holds no PEM public key (-----BEGIN PUBLIC KEY-----)`);
+  return blocks.map((pem, i) => {
+    let key: KeyObject;
+    try {
+      key = publicKeyFromPem(pem);
+    } catch (e) {
+      throw new KeyError('AIRLOCK_EVIDENCE_BAD_KEY', `${origin}: key ${i + 1}: ${(e as Error).message}`, { cause: e });
+    }
+    return { pem: pem + '\n', fingerprint: fingerprintOf(key), source: origin };
+  });
+}
+
+/**
+ * The keys verify trusts: every `--key` file and `--keyring` file; when neither is given, the
+ * keyring named by AIRLOCK_KEYRING. An empty list means no signer is trusted.
+ */
+export function loadTrustedKeys(opts: { keyFiles?: string[]; keyringFiles?: string[]; env?: NodeJS.ProcessEnv }): TrustedKey[] {
+  const files = [...(opts.keyFiles ?? []), ...(opts.keyringFiles ?? [])];
+  if (!files.length) {
+    const v = (opts.env ?? process.env)[KEYRING_ENV]?.trim();
+    if (v) files.push(v);
+  }
+  const out: TrustedKey[] = [];
+  for (const f of files) {
+    for (const k of parseKeyring(readKeyFile(f, 'public key file'), f)) if (!out.some((o) => o.fingerprint === k.fingerprint)) out.push(k);
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ import { writeOnce } from './run-directory.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig.json';
+/** The standard in-toto test-result attestation, signed like manifest.sig.json (test-result.ts). */
+export const TEST_RESULT_FILE = 'test-result.sig.json';
 export const MANIFEST_FORMAT = 'airlock-manifest/1';
 
 export interface ManifestFile {
@@ -56,6 +58,8 @@ export interface Manifest {
   publicKeyFingerprint?: string;
   /** SPKI PEM of the signing key, so a bundle verifies on its own (a certifier pins it with --key). */
   publicKey?: string;
+  /** Set when signed: the signed test-result attestation that must sit beside the manifest. */
+  testResult?: typeof TEST_RESULT_FILE;
   files: ManifestFile[];
 }
 
@@ -106,7 +110,7 @@ export function walkRunDir(dir: string): DirEntry[] {
 /** The files a manifest covers: every regular file except the manifest and its signature. */
 export function evidenceFiles(dir: string): ManifestFile[] {
   return walkRunDir(dir)
-    .filter((e) => e.type === 'file' && e.name !== MANIFEST_FILE && e.name !== SIGNATURE_FILE)
+    .filter((e) => e.type === 'file' && e.name !== MANIFEST_FILE && e.name !== SIGNATURE_FILE && e.name !== TEST_RESULT_FILE)
     .map((e) => ({ name: e.name, ...hashFile(path.join(dir, e.name)) }));
 }
 
@@ -234,6 +238,7 @@ export function writeManifest(runDir: string, opts: WriteManifestOptions = {}): 
     signed: publicKeyPem !== undefined,
     publicKeyFingerprint: publicKeyPem ? fingerprintOf(publicKeyFromPem(publicKeyPem)) : undefined,
     publicKey: publicKeyPem,
+    testResult: publicKeyPem ? TEST_RESULT_FILE : undefined,
     files: evidenceFiles(dir),
   };
   writeOnce(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');

@@ -1,6 +1,8 @@
 /**
  * Signs a sealed run directory: an in-toto Statement v1 whose subjects are manifest.json and every
- * file it lists, in a DSSE envelope signed with Ed25519, written as manifest.sig.json.
+ * file it lists, in a DSSE envelope signed with Ed25519, written as manifest.sig.json; and, with the
+ * same key in the same envelope format, the standard test-result statement (test-result.ts),
+ * written as test-result.sig.json.
  */
 import { createPublicKey } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -8,8 +10,9 @@ import * as path from 'node:path';
 import { DSSE_PAYLOAD_TYPE, signEnvelope, STATEMENT_TYPE, type InTotoStatement } from './dsse.js';
 import { RunDirectoryError } from './errors.js';
 import { fingerprintOf, privateKeyFromPem } from './keys.js';
-import { hashFile, MANIFEST_FILE, SIGNATURE_FILE, writeManifest, type Manifest, type WriteManifestOptions } from './manifest.js';
+import { hashFile, MANIFEST_FILE, SIGNATURE_FILE, TEST_RESULT_FILE, writeManifest, type Manifest, type WriteManifestOptions } from './manifest.js';
 import { writeOnce } from './run-directory.js';
+import { buildTestResultStatement } from './test-result.js';
 
 export const PREDICATE_TYPE = 'https://airlock.invalid/attestation/run-evidence/v1';
 
@@ -66,6 +69,8 @@ export function signRun(runDir: string, privateKeyPem: string): void {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const envelope = signEnvelope(payload, DSSE_PAYLOAD_TYPE, key, fingerprint);
   writeOnce(path.join(dir, SIGNATURE_FILE), JSON.stringify(envelope, null, 2) + '\n');
+  const testResult = Buffer.from(JSON.stringify(buildTestResultStatement(m, sha256)), 'utf8');
+  writeOnce(path.join(dir, TEST_RESULT_FILE), JSON.stringify(signEnvelope(testResult, DSSE_PAYLOAD_TYPE, key, fingerprint), null, 2) + '\n');
 }
 
 /**

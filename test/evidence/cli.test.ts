@@ -32,7 +32,7 @@ describe('airlock keygen / bundle / verify', () => {
 
     const v = await airlock('verify', bundle, '--key', path.join(keys, 'airlock.pub'));
     expect(v.code, v.out + v.err).toBe(0);
-    expect(v.out).toContain(`VALID: Ed25519 signature by the given key ${k.out.trim()}`);
+    expect(v.out).toContain(`VALID: Ed25519 signature by trusted key ${k.out.trim()}`);
     expect(v.out).toMatch(/re-analysis/);
 
     const j = await airlock('verify', fx.dir, '--key', path.join(keys, 'airlock.pub'), '--json');

@@ -3,6 +3,7 @@
  * keygen, a signed run of a leaky firmware, bundle, verify with the public key (the re-analysis
  * is the real analyzer's), then a tampered copy. Needs root (namespaces), like every e2e test.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import AjvModule from 'ajv';
@@ -47,7 +48,7 @@ describe('a signed run of the virtual rig', () => {
     const v = await runAirlock(['verify', runDir, '--key', path.join(keys, 'airlock.pub')]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toMatch(/every hash matches the manifest/);
-    expect(v.stdout).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}\n`);
+    expect(v.stdout).toContain(`VALID: Ed25519 signature by trusted key ${fingerprint} (from `);
     expect(v.stdout).toMatch(/re-analysis with version \S+ agrees with the recorded verdicts/);
     expect(v.stdout.trim().split('\n').pop()).toBe('VERIFIED');
   });
@@ -97,5 +98,33 @@ describe('a signed run of the virtual rig', () => {
     const html = fs.readFileSync(path.join(runDir, 'report.html'), 'utf8');
     expect(html.match(/<tr class="finding"/g)?.length).toBe(perAssertion);
     expect(fs.readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^# Airlock: ❌ FAIL: system-off/);
+  });
+
+  it("the run's signatures verify with openssl alone (the certifier docs' script); the test-result statement matches result.json", () => {
+    const md = fs.readFileSync('docs/certifier/verifying-a-bundle.md', 'utf8');
+    const script = /<!-- test: openssl-verify[^>]*-->\n```sh\n([\s\S]*?)\n```/.exec(md)![1]!;
+    const outText = execFileSync('sh', ['-c', script], { cwd: runDir, env: { ...process.env, KEY: path.join(keys, 'airlock.pub') } }).toString();
+    expect(outText).toContain('manifest.sig.json: signature and subjects OK');
+    expect(outText).toContain('test-result.sig.json: signature and subjects OK');
+    const env = JSON.parse(fs.readFileSync(path.join(runDir, 'test-result.sig.json'), 'utf8'));
+    const st = JSON.parse(execFileSync('openssl', ['base64', '-d', '-A'], { input: env.payload }).toString());
+    const result = JSON.parse(fs.readFileSync(path.join(runDir, 'result.json'), 'utf8'));
+    expect(st.predicateType).toBe('https://in-toto.io/attestation/test-result/v0.1');
+    expect(result.verdict).toBe('FAIL');
+    expect(st.predicate.result).toBe('FAILED');
+    expect(st.predicate.airlockRun).toMatchObject({ runId: result.runId, verdict: result.verdict, exitCode: result.exitCode });
+    const drone = result.firmware.find((f: { device: string }) => f.device === 'drone');
+    expect(st.subject).toContainEqual({ name: 'firmware/drone', digest: { sha256: drone.sha256 } });
+    // Every assertion of result.json is a test, in passedTests exactly when its verdict is PASS.
+    for (const [i, p] of result.phases.entries()) {
+      const ext = st.predicate.airlockRun.phases[i];
+      expect(ext.name).toBe(p.name);
+      expect(ext.verdict).toBe(p.verdict);
+      expect(st.predicate[p.verdict === 'PASS' ? 'passedTests' : 'failedTests']).toContain(ext.test);
+      for (const [j, a] of p.assertions.entries()) {
+        expect(ext.assertions[j]).toMatchObject({ kind: a.kind, verdict: a.verdict });
+        expect(st.predicate[a.verdict === 'PASS' ? 'passedTests' : 'failedTests']).toContain(ext.assertions[j].test);
+      }
+    }
   });
 });

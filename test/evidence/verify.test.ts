@@ -12,17 +12,18 @@ import { bundleCommand } from '../../src/cli/commands/bundle.js';
 import { keygenCommand } from '../../src/cli/commands/keygen.js';
 import { verifyCommand } from '../../src/cli/commands/verify.js';
 import { memoryIO } from '../../src/cli/io.js';
-import { loadSigningKey } from '../../src/evidence/keys.js';
+import { loadSigningKey, loadTrustedKeys, type TrustedKey } from '../../src/evidence/keys.js';
 import { verifyRun, type ReanalysisResult } from '../../src/evidence/verify.js';
 import { buildRunDir, type RunFixture } from './run-fixture.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-verify-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const noReanalysis = { loadReanalyze: async () => ({ reason: 'not under test here' }) };
+const noReanalysis = { loadReanalyze: async () => ({ reason: 'not under test here' }), env: {} };
 let keys: string;
 let fingerprint: string;
 let fx: RunFixture;
+let trustedKeys: TrustedKey[];
 
 /** Verifies with the test's public key, or with none when key is null. */
 async function verify(p: string, key: string | null = path.join(keys, 'airlock.pub')) {
@@ -53,6 +54,7 @@ beforeAll(async () => {
   const key = loadSigningKey({ keyFile: path.join(keys, 'airlock.key') });
   expect(key).toBeDefined();
   fx = buildRunDir(path.join(tmp, 'captures'), tmp, { signingKeyPem: key });
+  trustedKeys = loadTrustedKeys({ keyFiles: [path.join(keys, 'airlock.pub')] });
 });
 
 describe('keygen', () => {
@@ -92,15 +94,18 @@ describe('keygen', () => {
 });
 
 describe('verify', () => {
-  it('verifies the untouched signed run with the given public key, and with the embedded one', async () => {
+  it('verifies the untouched signed run with the trusted key; with only the embedded key it is integrity only, exit 3', async () => {
     const r = await verify(fx.dir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/every hash matches/);
-    expect(r.out).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}`);
+    expect(r.out).toContain(`VALID: Ed25519 signature by trusted key ${fingerprint}`);
+    expect(r.out).toMatch(/test result \(test-result\.sig\.json\): in-toto test-result statement, result FAILED \(run verdict FAIL\)/);
     expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (verdicts not re-derived)');
     const e = await verify(fx.dir, null);
-    expect(e.code).toBe(0);
-    expect(e.out).toContain(`embedded key, fingerprint ${fingerprint}`);
+    expect(e.code).toBe(3);
+    expect(e.out).toContain(`INTEGRITY ONLY, signer not trusted: the Ed25519 signature is valid under the key the run carries, fingerprint ${fingerprint}`);
+    expect(e.out).not.toMatch(/^VERIFIED/m);
+    expect(e.out.trim().split('\n').pop()).toBe(`INTEGRITY ONLY, signer not trusted (${fingerprint}) (verdicts not re-derived)`);
   });
 
   it('manifest records hashes, versions, host, firmware, times and verdicts', () => {
@@ -109,7 +114,7 @@ describe('verify', () => {
     const sha = execFileSync('sha256sum', [path.join(fx.dir, 'net-drone.pcap')]).toString().split(' ')[0];
     expect(m.files).toContainEqual({ name: 'net-drone.pcap', sha256: sha, size: pcap.length });
     expect(m.files.map((f: { name: string }) => f.name)).toEqual(
-      fs.readdirSync(fx.dir).filter((n) => n !== 'manifest.json' && n !== 'manifest.sig.json').sort(),
+      fs.readdirSync(fx.dir).filter((n) => n !== 'manifest.json' && n !== 'manifest.sig.json' && n !== 'test-result.sig.json').sort(),
     );
     expect(m.versions.node).toBe(process.version);
     expect(m.versions.libpcap).toMatch(/libpcap version \d/);
@@ -123,6 +128,7 @@ describe('verify', () => {
     expect(m.phases[1].assertions[1]).toEqual({ kind: 'no_radio', verdict: 'INCONCLUSIVE' });
     expect(m.signed).toBe(true);
     expect(m.publicKeyFingerprint).toBe(fingerprint);
+    expect(m.testResult).toBe('test-result.sig.json');
   });
 
   it('the signature is a DSSE envelope of an in-toto Statement v1 over every file', () => {
@@ -149,7 +155,7 @@ describe('verify', () => {
 
   it('names every file with one byte flipped, of each kind, and exits 1', async () => {
     const names = fs.readdirSync(fx.dir).sort();
-    expect(names).toEqual(expect.arrayContaining(['net-drone.pcap', 'power-psu.csv', 'radio-sdr.csv', 'mavlink-drone.tlog', 'timeline.jsonl', 'log.jsonl', 'result.json', 'scenario.yaml', 'rig.yaml', 'junit.xml', 'summary.md', 'report.html', 'manifest.json', 'manifest.sig.json']));
+    expect(names).toEqual(expect.arrayContaining(['net-drone.pcap', 'power-psu.csv', 'radio-sdr.csv', 'mavlink-drone.tlog', 'timeline.jsonl', 'log.jsonl', 'result.json', 'scenario.yaml', 'rig.yaml', 'junit.xml', 'summary.md', 'report.html', 'manifest.json', 'manifest.sig.json', 'test-result.sig.json']));
     for (const name of names) {
       const dir = copyRun(`flip-${name}`);
       flipByte(path.join(dir, name));
@@ -157,7 +163,7 @@ describe('verify', () => {
       expect(r.code, `${name}: ${r.out}`).toBe(1);
       expect(r.out, name).toContain(name);
       expect(r.out.trim().split('\n').pop()).toBe('NOT VERIFIED');
-      if (name !== 'manifest.json' && name !== 'manifest.sig.json') expect(r.out).toMatch(new RegExp(`ALTERED\\s+${name.replace('.', '\\.')}`));
+      if (name !== 'manifest.json' && name !== 'manifest.sig.json' && name !== 'test-result.sig.json') expect(r.out).toMatch(new RegExp(`ALTERED\\s+${name.replace('.', '\\.')}`));
     }
   });
 
@@ -176,12 +182,12 @@ describe('verify', () => {
     expect(r2.out).toMatch(/manifest\.sig\.json is missing/);
   });
 
-  it('rejects a signature by another key', async () => {
+  it('a run signed by a key that is not the trusted one is integrity only, exit 3', async () => {
     const other = path.join(tmp, 'other-keys');
     expect(await keygenCommand({ out: other }, memoryIO())).toBe(0);
     const r = await verify(fx.dir, path.join(other, 'airlock.pub'));
-    expect(r.code).toBe(1);
-    expect(r.out).toMatch(/does not verify under the given key .* \(it names key [0-9a-f]{64}\)/);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(new RegExp(`INTEGRITY ONLY, signer not trusted: .* fingerprint ${fingerprint}, which is not among the 1 trusted key`));
   });
 
   it('a run re-sealed by a forger (files changed, manifest recomputed, unsigned) fails when the key is given', async () => {
@@ -207,9 +213,9 @@ describe('verify', () => {
     expect(m.publicKeyFingerprint).toBeUndefined();
     expect(fs.existsSync(path.join(u.dir, 'manifest.sig.json'))).toBe(false);
     const r = await verify(u.dir, null);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.out).toMatch(/UNSIGNED/);
-    expect(r.out.trim().split('\n').pop()).toBe('VERIFIED (UNSIGNED; verdicts not re-derived)');
+    expect(r.out.trim().split('\n').pop()).toBe('INTEGRITY ONLY, unsigned (verdicts not re-derived)');
   });
 
   it('exit 2 for input that is neither a run directory nor a bundle, or a bad key file', async () => {
@@ -240,7 +246,7 @@ describe('re-analysis', () => {
   });
 
   it('agreement under the same analyzer version verifies', async () => {
-    const r = await verifyRun(fx.dir, { reanalyze: async () => same() });
+    const r = await verifyRun(fx.dir, { trustedKeys, reanalyze: async () => same() });
     expect(r.reanalysis.status).toBe('agrees');
     expect(r.verified).toBe(true);
   });
@@ -248,7 +254,7 @@ describe('re-analysis', () => {
   it('a disagreement under the same version is a failure naming the assertion', async () => {
     const again = same();
     again.phases[0]!.assertions[0]!.verdict = 'PASS';
-    const r = await verifyRun(fx.dir, { reanalyze: async () => again });
+    const r = await verifyRun(fx.dir, { trustedKeys, reanalyze: async () => again });
     expect(r.reanalysis.status).toBe('differs');
     expect(r.verified).toBe(false);
     expect(r.reanalysis.differences.join('\n')).toMatch(/"powered" no_egress: recorded FAIL, re-analysis PASS/);
@@ -258,7 +264,7 @@ describe('re-analysis', () => {
     const again = same();
     again.analyzerVersion = 'test-analyzer-2';
     again.phases[1]!.assertions[1]!.verdict = 'PASS';
-    const r = await verifyRun(fx.dir, { reanalyze: async () => again });
+    const r = await verifyRun(fx.dir, { trustedKeys, reanalyze: async () => again });
     expect(r.reanalysis.status).toBe('differs-other-version');
     expect(r.reanalysis.message).toContain('re-analysis with version test-analyzer-2 differs');
     expect(r.verified).toBe(true);
@@ -283,7 +289,7 @@ describe('re-analysis', () => {
   });
 
   it('a re-analysis that fails is reported; it neither claims agreement nor counts as tampering', async () => {
-    const r = await verifyRun(fx.dir, { reanalyze: async () => { throw new Error('no analysisInput'); } });
+    const r = await verifyRun(fx.dir, { trustedKeys, reanalyze: async () => { throw new Error('no analysisInput'); } });
     expect(r.reanalysis.status).toBe('error');
     expect(r.reanalysis.message).toMatch(/re-analysis failed, verdicts were not re-derived: no analysisInput/);
     expect(r.verified).toBe(true);
@@ -403,9 +409,9 @@ describe('a manifest written before the key was given, then signed', () => {
     signRun(run.path, pem);
     const given = await verify(run.path);
     expect(given.code, given.out).toBe(0);
-    expect(given.out).toContain(`VALID: Ed25519 signature by the given key ${fingerprint}`);
+    expect(given.out).toContain(`VALID: Ed25519 signature by trusted key ${fingerprint}`);
     const embedded = await verify(run.path, null);
-    expect(embedded.code, embedded.out).toBe(0);
+    expect(embedded.code, embedded.out).toBe(3);
     expect(embedded.out).toMatch(/says signed: false \(written before the key was given\)/);
     flipByte(path.join(run.path, 'timeline.jsonl'));
     const bad = await verify(run.path);

@@ -1,13 +1,21 @@
-/** `airlock verify <run-dir|bundle.tar.gz> [--key PUBLIC_KEY] [--json]`: exit 0 verified, 1 not, 2 bad input. */
+/**
+ * `airlock verify <run-dir|bundle.tar.gz> [--key PUBLIC_KEY]... [--keyring FILE]... [--json]`.
+ * Exit 0 verified (intact, signed by a trusted key, re-analysis not disagreeing); 1 not verified
+ * (altered, missing, a bad signature, a disagreeing re-analysis); 3 integrity only (nothing found
+ * altered, but unsigned or signed by a key the verifier does not trust: undecided, as INCONCLUSIVE
+ * is); 2 bad input. docs/certifier/verifying-a-bundle.md explains each.
+ */
 import { AirlockError } from '../../errors.js';
-import { formatVerifyReport, loadPublicKey, verifyRun, type Reanalyze } from '../../evidence/index.js';
+import { formatVerifyReport, loadTrustedKeys, verifyRun, type Reanalyze } from '../../evidence/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandIO } from '../io.js';
 
 export interface VerifyCommandOptions {
   path: string;
-  /** Public key file (SPKI PEM). */
-  key?: string;
+  /** Trusted public key files (SPKI PEM); one string is accepted too. */
+  key?: string | string[];
+  /** Keyring files (PEM public keys, concatenated); without --key or --keyring, env AIRLOCK_KEYRING. */
+  keyring?: string[];
   json: boolean;
 }
 
@@ -26,14 +34,17 @@ export async function loadReanalyze(): Promise<{ reanalyze?: Reanalyze; reason?:
 export async function verifyCommand(
   opts: VerifyCommandOptions,
   io: CommandIO,
-  deps: { loadReanalyze?: typeof loadReanalyze } = {},
+  deps: { loadReanalyze?: typeof loadReanalyze; env?: NodeJS.ProcessEnv } = {},
 ): Promise<number> {
   try {
-    const publicKeyPem = opts.key ? loadPublicKey(opts.key) : undefined;
+    const keyFiles = opts.key === undefined ? [] : Array.isArray(opts.key) ? opts.key : [opts.key];
+    const keyringFiles = opts.keyring ?? [];
+    const trustedKeys = loadTrustedKeys({ keyFiles, keyringFiles, env: deps.env ?? process.env });
     const { reanalyze, reason } = await (deps.loadReanalyze ?? loadReanalyze)();
-    const report = await verifyRun(opts.path, { publicKeyPem, reanalyze, reanalyzeUnavailableReason: reason });
+    const requireSignature = keyFiles.length + keyringFiles.length > 0;
+    const report = await verifyRun(opts.path, { trustedKeys, requireSignature, reanalyze, reanalyzeUnavailableReason: reason });
     io.out(opts.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
-    return report.verified ? EXIT.pass : EXIT.finding;
+    return report.outcome === 'verified' ? EXIT.pass : report.outcome === 'integrity-only' ? EXIT.inconclusive : EXIT.finding;
   } catch (e) {
     if (e instanceof AirlockError && e.category === 'input') {
       io.err(`airlock: ${e.message}`);
