@@ -1,7 +1,7 @@
 /**
  * The base of every error Airlock throws on purpose. Each folder's errors.ts declares small
  * subclasses with stable codes (`AIRLOCK_POWER_TIMEOUT`); only src/cli turns the category into
- * an exit code (DESIGN.md "Exit codes"): input -> 2, rig -> 4, inconclusive -> 3.
+ * an exit code (docs/technician/errors-and-exit-codes.md): input -> 2, rig -> 4, inconclusive -> 3.
  */
 export type ErrorCategory = 'input' | 'rig' | 'inconclusive';
 

@@ -1,7 +1,7 @@
 /**
  * Canary packets: sent by Airlock itself from inside each device's namespace, so a capture
  * can prove it was not blind. Each carries an HMAC-SHA256 under a per-run secret that no
- * firmware sees, so a firmware cannot forge one (DESIGN.md "How the virtual rig is wired").
+ * firmware sees, so a firmware cannot forge one (docs/technician/virtual-rig.md).
  *
  * Wire format (UDP payload, ASCII, one line):
  *   AIRLOCK-CANARY/1 <runId> <host> <seq> <sentAtMs> <target> <hmac hex, 32 chars>

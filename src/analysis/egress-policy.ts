@@ -1,5 +1,5 @@
 /**
- * DESIGN.md "What counts as leaving the lab", as code.
+ * docs/technician/analyze.md "What counts as leaving the lab", as code.
  *
  * A packet is a finding when its source or destination is outside the lab's CIDRs, except where
  * it cannot leave the link: limited broadcast (and the directed broadcast of a lab subnet), IPv4

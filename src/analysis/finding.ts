@@ -1,5 +1,5 @@
 /**
- * The one finding type every analyser returns (DESIGN.md "Findings"), and verdicts.
+ * The one finding type every analyser returns (docs/certifier/evidence.md), and verdicts.
  * A finding names its evidence: the raw file and a pointer into it.
  */
 
@@ -67,7 +67,7 @@ export interface MavlinkFinding extends FindingBase {
 
 export type Finding = NetworkFinding | RadioFinding | PowerFinding | MavlinkFinding;
 
-/** FAIL beats INCONCLUSIVE beats PASS (DESIGN.md "Verdicts and exit codes"). */
+/** FAIL beats INCONCLUSIVE beats PASS (docs/technician/errors-and-exit-codes.md). */
 export function worstVerdict(verdicts: Iterable<Verdict>): Verdict {
   let worst: Verdict = 'PASS';
   for (const v of verdicts) {

@@ -30,7 +30,7 @@ function parseWait(value: string): number {
   return Number(m[1]) * mult;
 }
 
-/** Turns anything a command throws into a message and an exit code (STYLE.md habit 10). */
+/** Turns anything a command throws into a message and an exit code (docs/developer/conventions.md 10). */
 export function exitCodeFor(error: unknown, io: CommandIO): number {
   if (error instanceof AirlockError) {
     io.err(`airlock: ${error.message}`);

@@ -1,4 +1,4 @@
-/** Exit codes of every command (DESIGN.md "Exit codes"). */
+/** Exit codes of every command (docs/technician/errors-and-exit-codes.md). */
 export const EXIT = {
   pass: 0,
   finding: 1,

@@ -10,7 +10,7 @@ import { LineCounter, isAlias, type Alias, isMap, isPair, isScalar, isSeq, parse
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import type { SourcePos } from './types.js';
 
-/** Config files larger than this are refused before parsing (DESIGN.md "Durations"). */
+/** Config files larger than this are refused before parsing (docs/technician/scenarios-and-rigs.md). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Upper bound on nodes visited while expanding aliases (a "billion laughs" file stays cheap). */
 const MAX_NODES = 100_000;

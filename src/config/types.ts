@@ -88,7 +88,7 @@ export interface RigNetworkCapture {
   interface: string;
   /** Optional BPF filter. */
   filter?: string;
-  /** libpcap buffer size in bytes (default 32 MiB, see DESIGN.md). */
+  /** libpcap buffer size in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
   bufferSize: number;
   snaplen: number;
 }

@@ -2,7 +2,7 @@
  * JUnit XML as Jenkins (junit plugin) and GitLab (unit test reports) read it: <testsuites> of
  * <testsuite name tests failures errors skipped time timestamp>, each of <testcase name classname
  * time> with at most one of <failure message type>, <error message type> or <skipped message>.
- * DESIGN.md: FAIL is <failure>, INCONCLUSIVE is <error>, not run is <skipped>; GitLab keeps only
+ * docs/ci/regression.md: FAIL is <failure>, INCONCLUSIVE is <error>, not run is <skipped>; GitLab keeps only
  * the first of duplicate names, so names are made unique. Hand-written: the format is a dozen
  * attributes, and every one of them is decided here (names, counts, escaping of captured names).
  */

@@ -1,5 +1,5 @@
 /**
- * The run directory: the unit of evidence (DESIGN.md "Run directory"). Runs are append-only:
+ * The run directory: the unit of evidence (docs/certifier/evidence.md). Runs are append-only:
  * the directory is created exclusively, every file is written once, and the timeline is appended
  * with synchronous writes so a crash loses at most the event being written.
  */

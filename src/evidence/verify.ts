@@ -2,7 +2,7 @@
  * Offline verification of a run directory or bundle: every hash, the DSSE signature, and the
  * verdicts re-derived from the raw captures. Tampering (hashes, signature) and a re-analysis that
  * disagrees under the same analyzer version make a run NOT VERIFIED; a newer analyzer that
- * disagrees is reported, not counted as tampering (DESIGN.md "Verify across versions").
+ * disagrees is reported, not counted as tampering (docs/certifier/evidence.md).
  */
 import type { KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * The run machine (xstate v5): preflight -> running (phases of steps) -> safing -> analysing
  * -> reporting -> done. Every implementation is named here and provided by the caller with
- * `runMachine.provide(...)` (STYLE.md habit 6): the machine itself does no I/O and never
+ * `runMachine.provide(...)` (docs/developer/conventions.md 6): the machine itself does no I/O and never
  * imports a driver. Safing is entered from anywhere on a fault, a step error or an ABORT,
  * and cannot be skipped: ABORT is not handled once safing has begun.
  */

@@ -128,7 +128,7 @@ function outsideOf(result: RunResult): string[] {
   return [...set].sort();
 }
 
-/** Exit code of a suite from its runs (DESIGN.md "Exit codes"). */
+/** Exit code of a suite from its runs (docs/technician/errors-and-exit-codes.md). */
 export function suiteExitCode(runs: SuiteRunRecord[]): number {
   // As for a run: evidence of a leak comes first; the fault stays in suite.json, and the
   // suite still stopped at it.

@@ -1,5 +1,5 @@
 /**
- * What the orchestrator is given to drive a rig: capabilities only (STYLE.md habit 5).
+ * What the orchestrator is given to drive a rig: capabilities only (docs/developer/conventions.md 5).
  * src/rig/open-rig.ts builds one from a rig file, for a real bench or the virtual rig;
  * machine tests build one from fakes.
  */

@@ -1,4 +1,4 @@
-/** The egress rule of DESIGN.md "What counts as leaving the lab", case by case, and the catalogue. */
+/** The egress rule of docs/technician/analyze.md "What counts as leaving the lab", case by case, and the catalogue. */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

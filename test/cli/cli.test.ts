@@ -1,6 +1,6 @@
 /**
  * The command line as a user meets it: every command parses, errors become one-line messages
- * and the exit codes of DESIGN.md, never a stack trace. Commands run in-process through
+ * and the exit codes of docs/technician/errors-and-exit-codes.md, never a stack trace. Commands run in-process through
  * main(argv, io); one test spawns the real binary to check the process exit code too.
  */
 import { execFile } from 'node:child_process';

@@ -35,7 +35,7 @@ export function cleanScenarioTest(name: string): void {
     expect(r.code).toBe(0);
     expect(result.complete).toBe(true);
     expect(result.phases.length).toBeGreaterThan(0);
-    // the run directory holds what DESIGN.md lists
+    // the run directory holds what docs/certifier/evidence.md lists
     const files = readdirSync(runDir);
     for (const f of ['scenario.yaml', 'rig.yaml', 'timeline.jsonl', 'log.jsonl', 'result.json', 'manifest.json', 'net-drone.pcap', 'power-drone.csv', 'mavlink-drone.tlog']) {
       expect(files, f).toContain(f);

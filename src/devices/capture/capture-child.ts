@@ -4,7 +4,7 @@
  * because node_pcap's own dump file is never flushed. Buffered records are written and the
  * file fsynced at least every second, so a crash loses at most about a second.
  *
- * Hand-written hot path (STYLE.md 9): one preallocated output buffer, each packet copied in
+ * Hand-written hot path (docs/developer/conventions.md 9): one preallocated output buffer, each packet copied in
  * as 16-byte record header + bytes, no per-packet allocation.
  *
  * Protocol with the parent, JSON lines on stdout:

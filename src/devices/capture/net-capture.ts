@@ -1,7 +1,7 @@
 /**
  * Live network capture (libpcap) as a child process per capture, run inside the interface's
  * namespace. The child writes and flushes the pcap file itself; stopping is a signal, never
- * a wait for traffic (DESIGN.md, the node_pcap traps). Drop counters read at stop, or a child
+ * a wait for traffic (docs/developer/dependency-traps.md). Drop counters read at stop, or a child
  * that died early, make the result lossy: every verdict resting on it is INCONCLUSIVE.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -2,7 +2,7 @@
  * The telemetry record: tlog files as MAVProxy and QGroundControl write them, each packet
  * preceded by an 8-byte big-endian UNIX timestamp in microseconds.
  *
- * The reader is hand-written (DESIGN.md "Known traps"): node-mavlink's tlog splitter loses
+ * The reader is hand-written (docs/developer/dependency-traps.md): node-mavlink's tlog splitter loses
  * packets at chunk boundaries and takes any 8 bytes before a start byte for a timestamp. Here
  * each record's length comes from its packet header, damage is resynchronised on a plausible
  * timestamp followed by a packet whose CRC checks, and the loop reuses one read buffer and one

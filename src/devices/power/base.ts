@@ -1,5 +1,5 @@
 /**
- * What every power channel shares, written once (STYLE.md habit 1): enabling an output only
+ * What every power channel shares, written once (docs/developer/conventions.md 1): enabling an output only
  * after its limits are programmed and read back, checking the state the device reports after a
  * switch, and cycle timing (off, wait, on). Drivers supply only the protocol.
  */
@@ -55,7 +55,7 @@ export abstract class PowerChannelBase implements PowerChannel {
     protected readonly cfg: RigPowerChannel,
     log: pino.Logger,
   ) {
-    // The registry's caller hands each driver a logger already bound to its device (STYLE.md habit 8).
+    // The registry's caller hands each driver a logger already bound to its device (docs/developer/conventions.md 8).
     this.log = log;
   }
 

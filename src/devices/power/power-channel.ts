@@ -1,4 +1,4 @@
-/** The power capability (STYLE.md habit 1): all the orchestrator knows of a supply or relay. */
+/** The power capability (docs/developer/conventions.md 1): all the orchestrator knows of a supply or relay. */
 
 export interface PowerReading {
   /** Output enabled, as the device reports it. */

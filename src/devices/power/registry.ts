@@ -1,4 +1,4 @@
-/** Driver registries: their keys are the rig file's `driver` names (STYLE.md habit 3). */
+/** Driver registries: their keys are the rig file's `driver` names (docs/developer/conventions.md 3). */
 import type { ButtonDriverName, PowerDriverName, RigButton, RigPowerChannel } from '../../config/types.js';
 import type { Button } from './button.js';
 import type { DriverContext } from './context.js';

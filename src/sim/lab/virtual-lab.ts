@@ -1,5 +1,5 @@
 /**
- * The virtual rig's lab network (DESIGN.md "How the virtual rig is wired"):
+ * The virtual rig's lab network (docs/technician/virtual-rig.md):
  *
  *   lab namespace  al<run>-lab : bridge br0, one port per host named after the host
  *   host namespaces al<run>-<host> : eth0 on the bridge; default routes (v4, v6) via the sinkhole

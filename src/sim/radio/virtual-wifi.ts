@@ -8,7 +8,7 @@
  * So emissions appear exactly when the firmware transmits.
  *
  * Each record is written through at once. It stops on SIGTERM/SIGINT without waiting for
- * traffic: node_pcap's close() only returns after the next packet (DESIGN.md trap), so the
+ * traffic: node_pcap's close() only returns after the next packet (docs/developer/dependency-traps.md), so the
  * process closes its file and exits instead of closing the session.
  */
 import { createRequire } from 'node:module';

@@ -1,4 +1,4 @@
-/** The built-in firmware profiles of the virtual rig (DESIGN.md "Firmware profiles of the virtual rig"). */
+/** The built-in firmware profiles of the virtual rig (docs/technician/virtual-rig.md, the profile table). */
 import { clean } from './clean.js';
 import { leakyDns } from './leaky-dns.js';
 import { leakyHttps } from './leaky-https.js';
