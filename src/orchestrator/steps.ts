@@ -95,6 +95,7 @@ async function pollCurrent(session: RigSession, channel: string, test: (amps: nu
     if (signal.aborted) throw new StepError('abort', 'aborted');
     const r = await ch.read();
     if (r.amps !== null && test(r.amps)) return;
+    // The sleep rejects only when the step is aborted; the loop's first line turns that into the step's error.
     await sleep(100, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -217,8 +217,10 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
     };
     return session;
   } catch (error) {
-    await closeAllPorts().catch(() => undefined);
-    await bench?.stop().catch(() => undefined);
+    // The rig failed to open: the error that caused it is the one to report. Clean-up failures
+    // are logged, not thrown, so they cannot hide it.
+    await closeAllPorts().catch((e: unknown) => log.warn({ err: e }, 'closing the serial ports after a failed open'));
+    await bench?.stop().catch((e: unknown) => log.warn({ err: e }, 'stopping the virtual bench after a failed open'));
     throw error;
   }
 }

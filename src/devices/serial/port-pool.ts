@@ -69,6 +69,8 @@ export class SharedPort {
       return fn(this.io);
     };
     const p = this.queue.then(run, run);
+    // The queue only orders commands: each caller gets its own command's error through `p`,
+    // so the queue itself must not carry it on to the next command.
     this.queue = p.catch(() => undefined);
     return p;
   }
@@ -86,6 +88,7 @@ export class SharedPort {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
+    // An open that failed was already reported to the command that awaited it: nothing to close.
     const port = this.port ?? (this.opening ? await this.opening.catch(() => null) : null);
     this.port = null;
     this.opening = null;

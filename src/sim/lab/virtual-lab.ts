@@ -169,7 +169,8 @@ export class VirtualLab {
       await lab.build();
       if (opts.sinkhole !== false) await lab.startSinkhole();
     } catch (e) {
-      await lab.down().catch(() => undefined);
+      // The build error is the one to report; a failed clean-up is logged (the next start removes leftovers).
+      await lab.down().catch((downError: unknown) => lab.log?.warn({ err: downError }, 'removing a half-built lab'));
       throw e;
     }
     lab.log?.info({ runId: lab.runId, netns: lab.allNetns() }, 'virtual lab up');
