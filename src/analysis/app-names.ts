@@ -162,8 +162,13 @@ export function tlsClientHelloRecordLength(buf: Uint8Array, off: number, len: nu
 
 /** Server name of the complete ClientHello record at [off, off+len), or null when it has none. */
 export function tlsServerName(buf: Uint8Array, off: number, len: number): string | null {
+  return len < 5 ? null : tlsHandshakeServerName(buf, off + 5, len - 5);
+}
+
+/** Server name of the ClientHello handshake message at [off, off+len) (no record header; QUIC's CRYPTO stream), or null. */
+export function tlsHandshakeServerName(buf: Uint8Array, off: number, len: number): string | null {
   const end = off + len;
-  let o = off + 5; // record header
+  let o = off;
   if (o + 4 > end || buf[o] !== 1) return null;
   o += 4; // handshake type + length
   o += 2 + 32; // client version + random
@@ -220,6 +225,30 @@ export function httpHost(buf: Uint8Array, off: number, len: number): string | nu
   const m = /\r\nhost:[ \t]*([^\r\n]*)/i.exec(text);
   if (!m) return null;
   const h = m[1]!.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+const HOST_HEADER = /(?:^|\r\n)host:[ \t]*([^\r\n]*)/gi;
+
+/**
+ * Every Host header in [off, off+len) (ports removed, lower case): a kept-alive connection, a
+ * pipeline or a proxy conversation names a host per request, and each one counts.
+ */
+export function httpHosts(buf: Uint8Array, off: number, len: number): string[] {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('latin1');
+  const out: string[] = [];
+  HOST_HEADER.lastIndex = 0;
+  for (let m = HOST_HEADER.exec(text); m !== null; m = HOST_HEADER.exec(text)) {
+    const h = hostOnly(m[1]!);
+    if (h && !out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+function hostOnly(value: string): string {
+  const h = value.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
   const colon = h.lastIndexOf(':');
   return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;

@@ -14,6 +14,16 @@ interface FindingBase {
   summary: string;
 }
 
+/** A name a network finding carried: a DNS query, TLS or QUIC server name, or HTTP Host. */
+export interface FoundName {
+  name: string;
+  /** 1-based frame number of the first packet that carried it. */
+  packet: number;
+  time: string;
+  /** `dns`, `tls`, `quic` or `http`. */
+  protocol: string;
+}
+
 export interface NetworkFinding extends FindingBase {
   kind: 'network';
   /** 1-based frame number of the first packet of the flow (as Wireshark numbers frames). */
@@ -26,8 +36,12 @@ export interface NetworkFinding extends FindingBase {
   dstPort?: number;
   /** `tcp`, `udp`, `icmp`, `icmpv6`, `dns`, `tls`, `http`, `quic`, or an IP protocol number. */
   protocol: string;
-  /** DNS query name, TLS server name or HTTP Host, where one is known. */
+  /** DNS query name, TLS server name or HTTP Host, where one is known (the first of `names`). */
   name?: string;
+  /** Every name the flow carried out (each once, with the packet that first carried it); grouping never drops one. */
+  names?: FoundName[];
+  /** Source MAC of the flow's first packet (the sending device on the captured link), when the capture has one. */
+  srcMac?: string;
   /** Annotation from the known-endpoint catalogue; explains, never decides. */
   endpoint?: { vendor: string; service: string; source: string };
   /** Why the packet is a finding: `egress` (outside address) or `dns-name` (name leaves via a resolver), `attempt`. */

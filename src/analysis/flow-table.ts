@@ -51,6 +51,8 @@ export const enum C {
   FIRST = 7,
   F_FIRST = 8,
   F_DIR = 9,
+  MAC_HI = 10, // source MAC of the flow's first packet: 0x10000 | top 16 bits (0: none), then the low 32 bits
+  MAC_LO = 11,
 }
 /** Float64 offsets inside a cold record (`c64`). */
 export const enum CD {

@@ -22,5 +22,7 @@ export {
 export { loadCatalogue, type EndpointCatalogue, type EndpointEntry, type EndpointMatch } from './catalogue.js';
 export { EgressPolicy } from './egress-policy.js';
 export { CaptureInputError, LabSpecError, CatalogueError } from './errors.js';
-export { worstVerdict, type Verdict, type Finding, type NetworkFinding } from './finding.js';
+export { worstVerdict, type Verdict, type Finding, type NetworkFinding, type FoundName } from './finding.js';
+export { LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, CISCO_SNAP_CONTROL } from './frame-types.js';
+export { QuicCryptoAssembler, clientInitialKeys, decryptInitial, cryptoFrames } from './quic-initial.js';
 export { encodeCanary, decodeCanary, CANARY_PORT, CANARY_MAGIC, type Canary } from './canary.js';

@@ -14,7 +14,7 @@ import { formatIPv4, formatIPv6 } from './address.js';
 import {
   dnsQuestionIs,
   dnsQuestionNameInterned,
-  httpHost,
+  httpHosts,
   isQuicInitial,
   looksLikeHttpRequest,
   tlsClientHelloRecordLength,
@@ -22,7 +22,9 @@ import {
 } from './app-names.js';
 import { CANARY_MAGIC, CANARY_PORT, decodeCanary, type Canary } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
-import type { NetworkFinding, Verdict } from './finding.js';
+import type { FoundName, NetworkFinding, Verdict } from './finding.js';
+import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
+import { QuicCryptoAssembler } from './quic-initial.js';
 
 /** Bump when what counts as a finding, or how findings are grouped, changes. */
 export const ANALYZER_VERSION = '1';
@@ -61,6 +63,8 @@ export interface FlowSummary {
   lastMs: number;
   /** False when any packet of the flow is a finding. */
   inLab: boolean;
+  /** Source MAC of the flow's first packet (outermost Ethernet or Linux cooked header), when known. */
+  srcMac?: string;
   /** Packets the responder sent. */
   replies: number;
 }
@@ -93,12 +97,12 @@ export interface FileSummary {
   lastMs?: number;
   linkTypes: number[];
   ifDrops?: number;
-  /** Frames that carry no IP (ARP, LLDP...): they stay on the link. */
-  nonIp: number;
+  /** Frames of the link-local control protocols (ARP, LLDP, LACP, EAPOL, STP...): they stay on the link. */
+  linkControl: number;
   /** 802.11 radiotap frames, handed to `onRadiotap`. */
   radiotap: number;
-  /** Frames of a link type this analyzer does not decode (not judged). */
-  undecoded: number;
+  /** Frames of types this analyzer does not decode, by type (not judged: the window is INCONCLUSIVE). */
+  unjudged: Array<{ type: string; count: number; packet: number }>;
   /** Frames too short or malformed to read addresses from. */
   malformed: number;
 }
@@ -121,6 +125,22 @@ const P_ICMP = 1;
 const P_TCP = 6;
 const P_UDP = 17;
 const P_ICMPV6 = 58;
+const P_GRE = 47;
+const P_IPV4_IN = 4;
+const P_IPV6_IN = 41;
+/** Encapsulations opened inside one frame at most (beyond: the frame is not judged, INCONCLUSIVE). */
+const MAX_DEPTH = 6;
+
+/** The 48-bit MAC address at `o` as a number (exact in a double). */
+function macAt(buf: Buffer, o: number): number {
+  return ((buf[o]! << 8) | buf[o + 1]!) * 4294967296 + (((buf[o + 2]! << 24) | (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!) >>> 0);
+}
+
+/** True when the IPv6 header at `o` has its source or destination in 2001::/32 (Teredo). */
+function isTeredoPrefix(buf: Buffer, o: number): boolean {
+  return (buf[o + 8] === 0x20 && buf[o + 9] === 0x01 && buf[o + 10] === 0 && buf[o + 11] === 0) ||
+    (buf[o + 24] === 0x20 && buf[o + 25] === 0x01 && buf[o + 26] === 0 && buf[o + 27] === 0);
+}
 
 const LABEL_NONE = 0;
 const LABEL_DNS = 1;
@@ -163,6 +183,17 @@ interface DnsRecord {
   dir: number;
   answered: boolean;
   count: number;
+  /** The name must not leave: neither allowed nor asked on a link-confined destination. */
+  bad: boolean;
+}
+
+/** A TLS, HTTP or QUIC name a flow carried, with the packet that first carried it. */
+interface NameRecord {
+  flow: number;
+  name: string;
+  packet: number;
+  ms: number;
+  label: number;
 }
 
 let isoSecond = NaN;
@@ -181,6 +212,13 @@ export function isoTime(ms: number): string {
     isoPrefix = new Date(sec).toISOString().slice(0, 20);
   }
   return isoPrefix + (msPart < 10 ? '00' : msPart < 100 ? '0' : '') + msPart + 'Z';
+}
+
+/** The names of a finding for its summary: all of them up to five, then a count of the rest. */
+function namesText(names: FoundName[] | undefined, first: string | undefined): string {
+  if (!names || names.length === 0) return first ?? '';
+  const shown = names.slice(0, 5).map((n) => n.name).join(', ');
+  return names.length > 5 ? `${shown} and ${names.length - 5} more names` : shown;
 }
 
 /** Per-file state and the decoder; one instance scans one file. */
@@ -204,12 +242,20 @@ class FileScanner {
   /** Flows that carried at least one judged packet. */
   private counted = 0;
 
-  nonIp = 0;
+  /** Frames of the link-local control protocols (frame-types.ts): they stay on the link. */
+  linkControl = 0;
   radiotap = 0;
-  undecoded = 0;
-  undecodedFirstOffset = -1;
-  undecodedTypes = new Set<number>();
+  /** Frames of types not decoded, by kind * 2^40 + value: each makes the window INCONCLUSIVE. */
+  readonly unknown = new Map<number, { kind: number; value: number; count: number; packet: number; offset: number }>();
   malformed = 0;
+  /** Byte offset of the current packet's record, and the source MAC of its outermost frame (0: none). */
+  private fileOffset = 0;
+  private mac = 0;
+  /** Names read from TLS, HTTP and QUIC, each once per flow (DNS names live in `dns`). */
+  private readonly appNames: NameRecord[] = [];
+  private readonly appNameSeen = new Set<string>();
+  /** QUIC ClientHello bytes being gathered per flow (CRYPTO frames of Initial packets). */
+  private readonly quicHellos = new Map<number, QuicCryptoAssembler>();
 
   /** Time and frame number of the packet being judged (fields, so doubles are not boxed per call). */
   private ms = 0;
@@ -234,38 +280,39 @@ class FileScanner {
 
   private onPacket(p: CapturePacket): void {
     const buf = p.buf;
-    let off = p.offset;
-    let end = off + p.caplen;
-    let et = 0;
+    const off = p.offset;
+    const end = off + p.caplen;
+    if (p.linkType === 127) {
+      this.radiotap++;
+      if (this.onRadiotap) this.onRadiotap(p, this.fileLabel);
+      return;
+    }
+    const ms = p.timeMs;
+    if (ms < this.fromMs || ms >= this.toMs) return;
+    this.ms = ms;
+    this.index = p.index;
+    this.fileOffset = p.fileOffset;
+    this.mac = 0;
     switch (p.linkType) {
-      case 1: // Ethernet, with 802.1Q / QinQ tags
-        if (end - off < 14) {
-          this.malformed++;
-          return;
-        }
-        et = (buf[off + 12]! << 8) | buf[off + 13]!;
-        off += 14;
-        while ((et === 0x8100 || et === 0x88a8 || et === 0x9100) && end - off >= 4) {
-          et = (buf[off + 2]! << 8) | buf[off + 3]!;
-          off += 4;
-        }
-        break;
-      case 113: // Linux cooked v1
+      case 1: // Ethernet
+        this.ether(buf, off, end, 0);
+        return;
+      case 113: // Linux cooked v1: the sender's link address at 6..13 (length at 4..5), protocol at 14
         if (end - off < 16) {
           this.malformed++;
           return;
         }
-        et = (buf[off + 14]! << 8) | buf[off + 15]!;
-        off += 16;
-        break;
-      case 276: // Linux cooked v2
+        if (buf[off + 4] === 0 && buf[off + 5] === 6) this.mac = macAt(buf, off + 6);
+        this.sllPayload((buf[off + 14]! << 8) | buf[off + 15]!, buf, off + 16, end);
+        return;
+      case 276: // Linux cooked v2: protocol at 0, link address length at 11, address at 12
         if (end - off < 20) {
           this.malformed++;
           return;
         }
-        et = (buf[off]! << 8) | buf[off + 1]!;
-        off += 20;
-        break;
+        if (buf[off + 11] === 6) this.mac = macAt(buf, off + 12);
+        this.sllPayload((buf[off]! << 8) | buf[off + 1]!, buf, off + 20, end);
+        return;
       case 101:
       case 12:
       case 14: // raw IP: the version nibble decides
@@ -273,14 +320,16 @@ class FileScanner {
           this.malformed++;
           return;
         }
-        et = buf[off]! >> 4 === 4 ? 0x0800 : buf[off]! >> 4 === 6 ? 0x86dd : 0;
-        break;
+        if (buf[off]! >> 4 === 4) this.ip(0x0800, buf, off, end, 0);
+        else if (buf[off]! >> 4 === 6) this.ip(0x86dd, buf, off, end, 0);
+        else this.malformed++;
+        return;
       case 228:
-        et = 0x0800;
-        break;
+        this.ip(0x0800, buf, off, end, 0);
+        return;
       case 229:
-        et = 0x86dd;
-        break;
+        this.ip(0x86dd, buf, off, end, 0);
+        return;
       case 0:
       case 108: {
         // BSD loopback: a 4-byte address family, host order (0) or network order (108)
@@ -289,24 +338,228 @@ class FileScanner {
           return;
         }
         const fam = buf[off]! !== 0 ? buf[off]! : buf[off + 3]!;
-        et = fam === 2 ? 0x0800 : fam === 24 || fam === 28 || fam === 30 ? 0x86dd : 0;
-        off += 4;
-        break;
+        if (fam === 2) this.ip(0x0800, buf, off + 4, end, 0);
+        else if (fam === 24 || fam === 28 || fam === 30) this.ip(0x86dd, buf, off + 4, end, 0);
+        else this.unjudged(Unjudged.LINK_TYPE, 1000 + fam);
+        return;
       }
-      case 127:
-        this.radiotap++;
-        if (this.onRadiotap) this.onRadiotap(p, this.fileLabel);
+      default:
+        this.unjudged(Unjudged.LINK_TYPE, p.linkType);
+    }
+  }
+
+  /** Linux cooked capture protocol field: an ethertype, or 4 for 802.2 LLC frames. */
+  private sllPayload(proto: number, buf: Buffer, off: number, end: number): void {
+    if (proto === 4) this.llc(buf, off, end, 0);
+    else this.etherPayload(proto, buf, off, end, 0);
+  }
+
+  /** An Ethernet frame (802.3 with LLC when the type field is a length), with 802.1Q / QinQ tags. */
+  private ether(buf: Buffer, off: number, end: number, depth: number): void {
+    if (end - off < 14) {
+      this.malformed++;
+      return;
+    }
+    if (depth === 0) this.mac = macAt(buf, off + 6);
+    let et = (buf[off + 12]! << 8) | buf[off + 13]!;
+    off += 14;
+    while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
+      if (end - off < 4) {
+        this.malformed++;
+        return;
+      }
+      et = (buf[off + 2]! << 8) | buf[off + 3]!;
+      off += 4;
+    }
+    if (et <= 1500) this.llc(buf, off, off + et < end ? off + et : end, depth);
+    else this.etherPayload(et, buf, off, end, depth);
+  }
+
+  private etherPayload(et: number, buf: Buffer, off: number, end: number, depth: number): void {
+    if (et === 0x0800 || et === 0x86dd) this.ip(et, buf, off, end, depth);
+    else if (et === 0x8864) this.pppoe(buf, off, end, depth);
+    else if (et === 0x8847 || et === 0x8848) this.mpls(buf, off, end, depth);
+    else if (LINK_CONTROL_ETHERTYPES.has(et)) this.linkControl++;
+    else this.unjudged(Unjudged.ETHERTYPE, et);
+  }
+
+  /** 802.2 LLC: SNAP carries an ethertype; spanning tree, XID and TEST are link control. */
+  private llc(buf: Buffer, off: number, end: number, depth: number): void {
+    if (end - off < 3) {
+      this.malformed++;
+      return;
+    }
+    const dsap = buf[off]!;
+    const ssap = buf[off + 1]!;
+    if (dsap === 0xaa && ssap === 0xaa && buf[off + 2] === 0x03) {
+      if (end - off < 8) {
+        this.malformed++;
+        return;
+      }
+      const oui = (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!;
+      const pid = (buf[off + 6]! << 8) | buf[off + 7]!;
+      // RFC 1042 (OUI 0) and 802.1H (00-00-F8) carry an ethertype.
+      if (oui === 0 || oui === 0xf8) this.etherPayload(pid, buf, off + 8, end, depth);
+      else if (oui === 0x00000c && CISCO_SNAP_CONTROL.has(pid)) this.linkControl++;
+      else this.unjudged(Unjudged.SNAP, oui * 65536 + pid);
+      return;
+    }
+    if (isLlcControl(dsap, ssap, buf[off + 2]!)) this.linkControl++;
+    else this.unjudged(Unjudged.LLC, (dsap << 8) | ssap);
+  }
+
+  /** PPPoE session stage (RFC 2516): a 6-byte header, then a PPP frame. */
+  private pppoe(buf: Buffer, off: number, end: number, depth: number): void {
+    if (end - off < 8) {
+      this.malformed++;
+      return;
+    }
+    const len = (buf[off + 4]! << 8) | buf[off + 5]!;
+    this.ppp(buf, off + 6, off + 6 + len < end ? off + 6 + len : end, depth);
+  }
+
+  /** A PPP frame (RFC 1661), with or without address/control bytes and protocol compression. */
+  private ppp(buf: Buffer, off: number, end: number, depth: number): void {
+    if (end - off >= 2 && buf[off] === 0xff && buf[off + 1] === 0x03) off += 2;
+    if (end - off < 1) {
+      this.malformed++;
+      return;
+    }
+    let proto: number;
+    if ((buf[off]! & 1) !== 0) proto = buf[off++]!;
+    else {
+      if (end - off < 2) {
+        this.malformed++;
+        return;
+      }
+      proto = (buf[off]! << 8) | buf[off + 1]!;
+      off += 2;
+    }
+    if (proto === 0x0021) this.ip(0x0800, buf, off, end, depth);
+    else if (proto === 0x0057) this.ip(0x86dd, buf, off, end, depth);
+    else if (proto === 0x0281 || proto === 0x0283) this.mpls(buf, off, end, depth);
+    else if (PPP_CONTROL_PROTOCOLS.has(proto)) this.linkControl++;
+    else this.unjudged(Unjudged.PPP, proto);
+  }
+
+  /** MPLS (RFC 3032): labels to the bottom of the stack, then IPv4, IPv6 or an Ethernet pseudowire. */
+  private mpls(buf: Buffer, off: number, end: number, depth: number): void {
+    for (;;) {
+      if (end - off < 4) {
+        this.malformed++;
+        return;
+      }
+      const bottom = buf[off + 2]! & 1;
+      off += 4;
+      if (bottom) break;
+    }
+    if (end - off < 1) {
+      this.malformed++;
+      return;
+    }
+    const nibble = buf[off]! >> 4;
+    if (nibble === 4) this.ip(0x0800, buf, off, end, depth);
+    else if (nibble === 6) this.ip(0x86dd, buf, off, end, depth);
+    else if (nibble === 0) this.ether(buf, off + 4, end, depth); // RFC 4385 control word, then Ethernet (RFC 4448)
+    else this.unjudged(Unjudged.MPLS_PAYLOAD, nibble);
+  }
+
+  /** GRE (RFC 2784/2890, PPTP's RFC 2637 version 1), ERSPAN types I, II and III inside it. */
+  private gre(buf: Buffer, off: number, end: number, depth: number): void {
+    if (end - off < 4) {
+      this.malformed++;
+      return;
+    }
+    const flags = (buf[off]! << 8) | buf[off + 1]!;
+    const proto = (buf[off + 2]! << 8) | buf[off + 3]!;
+    if ((flags & 0x4000) !== 0) {
+      this.unjudged(Unjudged.GRE_ROUTING, 0);
+      return;
+    }
+    let o = off + 4;
+    if ((flags & 0x8000) !== 0) o += 4; // checksum
+    if ((flags & 0x2000) !== 0) o += 4; // key
+    const sequenced = (flags & 0x1000) !== 0;
+    if (sequenced) o += 4;
+    if ((flags & 7) === 1 && (flags & 0x0080) !== 0) o += 4; // PPTP acknowledgement
+    if (o > end) {
+      this.malformed++;
+      return;
+    }
+    switch (proto) {
+      case 0x0800:
+      case 0x86dd:
+        this.ip(proto, buf, o, end, depth);
+        return;
+      case 0x6558: // transparent Ethernet bridging
+        this.ether(buf, o, end, depth);
+        return;
+      case 0x88be: // ERSPAN type II (8-byte header, sequence number present) or type I (none)
+        this.ether(buf, sequenced ? o + 8 : o, end, depth);
+        return;
+      case 0x22eb: // ERSPAN type III: 12-byte header, and an 8-byte platform sub-header when O is set
+        if (end - o < 12) {
+          this.malformed++;
+          return;
+        }
+        this.ether(buf, o + 12 + ((buf[o + 11]! & 1) !== 0 ? 8 : 0), end, depth);
+        return;
+      case 0x8847:
+      case 0x8848:
+        this.mpls(buf, o, end, depth);
+        return;
+      case 0x880b: // PPP (PPTP)
+        this.ppp(buf, o, end, depth);
         return;
       default:
-        this.undecoded++;
-        if (this.undecodedFirstOffset < 0) this.undecodedFirstOffset = p.fileOffset;
-        this.undecodedTypes.add(p.linkType);
-        return;
+        this.unjudged(Unjudged.GRE, proto);
     }
-    const ms = p.timeMs;
-    if (ms < this.fromMs || ms >= this.toMs) return;
-    this.ms = ms;
-    this.index = p.index;
+  }
+
+  /** Tunnels carried in UDP: VXLAN (RFC 7348), VXLAN-GPE, Geneve (RFC 8926), Teredo (RFC 4380). */
+  private udpTunnel(buf: Buffer, pay: number, end: number, sport: number, dport: number, depth: number): void {
+    const len = end - pay;
+    if ((dport === 4789 || dport === 8472) && len >= 8 + 14 && (buf[pay]! & 0x08) !== 0) {
+      this.ether(buf, pay + 8, end, depth);
+    } else if (dport === 4790 && len >= 8 && (buf[pay]! & 0x04) !== 0) {
+      const next = buf[pay + 3]!;
+      if (next === 1) this.ip(0x0800, buf, pay + 8, end, depth);
+      else if (next === 2) this.ip(0x86dd, buf, pay + 8, end, depth);
+      else if (next === 3) this.ether(buf, pay + 8, end, depth);
+      else if (next === 5) this.mpls(buf, pay + 8, end, depth);
+      else this.unjudged(Unjudged.ETHERTYPE, 0x10000 + next);
+    } else if (dport === 6081 && len >= 8) {
+      const o = pay + 8 + (buf[pay]! & 0x3f) * 4;
+      const proto = (buf[pay + 2]! << 8) | buf[pay + 3]!;
+      if (o >= end) this.malformed++;
+      else if (proto === 0x6558) this.ether(buf, o, end, depth);
+      else this.etherPayload(proto, buf, o, end, depth);
+    } else if (sport === 3544 || dport === 3544) {
+      let o = pay;
+      // Authentication and origin indication headers (RFC 4380 section 5.1.1) come before the IPv6 packet.
+      if (end - o >= 13 && buf[o] === 0 && buf[o + 1] === 1) o += 4 + buf[o + 2]! + buf[o + 3]! + 9;
+      if (end - o >= 8 && buf[o] === 0 && buf[o + 1] === 0) o += 8;
+      if (end - o >= 40 && buf[o]! >> 4 === 6) this.ip(0x86dd, buf, o, end, depth);
+    } else if (len >= 40 && buf[pay]! >> 4 === 6 && ((buf[pay + 4]! << 8) | buf[pay + 5]!) + 40 === len && isTeredoPrefix(buf, pay)) {
+      // Teredo between a client and a relay runs on any port: an IPv6 packet filling the datagram, to or from 2001::/32.
+      this.ip(0x86dd, buf, pay, end, depth);
+    }
+  }
+
+  /** Counts a frame this analyzer cannot judge; the scan names its kind and the window is INCONCLUSIVE. */
+  private unjudged(kind: number, value: number): void {
+    const key = kind * 1099511627776 + value;
+    const u = this.unknown.get(key);
+    if (u) u.count++;
+    else this.unknown.set(key, { kind, value, count: 1, packet: this.index, offset: this.fileOffset });
+  }
+
+  /** An IPv4 or IPv6 packet: judged, its flow updated, its names read, and any tunnel inside it opened. */
+  private ip(et: number, buf: Buffer, off: number, end: number, depth: number): void {
+    if (depth > MAX_DEPTH) {
+      this.unjudged(Unjudged.NESTING, MAX_DEPTH);
+      return;
+    }
     const t = this.t;
     let proto: number;
     let l4 = 0;
@@ -392,10 +645,7 @@ class FileScanner {
         } else break;
       }
       if (l4 > end) l4 = end;
-    } else {
-      this.nonIp++;
-      return;
-    }
+    } else return;
     t.proto = proto;
     let sport = 0;
     let dport = 0;
@@ -434,7 +684,7 @@ class FileScanner {
     if (this.secret !== undefined && proto === P_UDP && dport === CANARY_PORT && end - pay > CANARY_MAGIC.length && buf[pay] === 0x41) {
       const c = decodeCanary(this.secret, buf.subarray(pay, end));
       if (c) {
-        this.canaries.push({ ...c, file: this.fileLabel, packet: p.index, timeMs: ms });
+        this.canaries.push({ ...c, file: this.fileLabel, packet: this.index, timeMs: this.ms });
         this.touch(r, dir);
         return;
       }
@@ -445,17 +695,36 @@ class FileScanner {
       if (proto === P_UDP) {
         if (sport === 53 || dport === 53 || sport === 5353 || dport === 5353 || sport === 5355 || dport === 5355) {
           if (this.dnsMessage(buf, pay, end, r, dir)) finding = true;
-        } else if (u[r + R.LABEL] === LABEL_NONE && isQuicInitial(buf, pay, payLen)) u[r + R.LABEL] = LABEL_QUIC;
+        } else if (dir === u[r + R.INIT_DIR] && u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && (u[r + R.FLAGS]! & F_NAMED) === 0 && isQuicInitial(buf, pay, payLen)) {
+          u[r + R.LABEL] = LABEL_QUIC;
+          this.quicName(buf, pay, payLen, r);
+        }
       } else if (proto === P_TCP) {
-        if ((sport === 53 || dport === 53) && payLen > 14) {
-          if (this.dnsMessage(buf, pay + 2, end, r, dir)) finding = true;
-        } else if (dir === u[r + R.INIT_DIR] && u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && (u[r + R.FLAGS]! & F_NAMED) === 0) {
+        if (sport === 53 || dport === 53) {
+          // DNS over TCP: each message after a 2-byte length; every whole message of the segment is read.
+          let m = pay;
+          while (end - m > 14) {
+            const mlen = (buf[m]! << 8) | buf[m + 1]!;
+            if (this.dnsMessage(buf, m + 2, m + 2 + mlen < end ? m + 2 + mlen : end, r, dir)) finding = true;
+            m += 2 + mlen;
+          }
+        } else if (
+          dir === u[r + R.INIT_DIR] &&
+          ((u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && (u[r + R.FLAGS]! & F_NAMED) === 0) || u[r + R.LABEL] === LABEL_HTTP)
+        ) {
           this.searchName(buf, pay, payLen, r, seq);
         }
       }
     }
     this.touch(r, dir);
     if (finding) this.mark(r, dir);
+    // Tunnels: the outer packet is judged above; what it carries is judged on its own addresses.
+    if (!nonFirstFragment) {
+      if (proto === P_GRE) this.gre(buf, l4, end, depth + 1);
+      else if (proto === P_IPV6_IN) this.ip(0x86dd, buf, l4, end, depth + 1);
+      else if (proto === P_IPV4_IN) this.ip(0x0800, buf, l4, end, depth + 1);
+      else if (proto === P_UDP && payLen >= 8) this.udpTunnel(buf, pay, end, sport, dport, depth + 1);
+    }
   }
 
   /** Counts the current packet as a finding of flow `r`. */
@@ -517,12 +786,25 @@ class FileScanner {
     const f = r / Layout.STRIDE;
     this.names[f] = undefined;
     u[r + R.INIT_DIR] = dir;
+    const mac = this.mac;
+    if (mac !== 0) {
+      t.c32[r + C.MAC_HI] = 0x10000 | Math.floor(mac / 4294967296);
+      t.c32[r + C.MAC_LO] = mac >>> 0;
+    } else t.c32[r + C.MAC_HI] = 0;
     u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
   }
 
-  private setName(r: number, name: string): void {
-    this.names[r / Layout.STRIDE] = name;
+  /** Records a TLS/HTTP/QUIC name of flow `r` (the first becomes the flow's name; each is kept once). */
+  private setName(r: number, name: string, label: number): void {
+    const f = r / Layout.STRIDE;
+    const first = this.names[f];
+    if (first === undefined) this.names[f] = name;
     this.t.u32[r + R.FLAGS] = this.t.u32[r + R.FLAGS]! | F_NAMED;
+    if (first === name && label !== LABEL_HTTP) return;
+    const key = `${f} ${name}`;
+    if (this.appNameSeen.has(key)) return;
+    this.appNameSeen.add(key);
+    this.appNames.push({ flow: r, name, packet: this.index, ms: this.ms, label });
   }
 
   /** Reads one DNS message; returns true when it is a query for a name that must not leave. */
@@ -556,14 +838,6 @@ class FileScanner {
       if (rec !== undefined && this.dns[rec]!.dir !== dir) this.dns[rec]!.answered = true;
       return false;
     }
-    let rec = this.dnsByFlow.get(key);
-    if (rec === undefined) {
-      rec = this.dns.length;
-      this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1 });
-      this.dnsByFlow.set(key, rec);
-    } else this.dns[rec]!.count++;
-    u[r + R.Q_RECORD] = rec + 1;
-    if (this.names[f] === undefined) this.setName(r, name);
     // A resolver would carry the name out, unless the query cannot leave the link (mDNS, LLMNR).
     const flags = u[r + R.FLAGS]!;
     const confined = (flags & (dir === 0 ? F_CONFINED0 : F_CONFINED1)) !== 0;
@@ -573,6 +847,17 @@ class FileScanner {
       this.allowedNames.set(name, (allowed = this.policy.nameAllowed(name)));
     }
     const bad = !confined && !allowed;
+    let rec = this.dnsByFlow.get(key);
+    if (rec === undefined) {
+      rec = this.dns.length;
+      this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1, bad });
+      this.dnsByFlow.set(key, rec);
+    } else this.dns[rec]!.count++;
+    u[r + R.Q_RECORD] = rec + 1;
+    if (this.names[f] === undefined) {
+      this.names[f] = name;
+      u[r + R.FLAGS] = u[r + R.FLAGS]! | F_NAMED;
+    }
     if (bad) {
       u[r + R.FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
       if (!this.badNames.has(f)) this.badNames.set(f, name);
@@ -595,16 +880,16 @@ class FileScanner {
         this.pendingHello.delete(r);
         u[r + R.FLAGS] = u[r + R.FLAGS]! & ~F_PENDING_HELLO;
         const sni = tlsServerName(pending.buf, 0, pending.need);
-        if (sni) this.setName(r, sni);
+        if (sni) this.setName(r, sni, LABEL_TLS);
       }
       return;
     }
     const need = tlsClientHelloRecordLength(buf, pay, len);
     if (need > 0) {
-      u[r + R.LABEL] = LABEL_TLS;
+      if (u[r + R.LABEL] === LABEL_NONE) u[r + R.LABEL] = LABEL_TLS;
       if (need <= len) {
         const sni = tlsServerName(buf, pay, need);
-        if (sni) this.setName(r, sni);
+        if (sni) this.setName(r, sni, LABEL_TLS);
       } else if (need <= MAX_HELLO) {
         if (this.pendingHello.size >= MAX_PENDING_HELLOS) {
           const oldest = this.pendingHello.keys().next().value;
@@ -620,10 +905,31 @@ class FileScanner {
       }
       return;
     }
-    if (looksLikeHttpRequest(buf, pay, len)) {
+    if (u[r + R.LABEL] === LABEL_HTTP || looksLikeHttpRequest(buf, pay, len)) {
       u[r + R.LABEL] = LABEL_HTTP;
-      const host = httpHost(buf, pay, len);
-      if (host) this.setName(r, host);
+      // Every request of a kept-alive connection (and of a pipeline in one segment) may name another host.
+      for (const host of httpHosts(buf, pay, len)) this.setName(r, host, LABEL_HTTP);
+    }
+  }
+
+  /** Reads the ClientHello's server name from the QUIC Initial packets of flow `r` (RFC 9001 section 5). */
+  private quicName(buf: Buffer, pay: number, len: number, r: number): void {
+    const u = this.t.u32;
+    u[r + R.SEARCHED]++;
+    let asm = this.quicHellos.get(r);
+    if (asm === undefined) {
+      if (this.quicHellos.size >= MAX_PENDING_HELLOS) {
+        const oldest = this.quicHellos.keys().next().value;
+        if (oldest !== undefined) this.quicHellos.delete(oldest);
+      }
+      asm = new QuicCryptoAssembler();
+      this.quicHellos.set(r, asm);
+    }
+    const sni = asm.addDatagram(buf, pay, len);
+    if (sni !== undefined) {
+      this.quicHellos.delete(r);
+      if (sni !== null) this.setName(r, sni, LABEL_QUIC);
+      else u[r + R.SEARCHED] = NAME_SEARCH_PACKETS; // a whole ClientHello without a name: stop looking
     }
   }
 
@@ -683,9 +989,19 @@ class FileScanner {
         lastMs: d64[(r >>> 1) + D.LAST_MS]!,
         inLab: u[r + R.F_COUNT] === 0,
         replies: u[r + R.REPLIES]!,
+        srcMac: this.macOf(r),
       });
     }
     return flows;
+  }
+
+  /** Source MAC of flow `r`'s first packet as text, when known. */
+  private macOf(r: number): string | undefined {
+    const hi = this.t.c32[r + C.MAC_HI]!;
+    if (hi === 0) return undefined;
+    const lo = this.t.c32[r + C.MAC_LO]!;
+    const b = [(hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+    return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
   }
 
   /** Number of flows (canary-only flows excluded). */
@@ -711,6 +1027,11 @@ class FileScanner {
     // Flagged flows in flow-table order (as a walk over all records would meet them), without
     // walking the hundreds of thousands of records that hold no finding.
     const flagged = Int32Array.from(this.flagged).sort();
+    // Every name each flagged flow carried, with the packet that first carried it.
+    const flowNames = new Map<number, Array<{ name: string; packet: number; ms: number; label: number; bad: boolean }>>();
+    for (const r of flagged) flowNames.set(r, []);
+    for (const q of this.dns) flowNames.get(q.flow)?.push({ name: q.name, packet: q.packet, ms: q.ms, label: LABEL_DNS, bad: q.bad });
+    for (const n of this.appNames) flowNames.get(n.flow)?.push({ name: n.name, packet: n.packet, ms: n.ms, label: n.label, bad: false });
     for (const r of flagged) {
       const f = r / Layout.STRIDE;
       const fCount = u[r + R.F_COUNT]!;
@@ -748,12 +1069,18 @@ class FileScanner {
         finding.dstPort = d === 0 ? portB : portA;
       }
       if (fname !== undefined) finding.name = fname;
+      // An egress flow carried every name it holds out of the lab; a DNS flow to a lab resolver, the names a resolver would carry out.
+      const carried = flowNames.get(r)!.filter((n) => egress || n.bad).sort((x, y) => x.packet - y.packet);
+      if (carried.length > 0) finding.names = carried.map((n): FoundName => ({ name: n.name, packet: n.packet, time: isoTime(n.ms), protocol: LABELS[n.label]! }));
+      const mac = d === u[r + R.INIT_DIR] ? this.macOf(r) : undefined;
+      if (mac !== undefined) finding.srcMac = mac;
       const endpoint = lookupName(fname) ?? lookupAddress(dst) ?? lookupAddress(src);
       if (endpoint) finding.endpoint = endpoint;
       const where = hasPorts ? `${src}:${finding.srcPort} -> ${dst}:${finding.dstPort}` : `${src} -> ${dst}`;
+      const nameList = namesText(finding.names, fname);
       const what = egress
-        ? `${protocol.toUpperCase()} ${where}${fname ? ` (${fname})` : ''} leaves the lab`
-        : `DNS query for ${fname} (a resolver would carry the name out of the lab): ${where}`;
+        ? `${protocol.toUpperCase()} ${where}${nameList ? ` (${nameList})` : ''} leaves the lab`
+        : `DNS ${finding.names && finding.names.length > 1 ? 'queries' : 'query'} for ${nameList} (a resolver would carry the name out of the lab): ${where}`;
       const attempt = !answered ? (proto === P_TCP ? '; no answer (unanswered SYN: an attempt)' : '; no reply seen (an attempt)') : '';
       const packets = fCount > 1 ? `, ${fCount} packets #${finding.packet}..#${finding.lastPacket}` : `, packet #${finding.packet}`;
       finding.summary = `${what}${packets}${attempt}${endpoint ? `; known endpoint: ${endpoint.vendor} ${endpoint.service}` : ''}`;
@@ -777,6 +1104,9 @@ class FileScanner {
     this.dns.length = 0;
     this.dnsByFlow.clear();
     this.pendingHello.clear();
+    this.quicHellos.clear();
+    this.appNames.length = 0;
+    this.appNameSeen.clear();
     this.fragments.clear();
     this.flagged = [];
     this.badNames.clear();
@@ -820,9 +1150,9 @@ export async function scanCaptures(files: string[], opts: ScanOptions): Promise<
       format: info.format,
       packets: info.packets,
       linkTypes: info.linkTypes,
-      nonIp: scanner.nonIp,
+      linkControl: scanner.linkControl,
       radiotap: scanner.radiotap,
-      undecoded: scanner.undecoded,
+      unjudged: [...scanner.unknown.values()].map((k) => ({ type: describeUnjudged(k.kind, k.value), count: k.count, packet: k.packet })),
       malformed: scanner.malformed,
     };
     if (info.firstMs !== undefined) summary.firstMs = info.firstMs;
@@ -830,11 +1160,12 @@ export async function scanCaptures(files: string[], opts: ScanOptions): Promise<
     if (info.ifDrops !== undefined) summary.ifDrops = info.ifDrops;
     result.files.push(summary);
     if (info.damage) result.damage.push({ file: label, offset: info.damage.offset, reason: info.damage.reason });
-    if (scanner.undecoded > 0) {
+    // A frame this analyzer cannot read is a frame it cannot clear: the window is INCONCLUSIVE, naming the type.
+    for (const k of scanner.unknown.values()) {
       result.damage.push({
         file: label,
-        offset: scanner.undecodedFirstOffset,
-        reason: `${scanner.undecoded} frames of link type ${[...scanner.undecodedTypes].join(', ')} are not decoded, so they were not judged`,
+        offset: k.offset,
+        reason: `${k.count} frame${k.count === 1 ? '' : 's'} of ${describeUnjudged(k.kind, k.value)} (first: packet #${k.packet}) ${k.count === 1 ? 'is' : 'are'} not decoded, so ${k.count === 1 ? 'it was' : 'they were'} not judged`,
       });
     }
     if (info.ifDrops) {

@@ -16,10 +16,19 @@ export function findingAddresses(f: Finding): string {
   return `${src} -> ${dst}`;
 }
 
+/** Every name a network finding carried, each with the packet that first carried it: `a.example (#3), b.example (#9)`. */
+export function findingNames(f: Finding): string {
+  if (f.kind !== 'network') return '';
+  if (f.names && f.names.length > 0) return f.names.map((n) => `${n.name} (#${n.packet})`).join(', ');
+  return f.name ?? '';
+}
+
 export function findingLine(f: Finding): string {
   const parts = [`[${f.kind}] ${f.summary}`, `evidence: ${findingPointer(f)} at ${f.time}`];
   if (f.kind === 'network') {
-    parts.push(`${f.protocol} ${findingAddresses(f)}${f.name ? ` name ${f.name}` : ''}`);
+    const names = findingNames(f);
+    parts.push(`${f.protocol} ${findingAddresses(f)}${names ? ` ${f.names && f.names.length > 1 ? 'names' : 'name'} ${names}` : ''}`);
+    if (f.srcMac) parts.push(`from MAC ${f.srcMac}`);
     if (f.count > 1) parts.push(`${f.count} packets (${f.packet}..${f.lastPacket})`);
   } else if (f.kind === 'power') parts.push(`${f.channel} ${f.amps} A > limit ${f.limitAmps} A`);
   else if (f.kind === 'radio') {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Finding } from '../analysis/finding.js';
-import { findingAddresses, findingPointer } from './finding-text.js';
+import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
 import { hashFile, libpcapVersionString, MANIFEST_FILE, SIGNATURE_FILE, walkRunDir } from './manifest.js';
 import type { ReportSeries } from './report-data.js';
 import type { RunResult } from './result.js';
@@ -178,7 +178,7 @@ ${rows
     const net = f.kind === 'network' ? f : undefined;
     const src = net ? findingAddresses(net).split(' -> ')[0] : '';
     const dst = net ? findingAddresses(net).split(' -> ')[1] : '';
-    return `<tr class="finding" data-kind="${h(f.kind)}"><td class="num">${n}</td><td>${h(phase)}</td><td>${h(assertion)}</td><td>${h(f.kind)}</td><td><code>${h(f.file)}</code></td><td>${h(ptr)}</td><td><code>${h(f.time)}</code></td><td><code>${h(src ?? '')}</code></td><td><code>${h(dst ?? '')}</code></td><td>${h(net?.protocol ?? '')}</td><td><code>${h(net?.name ?? '')}</code></td><td>${h(f.summary)}</td></tr>`;
+    return `<tr class="finding" data-kind="${h(f.kind)}"><td class="num">${n}</td><td>${h(phase)}</td><td>${h(assertion)}</td><td>${h(f.kind)}</td><td><code>${h(f.file)}</code></td><td>${h(ptr)}</td><td><code>${h(f.time)}</code></td><td><code>${h(src ?? '')}</code></td><td><code>${h(dst ?? '')}</code></td><td>${h(net?.protocol ?? '')}</td><td><code>${h(net ? findingNames(net) : '')}</code></td><td>${h(f.summary)}</td></tr>`;
   })
   .join('\n')}
 </tbody></table>`

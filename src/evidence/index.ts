@@ -11,3 +11,4 @@ export { junitForRun, junitForSuite, type SuiteItem } from './junit.js';
 export { summaryMarkdown } from './summary.js';
 export { RunDirectoryError, KeyError, BundleInputError } from './errors.js';
 export type { RunResult, PhaseResult, AssertionResult, CaptureRecord, FirmwareRecord } from './result.js';
+export { findingLine, findingNames } from './finding-text.js';

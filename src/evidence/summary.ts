@@ -1,6 +1,6 @@
 /** summary.md: the verdict, the phases and the findings with their evidence, for a ticket or a pull request. */
 import type { Finding } from '../analysis/finding.js';
-import { findingAddresses, findingPointer } from './finding-text.js';
+import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
 import type { AssertionResult, RunResult } from './result.js';
 
 /** Markdown-inert text: captured names are hostile input (links, HTML, table breaks). */
@@ -24,7 +24,7 @@ function findingBlock(n: number, where: string, f: Finding): string {
   const lines = [`${n}. **${mdText(where)}**: ${mdText(f.summary)}`];
   lines.push(`   - evidence: ${mdCode(findingPointer(f))} at ${mdCode(f.time)}`);
   if (f.kind === 'network') {
-    lines.push(`   - ${mdCode(f.protocol)} ${mdCode(findingAddresses(f))}${f.name ? ` name ${mdCode(f.name)}` : ''}${f.count > 1 ? `, ${f.count} packets (${f.packet}..${f.lastPacket})` : ''}`);
+    lines.push(`   - ${mdCode(f.protocol)} ${mdCode(findingAddresses(f))}${findingNames(f) ? ` ${f.names && f.names.length > 1 ? 'names' : 'name'} ${mdCode(findingNames(f))}` : ''}${f.count > 1 ? `, ${f.count} packets (${f.packet}..${f.lastPacket})` : ''}`);
     if (f.endpoint) lines.push(`   - known endpoint: ${mdText(f.endpoint.vendor)} ${mdText(f.endpoint.service)} (source: ${mdCode(f.endpoint.source)})`);
   } else if (f.kind === 'power') lines.push(`   - ${mdCode(f.channel)} drew ${f.amps} A, limit ${f.limitAmps} A`);
   else if (f.kind === 'radio') {

@@ -4,6 +4,7 @@
  * (damaged or truncated capture, dropped packets), 2 bad input (thrown as InputError).
  */
 import { loadCatalogue, scanCaptures, type NetworkScan } from '../../analysis/index.js';
+import { findingNames } from '../../evidence/index.js';
 import type { CommandIO } from '../io.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -35,7 +36,7 @@ function render(scan: NetworkScan): string {
         f.protocol,
         f.srcPort !== undefined ? `${f.src}:${f.srcPort}` : f.src,
         f.dstPort !== undefined ? `${f.dst}:${f.dstPort}` : f.dst,
-        (f.name ?? '-') + (f.endpoint ? ` [${f.endpoint.vendor}: ${f.endpoint.service}]` : ''),
+        (findingNames(f) || '-') + (f.endpoint ? ` [${f.endpoint.vendor}: ${f.endpoint.service}]` : ''),
         String(f.count),
         f.reason ?? '',
       ]);
