@@ -200,6 +200,7 @@ async function runLocked(
           // Imported here, not at the top: a bad file is reported before any driver loads.
           const open = opts.openRig ?? (await import('../rig/open-rig.js')).openRig;
           session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
+          for (const [name, link] of session.links) link.onNote?.((event, fields) => timeline.append({ event, link: name, ...fields }));
           preflightReport = await session.preflight();
           for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
           await Promise.all(
@@ -356,9 +357,10 @@ async function runLocked(
       });
     }
     for (const [name, link] of session?.links ?? []) {
-      const st = (linkStats[name] ?? link.stats()) as { rx?: Record<string, number>; tx?: Record<string, number> };
+      const st = (linkStats[name] ?? link.stats()) as { rx?: Record<string, number>; tx?: Record<string, number>; lossy?: string };
       const sum = (m?: Record<string, number>) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
-      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: sum(st.rx) + sum(st.tx), dropped: 0, lossy: false });
+      // A transport fault (device gone, serial error, socket closed) makes the record lossy.
+      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: sum(st.rx) + sum(st.tx), dropped: 0, lossy: st.lossy !== undefined, ...(st.lossy ? { reason: st.lossy } : {}) });
     }
     return out;
   }

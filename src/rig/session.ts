@@ -21,6 +21,8 @@ export interface FlightControl {
   setQuiet(quiet: boolean): void;
   stats(): unknown;
   close(): Promise<void>;
+  /** Timeline notes of the link (stream requests and arrivals, identity, transport faults). Returns unsubscribe. */
+  onNote?(listener: (event: string, fields: Record<string, unknown>) => void): () => void;
 }
 
 export interface SentCanary {

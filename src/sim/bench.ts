@@ -152,6 +152,7 @@ export class VirtualBench {
       serial,
       serialBaud,
       systemId: link?.systemId,
+      autopilot: link?.autopilot,
     };
   }
 

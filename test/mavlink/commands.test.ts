@@ -19,10 +19,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** The link's own requests at the first heartbeat: SET_MESSAGE_INTERVAL, REQUEST_MESSAGE, REQUEST_AUTOPILOT_CAPABILITIES. */
+const STREAM_REQUESTS = new Set([511, 512, 520]);
+
 /**
  * A scripted autopilot: sends a heartbeat and a GLOBAL_POSITION_INT (home 584 m AMSL,
  * 0 m relative) every 200 ms, and answers each COMMAND_LONG with what `reply` returns
- * (a MAV_RESULT, a list of them to send in order, or undefined for no answer).
+ * (a MAV_RESULT, a list of them to send in order, or undefined for no answer). The link's
+ * stream and identity requests are kept apart (`requests`) and accepted.
  */
 async function fakeAutopilot(reply: (cmd: DecodedPacket, n: number) => number | number[] | undefined) {
   const pty = await openPtyPair();
@@ -33,12 +37,15 @@ async function fakeAutopilot(reply: (cmd: DecodedPacket, n: number) => number | 
   const enc = new PacketEncoder(1, 1);
   let rx = Buffer.alloc(0);
   const commands: DecodedPacket[] = [];
+  const requests: DecodedPacket[] = [];
   port.on('data', (d: Buffer) => {
     rx = Buffer.concat([rx, d]);
     const all = decodeStream(rx).packets.filter((p) => p.name === 'COMMAND_LONG');
-    for (const cmd of all.slice(commands.length)) {
-      commands.push(cmd);
-      const r = reply(cmd, commands.length);
+    for (const cmd of all.slice(commands.length + requests.length)) {
+      const own = STREAM_REQUESTS.has(cmd.fields!.command as number);
+      if (own) requests.push(cmd);
+      else commands.push(cmd);
+      const r = own ? 0 : reply(cmd, commands.length);
       for (const result of r === undefined ? [] : Array.isArray(r) ? r : [r]) {
         port.write(enc.encode(message(77, { command: cmd.fields!.command, result, progress: 0, resultParam2: 0, targetSystem: 255, targetComponent: 190 })));
       }
@@ -49,7 +56,7 @@ async function fakeAutopilot(reply: (cmd: DecodedPacket, n: number) => number | 
     port.write(enc.encode(message(33, { timeBootMs: 1, lat: 0, lon: 0, alt: 584_000, relativeAlt: 0, vx: 0, vy: 0, vz: 0, hdg: 0 })));
   }, 200);
   cleanups.push(() => clearInterval(timer));
-  return { pty, commands };
+  return { pty, commands, requests };
 }
 
 function link(ptyA: string, autopilot: 'ardupilot' | 'px4') {
@@ -70,7 +77,9 @@ describe('mode tables', () => {
     expect(modeRequest('ardupilot', 'land')?.customMode).toBe(9);
     expect(modeRequest('ardupilot', 'smart-rtl')?.customMode).toBe(21);
     expect(modeRequest('ardupilot', 'POSHOLD')?.customMode).toBe(16);
-    expect(modeRequest('ardupilot', 'HOLD')).toBeUndefined();
+    // Portable names (one table, modes.ts): HOLD is ArduPilot's LOITER.
+    expect(modeRequest('ardupilot', 'HOLD')?.customMode).toBe(5);
+    expect(modeRequest('ardupilot', 'ZIGZAG_NOT_A_MODE')).toBeUndefined();
     expect(modeName('ardupilot', 5)).toBe('LOITER');
   });
 
@@ -79,7 +88,9 @@ describe('mode tables', () => {
     expect(modeRequest('px4', 'AUTO.LAND')).toEqual({ param2: 4, param3: 6, customMode: 0x06040000 });
     expect(modeRequest('px4', 'hold')).toEqual({ param2: 4, param3: 3, customMode: 0x03040000 });
     expect(modeRequest('px4', 'OFFBOARD')?.customMode).toBe(0x00060000);
-    expect(modeRequest('px4', 'GUIDED')).toBeUndefined();
+    // PX4 has no GUIDED: the portable GUIDED is Hold (AUTO.LOITER), as ground stations fly PX4.
+    expect(modeRequest('px4', 'GUIDED')).toEqual({ param2: 4, param3: 3, customMode: 0x03040000 });
+    expect(modeRequest('px4', 'ALT_HOLD')).toBeUndefined();
     expect(modeRequest('px4', 'POSCTL.LAND')).toBeUndefined();
     expect(modeName('px4', 0x04040000)).toBe('AUTO.MISSION');
     expect(modeName('px4', 0x00070000)).toBe('STABILIZED');
@@ -152,7 +163,7 @@ describe('commands on the wire', () => {
     const l = link(ap.pty.a, 'ardupilot');
     await l.open();
     await expect(l.command('fly_to_the_moon', {}, opts)).rejects.toMatchObject({ category: 'input', code: 'AIRLOCK_FLIGHT_COMMAND' });
-    await expect(l.command('set_mode', { mode: 'HOLD' }, opts)).rejects.toMatchObject({ category: 'input', code: 'AIRLOCK_FLIGHT_MODE' });
+    await expect(l.command('set_mode', { mode: 'HOVER' }, opts)).rejects.toMatchObject({ category: 'input', code: 'AIRLOCK_FLIGHT_MODE' });
     await expect(l.command('takeoff', {}, opts)).rejects.toMatchObject({ category: 'input' });
     await expect(l.command('takeoff', { altitude: 'high' }, opts)).rejects.toMatchObject({ category: 'input' });
     await new Promise((r) => setTimeout(r, 200));

@@ -15,6 +15,10 @@ const MESSAGES: Record<number, { name: string; crcExtra: number; fields: [string
   0: { name: 'HEARTBEAT', crcExtra: 50, fields: [['custom_mode', 'u32'], ['type', 'u8'], ['autopilot', 'u8'], ['base_mode', 'u8'], ['system_status', 'u8'], ['mavlink_version', 'u8']] },
   1: { name: 'SYS_STATUS', crcExtra: 124, fields: [['onboard_control_sensors_present', 'u32'], ['onboard_control_sensors_enabled', 'u32'], ['onboard_control_sensors_health', 'u32'], ['load', 'u16'], ['voltage_battery', 'u16'], ['current_battery', 'i16'], ['drop_rate_comm', 'u16'], ['errors_comm', 'u16'], ['errors_count1', 'u16'], ['errors_count2', 'u16'], ['errors_count3', 'u16'], ['errors_count4', 'u16'], ['battery_remaining', 'i8']] },
   11: { name: 'SET_MODE', crcExtra: 89, fields: [['custom_mode', 'u32'], ['target_system', 'u8'], ['base_mode', 'u8']] },
+  66: { name: 'REQUEST_DATA_STREAM', crcExtra: 148, fields: [['req_message_rate', 'u16'], ['target_system', 'u8'], ['target_component', 'u8'], ['req_stream_id', 'u8'], ['start_stop', 'u8']] },
+  74: { name: 'VFR_HUD', crcExtra: 20, fields: [['airspeed', 'f32'], ['groundspeed', 'f32'], ['alt', 'f32'], ['climb', 'f32'], ['heading', 'i16'], ['throttle', 'u16']] },
+  75: { name: 'COMMAND_INT', crcExtra: 158, fields: [['param1', 'f32'], ['param2', 'f32'], ['param3', 'f32'], ['param4', 'f32'], ['x', 'i32'], ['y', 'i32'], ['z', 'f32'], ['command', 'u16'], ['target_system', 'u8'], ['target_component', 'u8'], ['frame', 'u8'], ['current', 'u8'], ['autocontinue', 'u8']] },
+  148: { name: 'AUTOPILOT_VERSION', crcExtra: 178, fields: [['capabilities', 'u64'], ['uid', 'u64'], ['flight_sw_version', 'u32'], ['middleware_sw_version', 'u32'], ['os_sw_version', 'u32'], ['board_version', 'u32'], ['vendor_id', 'u16'], ['product_id', 'u16'], ['flight_custom_version', 'x8'], ['middleware_custom_version', 'x8'], ['os_custom_version', 'x8']] },
   30: { name: 'ATTITUDE', crcExtra: 39, fields: [['time_boot_ms', 'u32'], ['roll', 'f32'], ['pitch', 'f32'], ['yaw', 'f32'], ['rollspeed', 'f32'], ['pitchspeed', 'f32'], ['yawspeed', 'f32']] },
   33: { name: 'GLOBAL_POSITION_INT', crcExtra: 104, fields: [['time_boot_ms', 'u32'], ['lat', 'i32'], ['lon', 'i32'], ['alt', 'i32'], ['relative_alt', 'i32'], ['vx', 'i16'], ['vy', 'i16'], ['vz', 'i16'], ['hdg', 'u16']] },
   76: { name: 'COMMAND_LONG', crcExtra: 152, fields: [['param1', 'f32'], ['param2', 'f32'], ['param3', 'f32'], ['param4', 'f32'], ['param5', 'f32'], ['param6', 'f32'], ['param7', 'f32'], ['command', 'u16'], ['target_system', 'u8'], ['target_component', 'u8'], ['confirmation', 'u8']] },
@@ -23,8 +27,9 @@ const MESSAGES: Record<number, { name: string; crcExtra: number; fields: [string
   253: { name: 'STATUSTEXT', crcExtra: 83, fields: [['severity', 'u8'], ['text', 'c50'], ['id', 'u16'], ['chunk_seq', 'u8']] },
 };
 
-type FieldType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'c50';
-const SIZE: Record<FieldType, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, c50: 50 };
+/** x8: uint8_t[8], given as hex; u64 as a decimal string. */
+type FieldType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'c50' | 'u64' | 'x8';
+const SIZE: Record<FieldType, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, c50: 50, u64: 8, x8: 8 };
 
 export interface DecodedPacket {
   /** 1-based position among the records/packets found. */
@@ -74,6 +79,8 @@ function decodeFields(msgid: number, payload: Buffer): Record<string, number | s
       case 'u32': out[name] = p.readUInt32LE(o); break;
       case 'i32': out[name] = p.readInt32LE(o); break;
       case 'f32': out[name] = p.readFloatLE(o); break;
+      case 'u64': out[name] = p.readBigUInt64LE(o).toString(); break;
+      case 'x8': out[name] = p.subarray(o, o + 8).toString('hex'); break;
       case 'c50': {
         const s = p.subarray(o, o + 50);
         const z = s.indexOf(0);

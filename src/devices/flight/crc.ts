@@ -5,7 +5,7 @@
  * packets a second; CRC_EXTRA values come from the message definitions in mavlink-mappings
  * (the package node-mavlink brings), looked up once into a flat table.
  */
-import { minimal, common, ardupilotmega } from 'node-mavlink';
+import { minimal, common, standard, ardupilotmega } from 'node-mavlink';
 import type { MavLinkDataConstructor, MavLinkData } from 'node-mavlink';
 
 const TABLE = new Uint16Array(256);
@@ -25,9 +25,10 @@ export function crcByte(crc: number, byte: number): number {
   return (crc >>> 8) ^ TABLE[(crc ^ byte) & 0xff]!;
 }
 
-/** Every message class Airlock knows: common (with minimal) and the ArduPilot dialect. */
+/** Every message class Airlock knows: minimal, standard (AUTOPILOT_VERSION), common and the ArduPilot dialect. */
 export const MESSAGE_REGISTRY: Record<number, MavLinkDataConstructor<MavLinkData>> = {
   ...minimal.REGISTRY,
+  ...standard.REGISTRY,
   ...common.REGISTRY,
   ...ardupilotmega.REGISTRY,
 };

@@ -3,6 +3,8 @@
  * transports (serial, UDP, TCP) live behind `createFlightLink` in index.ts.
  */
 
+import type { StreamRecord } from './streams.js';
+
 export type FlightCondition = 'heartbeat' | 'armed' | 'disarmed' | 'landed' | { altitudeAbove: number };
 
 export interface LinkStats {
@@ -18,6 +20,31 @@ export interface LinkStats {
   seqGaps: number;
   /** Link up / lost events (UNIX ms). */
   events: LinkEvent[];
+  /** What was asked of the autopilot and what came (the last round of requests). */
+  streams: StreamRecord[];
+  /** The vehicle and autopilot as they introduced themselves (HEARTBEAT, AUTOPILOT_VERSION). */
+  identity?: AutopilotIdentity;
+  /** Set when the transport failed (device gone, serial error, socket closed): the record is not whole. */
+  lossy?: string;
+}
+
+/** What the vehicle said it is: vehicle type from HEARTBEAT, the rest from AUTOPILOT_VERSION. */
+export interface AutopilotIdentity {
+  /** MAV_AUTOPILOT name from HEARTBEAT (ARDUPILOTMEGA, PX4). */
+  autopilot?: string;
+  /** MAV_TYPE name from HEARTBEAT (QUADROTOR, HEXAROTOR...). */
+  vehicleType?: string;
+  /** Flight software version "4.5.7" and its release type (official, beta, dev...). */
+  flightSwVersion?: string;
+  releaseType?: string;
+  /** First 8 bytes of the flight software's git hash, as the autopilot reports them. */
+  gitHash?: string;
+  boardVersion?: number;
+  vendorId?: number;
+  productId?: number;
+  uid?: string;
+  /** How the identity was obtained, or why it is missing. */
+  source: string;
 }
 
 export interface LinkEvent {
@@ -53,4 +80,6 @@ export interface FlightLink {
   onPacket(listener: (msgName: string, sysid: number) => void): () => void;
   /** Link up / lost notifications. Returns unsubscribe. */
   onLinkEvent(listener: (event: LinkEvent) => void): () => void;
+  /** Timeline notes: stream requests and what came, the autopilot's identity, transport faults. Returns unsubscribe. */
+  onNote(listener: (event: string, fields: Record<string, unknown>) => void): () => void;
 }

@@ -59,10 +59,20 @@ export interface FrameCounters {
   badBytes: number;
 }
 
+/** Where damage was found: the header of a frame whose CRC failed, when it began with one. */
+export interface DamageInfo {
+  /** A start byte and a header were there, but the CRC did not check. */
+  badCrc: boolean;
+  msgid?: number;
+  sysid?: number;
+}
+
 /**
  * Streaming framer for live links. `push(chunk)` calls `onPacket` with each valid packet
  * (a fresh Buffer the listener may keep). Packets with unknown message ids are counted and
- * passed to `onUnknown` whole (they are real traffic we cannot check), then skipped.
+ * passed to `onUnknown` whole (they are real traffic we cannot check), then skipped. Each run
+ * of bytes that belong to no valid packet (a CRC-damaged frame, line noise) goes to `onDamage`
+ * once, whole: the vehicle transmitted it all the same.
  */
 export class FrameScanner {
   readonly counters: FrameCounters = { packets: 0, crcErrors: 0, unknownIds: 0, badBytes: 0 };
@@ -71,16 +81,26 @@ export class FrameScanner {
   constructor(
     private readonly onPacket: (packet: Buffer) => void,
     private readonly onUnknown: (packet: Buffer) => void = () => {},
+    private readonly onDamage: (bytes: Buffer, info: DamageInfo) => void = () => {},
   ) {}
 
   push(chunk: Buffer): void {
     const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const end = buf.length;
     let p = 0;
+    let damStart = -1;
+    let damInfo: DamageInfo = { badCrc: false };
+    const flushDamage = () => {
+      if (damStart < 0) return;
+      this.onDamage(Buffer.from(buf.subarray(damStart, p)), damInfo);
+      damStart = -1;
+      damInfo = { badCrc: false };
+    };
     while (p < end) {
       const b = buf[p];
       if (b !== MAGIC_V1 && b !== MAGIC_V2) {
         this.counters.badBytes++;
+        if (damStart < 0) damStart = p;
         p++;
         continue;
       }
@@ -88,10 +108,12 @@ export class FrameScanner {
       if (len === 0 || p + len > end) break; // incomplete: wait for more bytes
       const check = checkPacket(buf, p, len);
       if (check === CHECK_OK) {
+        flushDamage();
         this.counters.packets++;
         this.onPacket(Buffer.from(buf.subarray(p, p + len)));
         p += len;
       } else if (check === CHECK_UNKNOWN_ID) {
+        flushDamage();
         this.counters.unknownIds++;
         this.onUnknown(Buffer.from(buf.subarray(p, p + len)));
         p += len;
@@ -100,9 +122,14 @@ export class FrameScanner {
         // so a real packet hidden in the "length" of a false start is not lost.
         this.counters.crcErrors++;
         this.counters.badBytes++;
+        if (damStart < 0) {
+          damStart = p;
+          damInfo = { badCrc: true, msgid: packetMsgId(buf, p), sysid: packetSysId(buf, p) };
+        }
         p++;
       }
     }
+    flushDamage();
     // Keep at most one maximal packet's worth of unfinished bytes.
     this.pending = p < end ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0);
   }

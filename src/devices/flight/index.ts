@@ -7,7 +7,9 @@ import type { RigLink } from '../../config/types.js';
 import type { FlightLink } from './flight-link.js';
 import { MavlinkLink } from './mavlink-link.js';
 
-export type { FlightLink, FlightCondition, LinkStats, LinkEvent, CommandResult } from './flight-link.js';
+export type { FlightLink, FlightCondition, LinkStats, LinkEvent, CommandResult, AutopilotIdentity } from './flight-link.js';
+export { STREAM_NEEDS, DATA_STREAM_OF } from './streams.js';
+export type { StreamRecord } from './streams.js';
 export { FlightError, FlightOpenError, FlightInputError } from './errors.js';
 export type { FlightErrorCode } from './errors.js';
 export { readTlog, summarizeTlog, TlogWriter } from './tlog.js';
@@ -15,8 +17,9 @@ export type { TlogRecord, TlogReadStats, TlogSummary } from './tlog.js';
 export { parseEndpoint } from './transport.js';
 export type { Endpoint } from './transport.js';
 export { FrameScanner, packetMsgId, packetSysId, checkPacket, CHECK_OK } from './framing.js';
+export type { DamageInfo } from './framing.js';
 export { PacketEncoder, decodePacket, message, MSG, MAV_CMD, MAGIC_FORCE_ARM, MAV_LANDED_STATE } from './codec.js';
-export { modeName, modeRequest, ARDUPILOT_ARMABLE } from './modes.js';
+export { modeName, modeRequest, nativeModeName, PORTABLE_MODES, ARDUPILOT_ARMABLE, PX4_ARMABLE } from './modes.js';
 export type { Autopilot } from './modes.js';
 export { messageName } from './crc.js';
 

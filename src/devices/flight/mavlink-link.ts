@@ -5,9 +5,12 @@
  */
 import type pino from 'pino';
 import type { RigLink } from '../../config/types.js';
-import type { CommandResult, FlightCondition, FlightLink, LinkEvent, LinkStats } from './flight-link.js';
+import fs from 'node:fs';
+import type { AutopilotIdentity, CommandResult, FlightCondition, FlightLink, LinkEvent, LinkStats } from './flight-link.js';
 import { FlightError, FlightInputError, FlightOpenError } from './errors.js';
 import { FrameScanner, packetMsgId, packetSeq, packetSysId, MAGIC_V1 } from './framing.js';
+import type { DamageInfo } from './framing.js';
+import { DATA_STREAM_OF, STREAM_NEEDS, StreamBook } from './streams.js';
 import { messageName } from './crc.js';
 import {
   PacketEncoder,
@@ -35,6 +38,15 @@ const GCS_COMPID = 190;
 const AUTOPILOT_COMPID = 1;
 /** Pause between attempts when the autopilot refuses for now (pre-arm checks). */
 const REFUSAL_RETRY_MS = 1000;
+/** A heartbeat after this long a silence: the autopilot rebooted (or was off); ask again. */
+const REBOOT_GAP_MS = 2000;
+/** Time given to the requested messages to arrive before they are marked missing. */
+const ARRIVAL_CHECK_MS = 3000;
+/** How long each stream request waits for its COMMAND_ACK (twice). */
+const REQUEST_ACK_MS = 1000;
+const MAV_AUTOPILOT_NAMES: Record<number, string> = { 0: 'GENERIC', 3: 'ARDUPILOTMEGA', 12: 'PX4' };
+const MAV_TYPE_NAMES: Record<number, string> = { 1: 'FIXED_WING', 2: 'QUADROTOR', 3: 'COAXIAL', 4: 'HELICOPTER', 10: 'GROUND_ROVER', 13: 'HEXAROTOR', 14: 'OCTOROTOR', 15: 'TRICOPTER', 19: 'VTOL_TAILSITTER_DUOROTOR', 20: 'VTOL_TAILSITTER_QUADROTOR', 21: 'VTOL_TILTROTOR' };
+const FIRMWARE_TYPES: Record<number, string> = { 0: 'dev', 64: 'alpha', 128: 'beta', 192: 'rc', 255: 'official' };
 
 interface Telemetry {
   lastHeartbeatAt: number; // Date.now() of the last HEARTBEAT from the vehicle, 0 = never
@@ -45,6 +57,8 @@ interface Telemetry {
   relativeAltM?: number;
   altAmslM?: number;
   lastStatustext?: { text: string; at: number; n: number };
+  /** Last GLOBAL_POSITION_INT (UNIX ms), for the landed fallback. */
+  positionAt?: number;
 }
 
 interface CommandSpec {
@@ -79,6 +93,15 @@ export class MavlinkLink implements FlightLink {
   private ackListeners = new Set<(command: number, result: number) => void>();
   /** Pending ACK waits, ended at once when the link closes (safing must not wait for them). */
   private readonly ackWaits = new Set<() => void>();
+  private readonly noteListeners = new Set<(event: string, fields: Record<string, unknown>) => void>();
+  private readonly book = new StreamBook();
+  private streamRound = 0;
+  /** Requests owed (the first heartbeat or a reboot came during a quiet phase). */
+  private streamsOwed?: string;
+  private arrivalTimer?: NodeJS.Timeout;
+  private identity?: AutopilotIdentity;
+  private lossy?: string;
+  private rxErrorsFd?: number;
 
   constructor(
     private readonly cfg: RigLink,
@@ -88,6 +111,7 @@ export class MavlinkLink implements FlightLink {
     this.scanner = new FrameScanner(
       (p) => this.receive(p),
       (p) => this.record(p),
+      (bytes, info) => this.damage(bytes, info),
     );
     this.encoder = new PacketEncoder(cfg.gcsSystemId, GCS_COMPID);
   }
@@ -96,6 +120,7 @@ export class MavlinkLink implements FlightLink {
     if (this.opened) return;
     const ep = parseEndpoint(this.cfg.endpoint, (p) => this.ctx.resolvePort(p));
     const transport = createTransport(ep, (chunk) => this.scanner.push(chunk));
+    transport.onFault = (reason) => this.transportFault(reason);
     try {
       await transport.open();
     } catch (err) {
@@ -115,12 +140,18 @@ export class MavlinkLink implements FlightLink {
     this.opened = false;
     clearInterval(this.gcsHeartbeat);
     clearInterval(this.monitor);
+    clearTimeout(this.arrivalTimer);
     for (const w of this.waiters) w();
     for (const a of this.ackWaits) a();
     try {
       await this.transport?.close();
     } finally {
       this.tlog?.close();
+      if (this.rxErrorsFd !== undefined) {
+        fs.fsyncSync(this.rxErrorsFd);
+        fs.closeSync(this.rxErrorsFd);
+        this.rxErrorsFd = undefined;
+      }
       this.ctx.log.info({ stats: this.statsSummary() }, 'mavlink link closed');
     }
   }
@@ -128,6 +159,11 @@ export class MavlinkLink implements FlightLink {
   setQuiet(quiet: boolean): void {
     this.quiet = quiet;
     this.ctx.log.info({ quiet }, 'mavlink quiet');
+    if (!quiet && this.streamsOwed !== undefined) {
+      const why = this.streamsOwed;
+      this.streamsOwed = undefined;
+      void this.requestStreams(why);
+    }
   }
 
   stats(): LinkStats {
@@ -140,7 +176,54 @@ export class MavlinkLink implements FlightLink {
       heartbeatLosses: this.heartbeatLosses,
       seqGaps: this.seqGaps,
       events: this.events.map((e) => ({ ...e })),
+      streams: this.book.report(),
+      ...(this.identity ? { identity: { ...this.identity } } : {}),
+      ...(this.lossy ? { lossy: this.lossy } : {}),
     };
+  }
+
+  onNote(listener: (event: string, fields: Record<string, unknown>) => void): () => void {
+    this.noteListeners.add(listener);
+    return () => this.noteListeners.delete(listener);
+  }
+
+  private note(event: string, fields: Record<string, unknown>): void {
+    this.ctx.log.info(fields, event);
+    for (const l of this.noteListeners) l(event, fields);
+  }
+
+  /**
+   * The pipe failed under us: what the vehicle sent from now on is not in the record, so the
+   * record is lossy and every MAVLink assertion over it is INCONCLUSIVE. A vehicle that simply
+   * stops sending is not this (that is what a quiet phase expects).
+   */
+  private transportFault(reason: string): void {
+    if (this.lossy || !this.opened) return;
+    this.lossy = `${reason} at ${new Date().toISOString()}`;
+    this.ctx.log.error({ reason }, 'mavlink transport fault');
+    this.note('mavlink_transport_fault', { reason });
+  }
+
+  /**
+   * Bytes that were no valid packet (a CRC-damaged frame, noise): still transmissions. They go
+   * to mavlink-<link>.rxerrors.jsonl beside the tlog (the tlog holds whole packets only), one
+   * line per damaged run, so `no_mavlink` counts them.
+   */
+  private damage(bytes: Buffer, info: DamageInfo): void {
+    if (!this.opened) return;
+    if (this.rxErrorsFd === undefined) {
+      this.rxErrorsFd = fs.openSync(this.ctx.tlogPath.replace(/\.tlog$/, '') + '.rxerrors.jsonl', 'a');
+    }
+    const timeUs = nowUs();
+    const line = {
+      time: new Date(timeUs / 1000).toISOString(),
+      timeUs,
+      kind: info.badCrc ? 'bad_crc' : 'garbage',
+      bytes: bytes.length,
+      ...(info.badCrc ? { msgid: info.msgid, sysid: info.sysid } : {}),
+      hex: bytes.subarray(0, 300).toString('hex'),
+    };
+    fs.writeSync(this.rxErrorsFd, JSON.stringify(line) + '\n');
   }
 
   onPacket(listener: (msgName: string, sysid: number) => void): () => void {
@@ -174,6 +257,7 @@ export class MavlinkLink implements FlightLink {
     if (sysid !== this.cfg.systemId) return;
     const now = Date.now();
     this.tel.lastPacketAt = now;
+    this.book.seen(msgid, now);
     const seq = packetSeq(packet, 0);
     if (this.lastSeq >= 0) this.seqGaps += (seq - this.lastSeq - 1) & 0xff;
     this.lastSeq = seq;
@@ -183,7 +267,18 @@ export class MavlinkLink implements FlightLink {
         if (hb.autopilot === MAV_AUTOPILOT_INVALID) break; // a GCS or companion, not the autopilot
         // Speak the version the vehicle speaks.
         this.encoder.version = packet[0] === MAGIC_V1 ? 1 : 2;
+        const gap = this.tel.lastHeartbeatAt ? now - this.tel.lastHeartbeatAt : Infinity;
         this.tel.lastHeartbeatAt = now;
+        const hbt = hb as unknown as { type: number; autopilot: number };
+        this.identity = {
+          ...(this.identity ?? { source: 'HEARTBEAT' }),
+          autopilot: MAV_AUTOPILOT_NAMES[hbt.autopilot] ?? `MAV_AUTOPILOT_${hbt.autopilot}`,
+          vehicleType: MAV_TYPE_NAMES[hbt.type] ?? `MAV_TYPE_${hbt.type}`,
+        };
+        // The first heartbeat, or the first after a silence (a reboot, a power cycle): a real
+        // autopilot has forgotten what was asked of it, so ask again.
+        if (gap === Infinity) void this.requestStreams('first heartbeat');
+        else if (gap > REBOOT_GAP_MS) void this.requestStreams(`heartbeat after ${(gap / 1000).toFixed(1)} s of silence (reboot?)`);
         this.tel.armed = (hb.baseMode & MAV_MODE_FLAG_SAFETY_ARMED) !== 0;
         this.tel.customMode = hb.customMode;
         if (!this.linkUp) this.linkEvent('up', now);
@@ -196,8 +291,12 @@ export class MavlinkLink implements FlightLink {
         const g = decodePacket(packet) as unknown as { relativeAlt: number; alt: number };
         this.tel.relativeAltM = g.relativeAlt / 1000;
         this.tel.altAmslM = g.alt / 1000;
+        this.tel.positionAt = now;
         break;
       }
+      case MSG.AUTOPILOT_VERSION:
+        this.autopilotVersion(packet);
+        break;
       case MSG.STATUSTEXT: {
         const t = decodePacket(packet) as unknown as { text: string; severity: number };
         this.tel.lastStatustext = { text: t.text, at: now, n: (this.tel.lastStatustext?.n ?? 0) + 1 };
@@ -251,6 +350,126 @@ export class MavlinkLink implements FlightLink {
       systemStatus: MAV_STATE_ACTIVE,
       mavlinkVersion: 3,
     });
+  }
+
+  // ------------------------------------------------------------ streams and identity
+
+  /** COMMAND_LONG sent up to twice; the ACK's MAV_RESULT, or undefined when unanswered or quiet. */
+  private async request(command: number, params: number[]): Promise<number | undefined> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sent = this.send(MSG.COMMAND_LONG, {
+        targetSystem: this.cfg.systemId,
+        targetComponent: AUTOPILOT_COMPID,
+        command,
+        confirmation: attempt,
+        _param1: params[0] ?? 0, _param2: params[1] ?? 0, _param3: params[2] ?? 0, _param4: params[3] ?? 0,
+        _param5: params[4] ?? 0, _param6: params[5] ?? 0, _param7: params[6] ?? 0,
+      });
+      if (!sent) return undefined;
+      const ack = await this.waitAck(command, REQUEST_ACK_MS);
+      if (ack !== undefined) return ack;
+    }
+    return undefined;
+  }
+
+  /**
+   * Ask for every message the link needs, as a ground station does (streams.ts), then the
+   * autopilot's identity, then check what came. A newer round (another reboot) supersedes.
+   */
+  private async requestStreams(why: string): Promise<void> {
+    if (!this.opened) return;
+    if (this.quiet) {
+      this.streamsOwed = why;
+      this.note('mavlink_streams_deferred', { why, reason: 'the phase asserts no_mavlink: nothing may be sent' });
+      return;
+    }
+    const round = ++this.streamRound;
+    clearTimeout(this.arrivalTimer);
+    const stale = () => round !== this.streamRound || !this.opened;
+    for (const need of STREAM_NEEDS) {
+      const rec = this.book.request(need, Date.now());
+      const ack = await this.request(MAV_CMD.SET_MESSAGE_INTERVAL, [need.msgid, Math.round(1e6 / need.hz)]);
+      if (stale()) return;
+      if (this.quiet) {
+        this.streamsOwed = why;
+        return;
+      }
+      rec.interval = ack === undefined ? 'no answer' : (MAV_RESULT_NAMES[ack] ?? `RESULT_${ack}`);
+      if (ack !== 0) {
+        const group = DATA_STREAM_OF[need.msgid];
+        if (group) {
+          this.send(MSG.REQUEST_DATA_STREAM, {
+            targetSystem: this.cfg.systemId,
+            targetComponent: AUTOPILOT_COMPID,
+            reqStreamId: group.id,
+            reqMessageRate: need.hz,
+            startStop: 1,
+          });
+          rec.dataStream = `REQUEST_DATA_STREAM ${group.name} at ${need.hz} Hz sent`;
+        } else {
+          rec.dataStream = 'no REQUEST_DATA_STREAM group carries it';
+        }
+      }
+      this.note('mavlink_stream_request', { why, message: need.message, hz: need.hz, for: need.why, setMessageInterval: rec.interval, ...(rec.dataStream ? { fallback: rec.dataStream } : {}) });
+    }
+    // The autopilot's identity: MAV_CMD_REQUEST_MESSAGE (MAVLink 2 era), else the older
+    // MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES.
+    const versionBefore = this.book.lastSeen(MSG.AUTOPILOT_VERSION);
+    let ack = await this.request(MAV_CMD.REQUEST_MESSAGE, [MSG.AUTOPILOT_VERSION]);
+    let how = 'MAV_CMD_REQUEST_MESSAGE';
+    if (stale()) return;
+    if (ack !== 0 && this.book.lastSeen(MSG.AUTOPILOT_VERSION) === versionBefore) {
+      ack = await this.request(MAV_CMD.REQUEST_AUTOPILOT_CAPABILITIES, [1]);
+      how = 'MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES';
+      if (stale()) return;
+    }
+    this.note('mavlink_identity_request', { command: how, result: ack === undefined ? 'no answer' : (MAV_RESULT_NAMES[ack] ?? `RESULT_${ack}`) });
+    this.arrivalTimer = setTimeout(() => {
+      if (stale()) return;
+      const report = this.book.check();
+      this.note('mavlink_streams', {
+        why,
+        streams: report.map((r) => ({
+          message: r.message,
+          state: r.state,
+          received: r.received,
+          requestedHz: r.hz,
+          ...(r.firstAt !== undefined && r.lastAt !== undefined && r.received > 1 && r.lastAt > r.firstAt
+            ? { measuredHz: Math.round(((r.received - 1) * 1000 * 10) / (r.lastAt - r.firstAt)) / 10 }
+            : {}),
+          how: this.book.describe(r.msgid, r.message),
+        })),
+        identity: this.identity,
+      });
+      if (!this.identity?.flightSwVersion) {
+        this.identity = { ...(this.identity ?? {}), source: `no AUTOPILOT_VERSION: ${how} ${ack === undefined ? 'unanswered' : (MAV_RESULT_NAMES[ack] ?? ack)}` };
+      }
+    }, ARRIVAL_CHECK_MS);
+    this.arrivalTimer.unref();
+  }
+
+  private autopilotVersion(packet: Buffer): void {
+    const v = decodePacket(packet) as unknown as {
+      flightSwVersion: number; boardVersion: number; vendorId: number; productId: number; uid: bigint; flightCustomVersion: number[];
+    };
+    const sw = v.flightSwVersion >>> 0;
+    const custom = Buffer.from(v.flightCustomVersion ?? []);
+    // ArduPilot puts 8 ASCII characters of its git hash here; PX4 the hash's first 8 bytes in binary.
+    const printable = custom.length > 0 && custom.every((c) => c === 0 || (c >= 0x20 && c < 0x7f));
+    const gitHash = printable ? custom.toString('latin1').replace(/\0+$/, '') : custom.toString('hex');
+    const fresh = this.identity?.flightSwVersion === undefined;
+    this.identity = {
+      ...(this.identity ?? {}),
+      flightSwVersion: `${sw >>> 24}.${(sw >>> 16) & 0xff}.${(sw >>> 8) & 0xff}`,
+      releaseType: FIRMWARE_TYPES[sw & 0xff] ?? `type ${sw & 0xff}`,
+      gitHash,
+      boardVersion: v.boardVersion >>> 0,
+      vendorId: v.vendorId,
+      productId: v.productId,
+      uid: BigInt(v.uid ?? 0).toString(16),
+      source: 'AUTOPILOT_VERSION',
+    };
+    if (fresh) this.note('mavlink_identity', { ...this.identity });
   }
 
   // ------------------------------------------------------------ commands
@@ -412,8 +631,25 @@ export class MavlinkLink implements FlightLink {
     if (cond === 'heartbeat') return t.lastHeartbeatAt > 0 && Date.now() - t.lastHeartbeatAt <= this.cfg.heartbeatTimeoutMs;
     if (cond === 'armed') return t.armed === true;
     if (cond === 'disarmed') return t.armed === false;
-    if (cond === 'landed') return t.landedState === MAV_LANDED_STATE.ON_GROUND;
+    if (cond === 'landed') {
+      if (t.landedState !== undefined) return t.landedState === MAV_LANDED_STATE.ON_GROUND;
+      // No EXTENDED_SYS_STATE (refused, or an autopilot without it): a multicopter is on the
+      // ground when disarmed, or when its fresh altitude above home is under half a metre.
+      if (t.armed === false) return true;
+      return t.relativeAltM !== undefined && t.positionAt !== undefined && Date.now() - t.positionAt < 2000 && t.relativeAltM < 0.5;
+    }
     return t.relativeAltM !== undefined && t.relativeAltM > cond.altitudeAbove;
+  }
+
+  /** The message a condition rests on, when none has come from the vehicle since `since`. */
+  private missingMessage(cond: FlightCondition, since: number): [number, string] | undefined {
+    const need: [number, string] | undefined =
+      typeof cond === 'object' ? [MSG.GLOBAL_POSITION_INT, 'GLOBAL_POSITION_INT']
+        : cond === 'landed' ? (this.tel.landedState === undefined && this.tel.relativeAltM === undefined && this.tel.armed !== false ? [MSG.EXTENDED_SYS_STATE, 'EXTENDED_SYS_STATE'] : undefined)
+          : undefined;
+    if (!need) return undefined;
+    const last = this.book.lastSeen(need[0]);
+    return last === undefined || last < since ? need : undefined;
   }
 
   waitFor(cond: FlightCondition, timeoutMs: number): Promise<void> {
@@ -443,10 +679,14 @@ export class MavlinkLink implements FlightLink {
         } else if (!heard) {
           err = new FlightError('AIRLOCK_FLIGHT_SILENT', this.name, `waitFor ${label}`,
             `no MAVLink from system ${this.cfg.systemId} in ${timeoutMs} ms (is the vehicle powered, the endpoint right?)`);
+        } else if (this.missingMessage(cond, started)) {
+          const [msgid, msgName] = this.missingMessage(cond, started)!;
+          err = new FlightError('AIRLOCK_FLIGHT_NO_MESSAGE', this.name, `waitFor ${label}`,
+            `no ${msgName} in ${Math.round(timeoutMs / 1000)} s: ${this.book.describe(msgid, msgName)}`, 'inconclusive');
         } else {
           const mode = this.tel.customMode !== undefined ? modeName(this.cfg.autopilot, this.tel.customMode) : 'unknown';
           err = new FlightError('AIRLOCK_FLIGHT_WAIT_TIMEOUT', this.name, `waitFor ${label}`,
-            `not reached in ${timeoutMs} ms (armed ${this.tel.armed}, mode ${mode}, altitude ${this.tel.relativeAltM ?? '?'} m` +
+            `not reached in ${timeoutMs} ms (armed ${this.tel.armed}, mode ${mode}, ${this.tel.relativeAltM !== undefined ? `altitude ${this.tel.relativeAltM} m` : 'altitude unknown: no GLOBAL_POSITION_INT yet'}` +
               `${this.tel.lastStatustext ? `, last STATUSTEXT "${this.tel.lastStatustext.text}"` : ''})`,
             'inconclusive');
         }

@@ -37,30 +37,42 @@ const PX4_AUTO_SUB: Record<string, number> = {
   FOLLOW_TARGET: 8,
   PRECLAND: 9,
 };
-/** The names QGroundControl shows for PX4 modes. */
-const PX4_ALIASES: Record<string, string> = {
-  POSITION: 'POSCTL',
-  ALTITUDE: 'ALTCTL',
-  STABILIZE: 'STABILIZED',
-  HOLD: 'AUTO.LOITER',
-  LOITER: 'AUTO.LOITER',
-  MISSION: 'AUTO.MISSION',
-  RTL: 'AUTO.RTL',
-  RETURN: 'AUTO.RTL',
-  LAND: 'AUTO.LAND',
-  TAKEOFF: 'AUTO.TAKEOFF',
+/**
+ * The one table of portable mode names: a scenario says `set_mode: GUIDED` and each autopilot
+ * gets its own way of doing it. PX4 has no GUIDED mode: a ground station flies PX4 from Hold
+ * (AUTO.LOITER), which takes the takeoff, reposition and land commands a ground station sends.
+ * A name not in this table is the autopilot's own (ArduPilot's CopterMode names, PX4's
+ * MAIN or AUTO.SUB names) and is used as it is.
+ */
+export const PORTABLE_MODES: Record<string, { ardupilot: string; px4: string }> = {
+  GUIDED: { ardupilot: 'GUIDED', px4: 'AUTO.LOITER' },
+  HOLD: { ardupilot: 'LOITER', px4: 'AUTO.LOITER' },
+  LOITER: { ardupilot: 'LOITER', px4: 'AUTO.LOITER' },
+  TAKEOFF: { ardupilot: 'GUIDED', px4: 'AUTO.TAKEOFF' },
+  LAND: { ardupilot: 'LAND', px4: 'AUTO.LAND' },
+  RTL: { ardupilot: 'RTL', px4: 'AUTO.RTL' },
+  RETURN: { ardupilot: 'RTL', px4: 'AUTO.RTL' },
+  MISSION: { ardupilot: 'AUTO', px4: 'AUTO.MISSION' },
+  POSITION: { ardupilot: 'POSHOLD', px4: 'POSCTL' },
+  ALTITUDE: { ardupilot: 'ALT_HOLD', px4: 'ALTCTL' },
+  STABILIZE: { ardupilot: 'STABILIZE', px4: 'STABILIZED' },
 };
+
+/** The autopilot's own name for a (portable or native) mode name. */
+export function nativeModeName(autopilot: Autopilot, name: string): string {
+  const upper = name.trim().toUpperCase().replace(/[\s-]/g, '_');
+  return PORTABLE_MODES[upper]?.[autopilot] ?? upper;
+}
 
 /** The custom-mode request for a mode name, or undefined when the autopilot has no such mode. */
 export function modeRequest(autopilot: Autopilot, name: string): ModeRequest | undefined {
-  const upper = name.trim().toUpperCase().replace(/[\s-]/g, '_');
+  const upper = nativeModeName(autopilot, name);
   if (autopilot === 'ardupilot') {
     const n = (ardupilotmega.CopterMode as unknown as Record<string, number>)[upper];
     if (typeof n !== 'number') return undefined;
     return { param2: n, param3: 0, customMode: n };
   }
-  const full = PX4_ALIASES[upper] ?? upper;
-  const [main, sub] = full.split('.');
+  const [main, sub] = upper.split('.');
   const mainN = PX4_MAIN[main!];
   if (mainN === undefined) return undefined;
   let subN = 0;
@@ -88,6 +100,11 @@ export function modeName(autopilot: Autopilot, customMode: number): string {
 }
 
 /** ArduPilot Copter mode names that allow arming (Mode::allows_arming). */
+/** PX4 modes a multicopter may be armed in (the commander refuses the others). */
+export const PX4_ARMABLE = new Set([
+  'MANUAL', 'ALTCTL', 'POSCTL', 'ACRO', 'STABILIZED', 'OFFBOARD', 'AUTO.LOITER', 'AUTO.TAKEOFF', 'AUTO.MISSION',
+]);
+
 export const ARDUPILOT_ARMABLE = new Set([
   'STABILIZE', 'ACRO', 'ALT_HOLD', 'GUIDED', 'LOITER', 'DRIFT', 'SPORT', 'POSHOLD', 'BRAKE',
   'THROW', 'GUIDED_NOGPS', 'FLOWHOLD', 'FOLLOW', 'ZIGZAG', 'SYSTEMID', 'TURTLE',

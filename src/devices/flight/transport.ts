@@ -18,6 +18,8 @@ export type Endpoint =
 
 export interface Transport {
   open(): Promise<void>;
+  /** Called once when the pipe fails after opening (device gone, serial error, socket closed). */
+  onFault?: (reason: string) => void;
   write(buf: Buffer): void;
   close(): Promise<void>;
 }
@@ -82,9 +84,21 @@ class SerialTransport implements Transport {
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on('data', this.onData);
-    // A vanished device (USB unplugged) shows up as silence and heartbeat loss, not a crash.
-    port.on('error', () => {});
+    // A vanished device (USB unplugged, the PTY's far side gone) is a transport fault: the
+    // record is no longer whole. Never a crash.
+    port.on('error', (err: Error) => this.fault(`serial error on ${this.path}: ${err.message}`));
+    port.on('close', (err?: Error & { disconnected?: boolean }) => {
+      if (this.port === port) this.fault(err?.disconnected ? `serial device ${this.path} disconnected` : `serial port ${this.path} closed${err ? `: ${err.message}` : ''}`);
+    });
     this.port = port;
+  }
+
+  onFault?: (reason: string) => void;
+  private faulted = false;
+  private fault(reason: string): void {
+    if (this.faulted || !this.port) return;
+    this.faulted = true;
+    this.onFault?.(reason);
   }
 
   write(buf: Buffer): void {
@@ -102,6 +116,7 @@ class SerialTransport implements Transport {
 
 class UdpTransport implements Transport {
   private socket?: dgram.Socket;
+  onFault?: (reason: string) => void;
   private peer?: { address: string; port: number };
   constructor(
     private readonly listen: boolean,
@@ -118,7 +133,12 @@ class UdpTransport implements Transport {
       if (this.listen) this.peer = { address: rinfo.address, port: rinfo.port };
       this.onData(msg);
     });
-    socket.on('error', () => {});
+    socket.on('error', (err) => {
+      if (this.socket === socket) this.onFault?.(`UDP socket error: ${err.message}`);
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.onFault?.('UDP socket closed');
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       const done = () => {
@@ -144,6 +164,7 @@ class UdpTransport implements Transport {
 
 class TcpTransport implements Transport {
   private socket?: net.Socket;
+  onFault?: (reason: string) => void;
   constructor(
     private readonly host: string,
     private readonly port: number,
@@ -161,7 +182,12 @@ class TcpTransport implements Transport {
     });
     socket.setNoDelay(true);
     socket.on('data', this.onData);
-    socket.on('error', () => {});
+    socket.on('error', (err) => {
+      if (this.socket === socket) this.onFault?.(`TCP error: ${err.message}`);
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.onFault?.('TCP connection closed by the vehicle side');
+    });
     this.socket = socket;
   }
 

@@ -44,6 +44,8 @@ export interface FirmwareSpec {
   serial?: string;
   serialBaud?: number;
   systemId?: number;
+  /** The link's autopilot: which flavour the virtual vehicle is. */
+  autopilot?: string;
 }
 
 interface HostState {
@@ -91,6 +93,7 @@ export function firmwareEnv(spec: FirmwareSpec): NodeJS.ProcessEnv {
   set('AIRLOCK_SERIAL', spec.serial);
   set('AIRLOCK_SERIAL_BAUD', spec.serialBaud);
   set('AIRLOCK_SYSTEM_ID', spec.systemId);
+  set('AIRLOCK_AUTOPILOT', spec.autopilot);
   if (spec.labHosts) env.AIRLOCK_LAB_HOSTS = Object.entries(spec.labHosts).map(([k, v]) => `${k}=${v}`).join(' ');
   for (const [k, v] of Object.entries(spec.params ?? {})) env[`AIRLOCK_PARAM_${k.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = v;
   return env;

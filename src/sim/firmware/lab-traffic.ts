@@ -5,6 +5,7 @@
  */
 import type { FirmwareContext } from './context.js';
 import { watchActions } from './context.js';
+import { parseDuration } from '../../config/index.js';
 import { encodeOdidMessagePack, REMOTE_ID_PORT } from '../radio/remote-id.js';
 
 export const AIR_VIDEO_PORT = 5600;
@@ -68,11 +69,35 @@ export async function startLabTraffic(ctx: FirmwareContext): Promise<void> {
   }
   const serial = process.env.AIRLOCK_SERIAL;
   if (ctx.device === 'drone' && serial) {
-    const mod = (await import('../vehicle/vehicle.js')) as {
-      startVehicle(o: { path: string; baudRate: number; systemId: number }): Promise<{ stop(): Promise<void>; setTransmitting(on: boolean): void }>;
-    };
-    const vehicle = await mod.startVehicle({ path: serial, baudRate: Number(process.env.AIRLOCK_SERIAL_BAUD ?? 57600), systemId: Number(process.env.AIRLOCK_SYSTEM_ID ?? 1) });
+    const mod = await import('../vehicle/vehicle.js');
+    const options = vehicleOptionsFrom(ctx.params, process.env.AIRLOCK_AUTOPILOT);
+    const vehicle = await mod.startVehicle({ path: serial, baudRate: Number(process.env.AIRLOCK_SERIAL_BAUD ?? 57600), systemId: Number(process.env.AIRLOCK_SYSTEM_ID ?? 1), ...options });
     ctx.onStop(() => vehicle.stop());
-    ctx.log(`MAVLink vehicle on ${serial}`);
+    ctx.log(`MAVLink vehicle (${options.flavour}) on ${serial}`);
   }
+}
+
+/**
+ * The vehicle simulator's settings from the rig file: its flavour is the link's `autopilot`;
+ * `firmware_params` may set `prearm` (a duration), `version`, `git_hash`, `message_interval`
+ * (false: an ArduPilot 3.x that refuses SET_MESSAGE_INTERVAL) and ArduPilot's stream rates as
+ * `sr_position`, `sr_extended_status`, `sr_extra1`, `sr_extra2` (Hz; Copter's default is 0).
+ */
+export function vehicleOptionsFrom(params: Record<string, string>, autopilot: string | undefined) {
+  const streamRates: Record<string, number> = {};
+  for (const [k, v] of Object.entries(params)) if (k.startsWith('sr_')) streamRates[k.slice(3).toUpperCase()] = Number(v);
+  let prearm: number | undefined;
+  try {
+    prearm = params.prearm !== undefined ? parseDuration(params.prearm) : undefined;
+  } catch {
+    prearm = undefined; // a bad value keeps the default; the rig file is not the place to crash the firmware
+  }
+  return {
+    flavour: (autopilot === 'px4' ? 'px4' : 'ardupilot') as 'px4' | 'ardupilot',
+    ...(prearm !== undefined && Number.isFinite(prearm) ? { prearmDelayMs: prearm } : {}),
+    ...(params.version ? { version: params.version } : {}),
+    ...(params.git_hash ? { gitHash: params.git_hash } : {}),
+    ...(params.message_interval === 'false' ? { messageInterval: false } : {}),
+    streamRates,
+  };
 }
