@@ -1,6 +1,6 @@
 /**
  * Frame types the analyzer knows without judging addresses: the short list of link-local control
- * protocols that cannot leave the link (docs/reference/what-counts-as-leaving.md), and names for
+ * protocols that cannot leave the link (docs/certifier/what-counts-as-leaving.md), and names for
  * frame types it does not decode, so an INCONCLUSIVE window says which frames it could not judge.
  *
  * Everything not listed here and not decoded (IPv4, IPv6 and the encapsulations in scan.ts) makes

@@ -27,7 +27,7 @@ import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unj
 import { QuicCryptoAssembler } from './quic-initial.js';
 
 /** Bump when what counts as a finding, or how findings are grouped, changes. */
-export const ANALYZER_VERSION = '1';
+export const ANALYZER_VERSION = '2';
 
 export interface ScanOptions {
   /** CIDRs inside the lab. */
