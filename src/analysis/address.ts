@@ -2,7 +2,7 @@
  * Addresses as numbers: IPv4 as one unsigned 32-bit word, IPv6 as four. The hot path never
  * makes strings; formatting happens once per flow.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { LabSpecError } from './errors.js';
 
 export interface Cidr {
@@ -15,46 +15,23 @@ export interface Cidr {
   text: string;
 }
 
-/** Dotted quad to a word; -1 when `s` is not one. */
-export function parseIPv4(s: string): number {
-  let w = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      w = w * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return w * 256 + part;
+/** The address's bytes as 32-bit words (one for IPv4, four for IPv6). */
+function wordsOf(addr: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+  const b = addr.toByteArray();
+  const words: number[] = [];
+  for (let i = 0; i < b.length; i += 4) words.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+  return words;
 }
 
+/** Dotted quad to a word; -1 when `s` is not one. Parsed by ipaddr.js; only the matching is ours. */
+export function parseIPv4(s: string): number {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return -1;
+  return wordsOf(ipaddr.IPv4.parse(s))[0]!;
+}
+
+/** IPv6 text (any form RFC 4291 allows, with an IPv4 tail) to four words; throws on anything else. */
 export function parseIPv6(s: string): number[] {
-  let head = s;
-  let v4tail: number | null = null;
-  const lastColon = s.lastIndexOf(':');
-  if (s.indexOf('.', lastColon) > 0) {
-    v4tail = parseIPv4(s.slice(lastColon + 1));
-    head = s.slice(0, lastColon + 1) + '0:0';
-  }
-  const [l, r] = head.includes('::') ? head.split('::') : [head, undefined];
-  const left = l ? l.split(':') : [];
-  const right = r !== undefined ? (r ? r.split(':') : []) : [];
-  const groups = new Array<number>(8).fill(0);
-  left.forEach((g, i) => (groups[i] = parseInt(g, 16)));
-  right.forEach((g, i) => (groups[8 - right.length + i] = parseInt(g, 16)));
-  const words = [0, 1, 2, 3].map((i) => ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0);
-  if (v4tail !== null) words[3] = v4tail;
-  return words;
+  return wordsOf(ipaddr.IPv6.parse(s));
 }
 
 export function formatIPv4(w: number): string {
@@ -89,20 +66,28 @@ function maskWord(prefix: number, word: number): number {
   return bits === 0 ? 0 : bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
 }
 
-/** Parses `10.0.0.0/24`, `2001:db8::/32` or a bare address (a /32 or /128). */
+/**
+ * Parses `10.0.0.0/24`, `2001:db8::/32` or a bare address (a /32 or /128) with ipaddr.js, then
+ * keeps it as masked words: the per-packet match (src/analysis/egress-policy.ts) compares numbers.
+ */
 export function parseCidr(text: string): Cidr {
   const t = text.trim();
   const slash = t.indexOf('/');
-  const addr = slash < 0 ? t : t.slice(0, slash);
-  const prefixText = slash < 0 ? null : t.slice(slash + 1);
-  const family: 4 | 6 | 0 = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : 0;
-  if (family === 0) throw new LabSpecError(`bad lab CIDR "${text}": "${addr}" is not an IPv4 or IPv6 address`);
+  const addrText = slash < 0 ? t : t.slice(0, slash);
+  const family: 4 | 6 | 0 = ipaddr.IPv4.isValidFourPartDecimal(addrText) ? 4 : ipaddr.IPv6.isValid(addrText) ? 6 : 0;
+  if (family === 0) throw new LabSpecError(`bad lab CIDR "${text}": "${addrText}" is not an IPv4 or IPv6 address`);
   const max = family === 4 ? 32 : 128;
-  const prefix = prefixText === null ? max : Number(prefixText);
-  if (prefixText !== null && (!/^\d{1,3}$/.test(prefixText) || prefix > max)) {
-    throw new LabSpecError(`bad lab CIDR "${text}": prefix must be 0..${max}`);
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  let prefix: number;
+  if (slash < 0) {
+    addr = ipaddr.parse(addrText);
+    prefix = max;
+  } else {
+    const prefixText = t.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new LabSpecError(`bad lab CIDR "${text}": prefix must be 0..${max}`);
+    [addr, prefix] = ipaddr.parseCIDR(t);
   }
-  const raw = family === 4 ? [parseIPv4(addr)] : parseIPv6(addr);
+  const raw = wordsOf(addr);
   const masks = raw.map((_, i) => maskWord(prefix, i));
   const words = raw.map((w, i) => (w & masks[i]!) >>> 0);
   return { family, words, prefix, masks, text: t };

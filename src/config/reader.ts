@@ -3,7 +3,7 @@
  * (the schema already reported wrong types, so a mismatch here yields undefined silently) and
  * report only what the schema cannot: units, ranges, references, duplicates.
  */
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type ConfigSource, type Seg } from './source.js';
 import type { SourcePos } from './types.js';
@@ -80,9 +80,12 @@ export class Reader {
 /** `10.231.0.0/24`, `fd0a:231::/64` → [address, prefix, family] or undefined. */
 export function parseCidr(s: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(s.trim());
-  if (!m) return undefined;
-  const family = isIP(m[1]!);
-  const prefix = Number(m[2]);
-  if (family === 0 || prefix > (family === 4 ? 32 : 128)) return undefined;
-  return { address: m[1]!, prefix, family: family as 4 | 6 };
+  if (!m || !(ipaddr.IPv4.isValidFourPartDecimal(m[1]!) || ipaddr.IPv6.isValid(m[1]!))) return undefined;
+  try {
+    const [addr, prefix] = ipaddr.parseCIDR(s.trim());
+    return { address: m[1]!, prefix, family: addr.kind() === 'ipv4' ? 4 : 6 };
+  } catch {
+    // ipaddr.js rejects a prefix beyond the family's length: not a CIDR, as the caller asks.
+    return undefined;
+  }
 }

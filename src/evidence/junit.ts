@@ -3,13 +3,12 @@
  * <testsuite name tests failures errors skipped time timestamp>, each of <testcase name classname
  * time> with at most one of <failure message type>, <error message type> or <skipped message>.
  * docs/ci/regression.md: FAIL is <failure>, INCONCLUSIVE is <error>, not run is <skipped>; GitLab keeps only
- * the first of duplicate names, so names are made unique. Hand-written: the format is a dozen
- * attributes, and every one of them is decided here (names, counts, escaping of captured names).
+ * the first of duplicate names, so names are made unique. The XML itself is written by xmlbuilder2.
  */
 import type { Finding } from '../analysis/finding.js';
 import { findingLine } from './finding-text.js';
 import type { AssertionResult, PhaseResult, RunResult } from './result.js';
-import { escapeAttr, escapeXml } from './xml.js';
+import { create } from 'xmlbuilder2';
 
 type Outcome = { type: 'pass' } | { type: 'failure' | 'error' | 'skipped'; message: string; body?: string };
 
@@ -114,39 +113,45 @@ function counts(cases: Case[]): { tests: number; failures: number; errors: numbe
 }
 
 function render(suites: Suite[], name: string): string {
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  // xmlbuilder2 escapes every attribute and text node and replaces the characters XML 1.0
+  // forbids (captured names are hostile input); this file decides only names and counts.
+  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
   const all = suites.flatMap((s) => s.cases);
   const tc = counts(all);
   const total = suites.reduce((t, s) => t + s.time, 0);
-  out.push(
-    `<testsuites name="${escapeAttr(name)}" tests="${tc.tests}" failures="${tc.failures}" errors="${tc.errors}" skipped="${tc.skipped}" time="${fmtTime(total)}">`,
-  );
+  const root = doc.ele('testsuites', {
+    name,
+    tests: String(tc.tests),
+    failures: String(tc.failures),
+    errors: String(tc.errors),
+    skipped: String(tc.skipped),
+    time: fmtTime(total),
+  });
   suites.forEach((s, id) => {
     const c = counts(s.cases);
     const ts = fmtTimestamp(s.timestamp);
-    out.push(
-      `  <testsuite name="${escapeAttr(s.name)}" id="${id}" tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="${fmtTime(s.time)}"${ts ? ` timestamp="${ts}"` : ''}>`,
-    );
+    const suite = root.ele('testsuite', {
+      name: s.name,
+      id: String(id),
+      tests: String(c.tests),
+      failures: String(c.failures),
+      errors: String(c.errors),
+      skipped: String(c.skipped),
+      time: fmtTime(s.time),
+      ...(ts ? { timestamp: ts } : {}),
+    });
     for (const k of s.cases) {
-      const open = `    <testcase name="${escapeAttr(k.name)}" classname="${escapeAttr(k.classname)}" time="${fmtTime(k.time)}"`;
+      const tcase = suite.ele('testcase', { name: k.name, classname: k.classname, time: fmtTime(k.time) });
       const o = k.outcome;
-      if (o.type === 'pass') {
-        out.push(`${open}/>`);
-        continue;
-      }
-      out.push(`${open}>`);
-      if (o.type === 'skipped') out.push(`      <skipped message="${escapeAttr(o.message)}"/>`);
+      if (o.type === 'pass') continue;
+      if (o.type === 'skipped') tcase.ele('skipped', { message: o.message });
       else {
-        const type = o.type === 'failure' ? 'FAIL' : 'INCONCLUSIVE';
-        const body = o.body ? escapeXml(o.body) : '';
-        out.push(`      <${o.type} message="${escapeAttr(o.message)}" type="${type}">${body}</${o.type}>`);
+        const el = tcase.ele(o.type, { message: o.message, type: o.type === 'failure' ? 'FAIL' : 'INCONCLUSIVE' });
+        if (o.body) el.txt(o.body);
       }
-      out.push('    </testcase>');
     }
-    out.push('  </testsuite>');
   });
-  out.push('</testsuites>');
-  return out.join('\n') + '\n';
+  return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
 }
 
 /** junit.xml of one run: one testsuite (the scenario), one testcase per assertion per phase. */

@@ -1,5 +1,5 @@
-/** Small IPv4/IPv6 address arithmetic for laying out the lab (no library needed for this much). */
-import { isIPv4, isIPv6 } from 'node:net';
+/** Address arithmetic for laying out the lab; parsing and matching by ipaddr.js. */
+import ipaddr from 'ipaddr.js';
 
 export function v4ToInt(a: string): number {
   return a.split('.').reduce((n, o) => n * 256 + Number(o), 0) >>> 0;
@@ -9,12 +9,9 @@ export function intToV4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+/** An IPv6 address as one 128-bit number (for the sinkhole's byte layouts). */
 export function v6ToBigInt(a: string): bigint {
-  let [head, tail] = a.includes('::') ? (a.split('::') as [string, string]) : [a, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
+  return ipaddr.IPv6.parse(a).toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
 }
 
 export interface Cidr {
@@ -25,22 +22,17 @@ export interface Cidr {
 
 export function parseCidr(c: string): Cidr | null {
   const [base, p] = c.split('/');
-  if (!base || p === undefined) return null;
+  if (!base || p === undefined || !/^\d{1,3}$/.test(p)) return null;
+  const family = ipaddr.IPv4.isValidFourPartDecimal(base) ? 4 : ipaddr.IPv6.isValid(base) ? 6 : 0;
   const prefix = Number(p);
-  if (isIPv4(base) && prefix >= 0 && prefix <= 32) return { family: 4, base, prefix };
-  if (isIPv6(base) && prefix >= 0 && prefix <= 128) return { family: 6, base, prefix };
-  return null;
+  if (family === 0 || prefix > (family === 4 ? 32 : 128)) return null;
+  return { family, base, prefix };
 }
 
 export function cidrContains(c: Cidr, addr: string): boolean {
-  if (c.family === 4) {
-    if (!isIPv4(addr)) return false;
-    const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0;
-    return ((v4ToInt(addr) & mask) >>> 0) === ((v4ToInt(c.base) & mask) >>> 0);
-  }
-  if (!isIPv6(addr)) return false;
-  const shift = BigInt(128 - c.prefix);
-  return v6ToBigInt(addr) >> shift === v6ToBigInt(c.base) >> shift;
+  if (!ipaddr.isValid(addr)) return false;
+  const a = ipaddr.parse(addr);
+  return a.kind() === (c.family === 4 ? 'ipv4' : 'ipv6') && a.match(ipaddr.parse(c.base), c.prefix);
 }
 
 /** The prefix length of the first subnet containing `addr`, or null. */
