@@ -71,6 +71,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .option('--set <name=value>', 'override a scenario parameter (repeatable)', collectPairs('--set'))
     .option('--firmware <device=profile|command>', 'firmware for a device (repeatable)', collectPairs('--firmware'))
     .option('--key <file>', 'Ed25519 private key (PEM) to sign the run (or env AIRLOCK_SIGNING_KEY)')
+    .option('--controls <file>', "the lab's control mapping (JSON or YAML, schema/controls.schema.json): extends or replaces the shipped one")
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events instead of the progress display', false)
     .action((scenario: string, o) =>

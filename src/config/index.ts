@@ -4,7 +4,7 @@ export { loadScenario, scenarioFromSource, scenarioPosition, STEP_TIMEOUTS_MS, D
 export { checkScenarioAgainstRig } from './check.js';
 export { detectKind, kindOf, type ConfigKind } from './kind.js';
 export { loadConfigSource, MAX_CONFIG_BYTES, type ConfigSource } from './source.js';
-export { schemaPath } from './schema.js';
+export { schemaPath, schemaIssues } from './schema.js';
 export { parseDuration, parseCurrent, parseVoltage, parseFrequency, parseDbm, parseSize, parseRadioThreshold } from './units.js';
 export { ConfigError, UnitError, formatIssue, CONFIG_CODES, type ConfigIssue, type ConfigErrorCode } from './errors.js';
 export type {

@@ -1,7 +1,7 @@
 import { isObj } from './reader.js';
 import { loadConfigSource } from './source.js';
 
-export type ConfigKind = 'rig' | 'scenario' | 'suite' | 'unknown';
+export type ConfigKind = 'rig' | 'scenario' | 'suite' | 'controls' | 'unknown';
 
 /** What a file is, by its top-level key (`scenario:`, `suite:`, else `rig:`); 'unknown' if unreadable or none. */
 export function detectKind(file: string): ConfigKind {
@@ -20,5 +20,7 @@ export function kindOf(data: unknown): ConfigKind {
   if ('scenario' in data) return 'suite' in data ? 'unknown' : 'scenario';
   if ('suite' in data) return 'suite';
   if ('rig' in data) return 'rig';
+  // A control mapping (schema/controls.schema.json): checked by src/evidence/controls.ts.
+  if ('controls' in data) return 'controls';
   return 'unknown';
 }

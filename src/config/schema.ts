@@ -13,7 +13,7 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, parsePointer, type PosIndex, type Seg } from './source.js';
 
-export type SchemaKind = 'rig' | 'scenario';
+export type SchemaKind = 'rig' | 'scenario' | 'controls';
 
 const UNIT_DEFS = ['duration', 'current', 'voltage', 'frequency', 'size', 'threshold', 'dbm'];
 const isUnitError = (e: ErrorObject) => UNIT_DEFS.some((d) => e.schemaPath.startsWith(`#/definitions/${d}/`));

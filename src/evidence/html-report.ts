@@ -12,8 +12,10 @@ import * as path from 'node:path';
 import type { Finding } from '../analysis/finding.js';
 import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
 import { hashFile, libpcapVersionString, MANIFEST_FILE, SIGNATURE_FILE, walkRunDir } from './manifest.js';
+import type { ControlsSection } from './controls.js';
 import type { ReportSeries } from './report-data.js';
 import type { RunResult } from './result.js';
+import type { DeviceIdentity, SignerInfo } from './run-summary.js';
 import { escapeHtml as h } from './xml.js';
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -159,9 +161,113 @@ export interface HtmlReportInput {
   runDir: string;
   result: RunResult;
   series: ReportSeries;
+  /** The Controls section (controls.ts); absent: none is shown. */
+  controls?: ControlsSection;
+  /** Who signed the run and whether the reader trusts the key (run-summary.ts). */
+  signer?: SignerInfo;
+  devices?: DeviceIdentity[];
 }
 
-export function htmlReport({ runDir, result: r, series }: HtmlReportInput): string {
+function statusBadge(v: string): string {
+  return v === 'NOT_TESTED' ? '<span class="v v-NOT_TESTED">not tested</span>' : verdictBadge(v);
+}
+
+/** The one-page run summary printed first: identities, firmware hashes, scenario, verdict per phase, controls, signer. */
+function summaryPage(r: RunResult, devices: DeviceIdentity[], controls: ControlsSection | undefined, signer: SignerInfo | undefined): string {
+  const dev = devices.length
+    ? `<table id="summary-devices"><thead><tr><th>device</th><th>lab address</th><th>firmware</th><th>firmware sha256</th></tr></thead><tbody>${devices
+        .map((d) => `<tr><td>${h(d.name)}</td><td><code>${h(d.addresses.join(' ') || '-')}</code></td><td><code>${h(d.firmware ?? '-')}</code></td><td><code class="hash">${h(d.sha256 ?? 'not recorded')}</code></td></tr>`)
+        .join('')}</tbody></table>`
+    : '<p class="muted">No device identities recorded.</p>';
+  const phases = `<table id="summary-phases"><thead><tr><th>phase</th><th>verdict</th></tr></thead><tbody>${r.phases
+    .map((p) => `<tr><td>${h(p.name)}${p.incomplete ? ' <em>(incomplete)</em>' : ''}</td><td>${verdictBadge(p.verdict)}</td></tr>`)
+    .join('')}</tbody></table>`;
+  const ctl = controls
+    ? `<table id="summary-controls"><thead><tr><th>control</th><th>observed</th></tr></thead><tbody>${controls.controls
+        .map((c) => `<tr><td>${h(c.control.framework)} <strong>${h(c.control.id)}</strong> ${h(c.control.title)}</td><td>${statusBadge(c.status)}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const sig = signer ?? { trust: 'unsigned', text: 'unsigned: the run carries no signature' };
+  return `<section id="run-summary" class="page" data-verdict="${h(r.verdict)}">
+<h1>Airlock run summary: <span class="v v-${h(r.verdict)}" id="summary-verdict">${h(r.verdict)}</span></h1>
+<table id="summary-run"><tbody>
+<tr><th>scenario</th><td><strong>${h(r.scenario)}</strong></td><th>run</th><td><code>${h(r.runId)}</code></td></tr>
+<tr><th>rig</th><td>${h(r.rig)}</td><th>exit code</th><td>${r.exitCode}${r.complete ? '' : ' (incomplete)'}</td></tr>
+<tr><th>from</th><td><code>${h(r.startedAt)}</code></td><th>to</th><td><code>${h(r.endedAt)}</code></td></tr>
+<tr><th>Airlock</th><td>${h(r.airlockVersion)}</td><th>analyzer</th><td>${h(r.analyzerVersion)}</td></tr>
+</tbody></table>
+${r.fault ? `<p>rig fault <code>${h(r.fault.code)}</code>: ${h(r.fault.message)} (the rig was made safe)</p>` : ''}${r.abort ? `<p>aborted: ${h(r.abort.reason)}</p>` : ''}
+<h3>Devices and firmware</h3>
+${dev}
+<h3>Verdict per phase</h3>
+${phases}
+${ctl ? `<h3>Controls (what was observed; not a statement of compliance)</h3>\n${ctl}` : ''}
+<h3>Signature</h3>
+<p id="summary-signer" data-trust="${h(sig.trust)}">${sig.fingerprint ? `signer key fingerprint <code class="fingerprint">${h(sig.fingerprint)}</code><br>` : ''}<strong>${h(
+    sig.trust === 'trusted' ? 'trusted' : sig.trust === 'not-trusted' ? 'NOT TRUSTED' : sig.trust === 'unchecked' ? 'trust not checked' : 'unsigned',
+  )}</strong>: ${h(sig.text)}</p>
+</section>`;
+}
+
+/** The Controls section: per control, what was observed in which phases, the assertions and their evidence. */
+function controlsSection(c: ControlsSection): string {
+  const doc = (d: { document: string; section: string; url?: string }) =>
+    `${h(d.document)}, ${h(d.section)}${d.url ? ` (<code>${h(d.url)}</code>)` : ''}`;
+  const parts = c.controls.map((o) => {
+    const ev = o.evidence.length
+      ? `<table class="control-evidence"><thead><tr><th>phase</th><th>assertion</th><th>verdict</th><th>evidence</th></tr></thead><tbody>${o.evidence
+          .map(
+            (e) =>
+              `<tr><td>${h(e.phase)}</td><td>${h(e.kind)}</td><td>${verdictBadge(e.verdict)}</td><td>${
+                e.findings.length
+                  ? e.findings.map((f) => `<a href="#finding-${f.n}">#${f.n}</a> <code>${h(f.pointer)}</code>`).join('<br>')
+                  : e.reason
+                    ? `<span class="muted">${h(e.reason)}</span>`
+                    : '<span class="muted">no finding</span>'
+              }</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : '';
+    const said = o.statements.length
+      ? `<ul>${o.statements.map((s) => `<li>${verdictBadge(s.verdict)} ${h(s.text)} <span class="phases">Phases: ${s.phases.map(h).join(', ')}.</span></li>`).join('')}</ul>`
+      : `<p>${h(NOT_TESTED)}</p>`;
+    return `<div class="control" data-control="${h(o.control.id)}" data-status="${h(o.status)}">
+<h3>${h(o.control.framework)} ${h(o.control.id)} ${h(o.control.title)}: ${statusBadge(o.status)}</h3>
+<p class="muted">Source: ${doc(o.control.source)}${(o.control.references ?? []).map((d) => `; see also ${doc(d)}`).join('')}</p>
+${said}
+${o.control.scope ? `<p class="muted">${h(o.control.scope)}</p>` : ''}
+${ev}
+</div>`;
+  });
+  return `<p class="muted">What this run tested and observed, per control a certifier checks. Each statement covers only the phases it names; none is a statement that the product complies with the control. Mapping: ${c.origin.map((o) => `<code>${h(o)}</code>`).join(' extended by ')}.</p>
+${parts.join('\n')}
+${c.unmapped.length ? `<p class="muted">Assertions of this run that no control maps: ${c.unmapped.map((k) => `<code>${h(k)}</code>`).join(', ')}.</p>` : ''}`;
+}
+
+const NOT_TESTED = 'No assertion of this run bears on this control: nothing was observed for it.';
+
+/** Print: the summary alone on page 1, each section on a new page, colours kept, charts fit the page. */
+const PRINT_CSS = `
+.v-NOT_TESTED{background:#57606a}
+#run-summary h1{font-size:22px}#run-summary h3{margin:10px 0 4px}
+#run-summary table{font-size:12px}
+.control{margin:8px 0 16px}.control h3{margin-bottom:2px}.phases{color:#57606a}
+@page{size:A4;margin:14mm}
+@media screen{#run-summary{border:1px solid #d0d7de;border-radius:8px;padding:8px 16px;margin-bottom:16px}}
+@media print{
+  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  body{margin:0;font-size:11px}
+  #run-summary{break-after:page;page-break-after:always}
+  #run-summary,#run-summary table{font-size:10.5px}
+  h2{break-before:page;page-break-before:always;break-after:avoid}
+  #verdict + h2{break-before:auto;page-break-before:auto}
+  tr,figure,.uplot,.control h3{break-inside:avoid;page-break-inside:avoid}
+  .uplot,.uplot canvas,img.waterfall{max-width:100%!important;height:auto!important}
+  a{color:inherit;text-decoration:none}
+  .hash{font-size:8px}
+}`;
+
+export function htmlReport({ runDir, result: r, series, controls, signer, devices }: HtmlReportInput): string {
   const { js, css } = uplot();
   const rows = findingRows(r);
   const phases = r.phases.map(phaseWindow).filter((p): p is NonNullable<typeof p> => p !== undefined);
@@ -178,7 +284,7 @@ ${rows
     const net = f.kind === 'network' ? f : undefined;
     const src = net ? findingAddresses(net).split(' -> ')[0] : '';
     const dst = net ? findingAddresses(net).split(' -> ')[1] : '';
-    return `<tr class="finding" data-kind="${h(f.kind)}"><td class="num">${n}</td><td>${h(phase)}</td><td>${h(assertion)}</td><td>${h(f.kind)}</td><td><code>${h(f.file)}</code></td><td>${h(ptr)}</td><td><code>${h(f.time)}</code></td><td><code>${h(src ?? '')}</code></td><td><code>${h(dst ?? '')}</code></td><td>${h(net?.protocol ?? '')}</td><td><code>${h(net ? findingNames(net) : '')}</code></td><td>${h(f.summary)}</td></tr>`;
+    return `<tr class="finding" id="finding-${n}" data-kind="${h(f.kind)}"><td class="num">${n}</td><td>${h(phase)}</td><td>${h(assertion)}</td><td>${h(f.kind)}</td><td><code>${h(f.file)}</code></td><td>${h(ptr)}</td><td><code>${h(f.time)}</code></td><td><code>${h(src ?? '')}</code></td><td><code>${h(dst ?? '')}</code></td><td>${h(net?.protocol ?? '')}</td><td><code>${h(net ? findingNames(net) : '')}</code></td><td>${h(f.summary)}</td></tr>`;
   })
   .join('\n')}
 </tbody></table>`
@@ -230,7 +336,9 @@ h1{margin:0 0 4px}h2{margin-top:32px;border-bottom:1px solid #d0d7de}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;vertical-align:top;text-align:left}
 .num{text-align:right}.muted{color:#57606a}.hash{font-size:11px}
 img.waterfall{max-width:100%;border:1px solid #d0d7de}
+${PRINT_CSS}
 </style></head><body>
+${summaryPage(r, devices ?? [], controls, signer)}
 <div class="banner" id="verdict" data-verdict="${h(r.verdict)}"><div class="big">${h(r.verdict)}</div>
 <div>scenario <strong>${h(r.scenario)}</strong> · run <code>${h(r.runId)}</code> · ${h(r.startedAt)} to ${h(r.endedAt)} · exit code ${r.exitCode}${r.complete ? '' : ' · <strong>incomplete</strong>'}</div>
 ${r.fault ? `<div>rig fault <code>${h(r.fault.code)}</code>: ${h(r.fault.message)} (the rig was made safe)</div>` : ''}
@@ -248,6 +356,7 @@ ${phaseTable}
 <h2>Findings</h2>
 ${findingTable}
 
+${controls ? `<h2>Controls</h2>\n<div id="controls">${controlsSection(controls)}</div>\n` : ''}
 <h2>Spectrum waterfall</h2>
 ${waterfalls(runDir)}
 

@@ -56,6 +56,11 @@ export function publicKeyFromPem(pem: string): KeyObject {
   return key;
 }
 
+/** The fingerprint of a private key's public half (PKCS8 PEM in). */
+export function fingerprintOfPrivateKey(privateKeyPem: string): string {
+  return fingerprintOf(createPublicKey(privateKeyFromPem(privateKeyPem)));
+}
+
 export function publicKeyPemOf(privateKeyPem: string): string {
   return createPublicKey(privateKeyFromPem(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
 }

@@ -1,7 +1,9 @@
 /** summary.md: the verdict, the phases and the findings with their evidence, for a ticket or a pull request. */
 import type { Finding } from '../analysis/finding.js';
 import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
+import type { ControlsSection } from './controls.js';
 import type { AssertionResult, RunResult } from './result.js';
+import type { SignerInfo } from './run-summary.js';
 
 /** Markdown-inert text: captured names are hostile input (links, HTML, table breaks). */
 export function mdText(s: string): string {
@@ -34,14 +36,43 @@ function findingBlock(n: number, where: string, f: Finding): string {
   return lines.join('\n');
 }
 
-export function summaryMarkdown(r: RunResult): string {
+function controlsMarkdown(c: ControlsSection): string[] {
+  const out = ['## Controls', '', 'What this run tested and observed, per control. Each statement covers only the phases it names; none says that the product complies with the control.', ''];
+  for (const o of c.controls) {
+    const status = o.status === 'NOT_TESTED' ? 'not tested' : o.status;
+    out.push(`### ${mdText(o.control.framework)} ${mdText(o.control.id)} ${mdText(o.control.title)}: ${status}`, '');
+    out.push(`Source: ${mdText(o.control.source.document)}, ${mdText(o.control.source.section)}${o.control.source.url ? ` ${mdCode(o.control.source.url)}` : ''}`, '');
+    if (!o.statements.length) out.push('No assertion of this run bears on this control: nothing was observed for it.', '');
+    for (const s of o.statements) out.push(`- **${s.verdict}**: ${mdText(s.text)} Phases: ${s.phases.map(mdText).join(', ')}.`);
+    if (o.statements.length) out.push('');
+    if (o.evidence.length) {
+      out.push('| phase | assertion | verdict | evidence |', '| --- | --- | --- | --- |');
+      for (const e of o.evidence) {
+        const ev = e.findings.length ? e.findings.map((f) => `#${f.n} ${mdCode(f.pointer)}`).join(', ') : e.reason ? mdText(e.reason) : 'no finding';
+        out.push(`| ${mdText(e.phase)} | ${mdText(e.kind)} | ${e.verdict} | ${ev} |`);
+      }
+      out.push('');
+    }
+  }
+  if (c.unmapped.length) out.push(`Assertions of this run that no control maps: ${c.unmapped.map(mdCode).join(', ')}.`, '');
+  return out;
+}
+
+export interface SummaryExtras {
+  controls?: ControlsSection;
+  signer?: SignerInfo;
+}
+
+export function summaryMarkdown(r: RunResult, extras: SummaryExtras = {}): string {
   const out: string[] = [];
   out.push(`# Airlock: ${ICON[r.verdict] ?? r.verdict}: ${mdText(r.scenario)}`, '');
   out.push(`- run ${mdCode(r.runId)} on rig ${mdCode(r.rig)}, ${mdCode(r.startedAt)} to ${mdCode(r.endedAt)}, exit code ${r.exitCode}${r.complete ? '' : ', **incomplete**'}`);
   for (const fw of r.firmware) out.push(`- firmware ${mdCode(fw.device)}: ${mdCode(fw.value)}${fw.sha256 ? ` (sha256 ${mdCode(fw.sha256)})` : ''}`);
   if (r.fault) out.push(`- **rig fault** ${mdCode(r.fault.code)}: ${mdText(r.fault.message)} (the rig was made safe)`);
   if (r.abort) out.push(`- **aborted**: ${mdText(r.abort.reason)}`);
-  out.push(`- Airlock ${mdCode(r.airlockVersion)}, analyzer ${mdCode(r.analyzerVersion)}`, '');
+  out.push(`- Airlock ${mdCode(r.airlockVersion)}, analyzer ${mdCode(r.analyzerVersion)}`);
+  if (extras.signer) out.push(`- signature: ${extras.signer.fingerprint ? `key ${mdCode(extras.signer.fingerprint)}, ` : ''}${mdText(extras.signer.text)}`);
+  out.push('');
 
   out.push('| phase | verdict | assertions |', '| --- | --- | --- |');
   for (const p of r.phases) {
@@ -67,6 +98,7 @@ export function summaryMarkdown(r: RunResult): string {
     for (const x of undecided) out.push(`- **${mdText(x.where)}**: ${mdText(x.a.reason ?? 'could not be decided')}`);
     out.push('');
   }
+  if (extras.controls) out.push(...controlsMarkdown(extras.controls));
   if (r.captures.length) {
     out.push('## Captures', '', '| capture | kind | files | records | dropped | |', '| --- | --- | --- | --- | --- | --- |');
     for (const c of r.captures) {

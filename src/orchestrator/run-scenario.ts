@@ -19,7 +19,8 @@ import { writeRadioWaterfalls } from '../analysis/radio/index.js';
 import { RunDirectory } from '../evidence/run-directory.js';
 import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
 import { writeReports } from '../evidence/reports.js';
-import { loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
+import { loadControlsMapping } from '../evidence/controls.js';
+import { fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
 import type { openRig } from '../rig/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
@@ -49,6 +50,8 @@ export interface RunScenarioOptions {
   firmware?: Record<string, string>;
   /** Private key file for signing (else env AIRLOCK_SIGNING_KEY; else unsigned). */
   key?: string;
+  /** The lab's control mapping (schema/controls.schema.json), extending or replacing the shipped one. */
+  controls?: string;
   /** Aborting this signal aborts the run (safing first). SIGINT/SIGTERM do the same. */
   signal?: AbortSignal;
   onProgress?: (e: RunProgress) => void;
@@ -155,6 +158,8 @@ async function runLocked(
   const emit = opts.onProgress ?? (() => {});
   // Read the signing key before anything is powered: a bad key is an input error now, not after the run.
   const key = loadSigningKey({ keyFile: opts.key, env: process.env });
+  // Likewise the control mapping: a bad file is an input error before anything is powered.
+  const controls = loadControlsMapping(opts.controls);
   // The key (or its path) must not reach any child: simulators, captures, the firmware under test.
   delete process.env.AIRLOCK_SIGNING_KEY;
 
@@ -461,7 +466,7 @@ async function runLocked(
     log.error({ err: error }, 'writing waterfalls failed');
   }
   try {
-    writeReports(dir.path, result);
+    writeReports(dir.path, result, { controls, signerFingerprint: key ? fingerprintOfPrivateKey(key) : undefined });
   } catch (error) {
     log.error({ err: error }, 'writing reports failed');
   }

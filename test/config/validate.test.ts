@@ -28,7 +28,7 @@ describe('airlock validate', () => {
     // refs.yaml is valid alone; its 11 problems come from the cross-check with its rig.
     expect(io.stderr.filter((l) => l.startsWith(`${B}refs.yaml:`))).toHaveLength(11);
     expect(io.stderr).toContain(`${B}refs.yaml:6:27: phases[0].steps[0].power.channel: unknown power channel "dron" (the rig has: drone, controller, phone)`);
-    expect(io.stderr).toContain(`${B}not-config.yaml:1:1: not a rig, scenario or suite file: expected a top-level "rig:", "scenario:" or "suite:" key`);
+    expect(io.stderr).toContain(`${B}not-config.yaml:1:1: not a rig, scenario, suite or control mapping file: expected a top-level "rig:", "scenario:", "suite:" or "controls:" key`);
     expect(io.stderr[io.stderr.length - 1]).toBe(`${B}gone.yaml: no such file`);
   });
 

@@ -87,8 +87,10 @@ describe('report.html', () => {
     const banner = page.locator('#verdict');
     expect(await banner.getAttribute('data-verdict')).toBe('FAIL');
     expect((await banner.innerText()).split('\n')[0]).toBe('FAIL');
+    // First the one-page run summary (printed alone on page 1), which leads with the verdict too.
     const first = await page.evaluate(() => (globalThis as any).document.body.firstElementChild?.id);
-    expect(first).toBe('verdict');
+    expect(first).toBe('run-summary');
+    expect(await page.locator('#summary-verdict').innerText()).toBe('FAIL');
   });
 
   it('plots packets per second per interface as counted in the pcaps', async () => {

@@ -5,7 +5,7 @@ import type { CommandIO } from '../io.js';
 import { progressPrinter } from '../progress.js';
 
 /** What `airlock run` passes on: the run's own options, plus --json for the output. */
-export type RunCommandOptions = Pick<RunScenarioOptions, 'scenario' | 'rig' | 'out' | 'set' | 'firmware' | 'key' | 'wait'> & { json?: boolean };
+export type RunCommandOptions = Pick<RunScenarioOptions, 'scenario' | 'rig' | 'out' | 'set' | 'firmware' | 'key' | 'controls' | 'wait'> & { json?: boolean };
 
 /** Asks the technician on the terminal; no terminal or no answer in time is a rig fault. */
 async function terminalPrompt(text: string, timeoutMs: number): Promise<void> {
@@ -29,6 +29,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     set: opts.set,
     firmware: opts.firmware,
     key: opts.key,
+    controls: opts.controls,
     wait: opts.wait,
     onProgress: progressPrinter(io, Boolean(opts.json)),
     prompt: terminalPrompt,

@@ -1,5 +1,5 @@
 /**
- * `airlock validate <file ...>`: checks each rig, scenario and suite file, and each scenario
+ * `airlock validate <file ...>`: checks each rig, scenario, suite and control mapping file, and each scenario
  * against its rig (`--rig`, else the scenario's `rig:` (for a suite entry: the suite's `rig:`
  * first), else rig/virtual.yaml). Prints `ok <file>` or every problem as
  * `file:line:col: path: message`; exit 0 when all are valid, 2 otherwise. Opens no device.
@@ -17,6 +17,7 @@ import {
   scenarioPosition,
   type RigConfig,
 } from '../../config/index.js';
+import { readControlsFile } from '../../evidence/index.js';
 import { loadSuite, SuiteFileError } from '../../regression/index.js';
 import type { CommandIO } from '../io.js';
 
@@ -120,10 +121,12 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
           io.err(`${file}: some scenarios of the suite are not valid (above)`);
           continue;
         }
+      } else if (kind === 'controls') {
+        readControlsFile(file); // schema/controls.schema.json, then one entry per control
       } else {
         const p = loadConfigSource(file).index.at([]);
         throw new ConfigError(CONFIG_CODES.invalid, [
-          { file, line: p.line, col: p.col, path: '', message: 'not a rig, scenario or suite file: expected a top-level "rig:", "scenario:" or "suite:" key' },
+          { file, line: p.line, col: p.col, path: '', message: 'not a rig, scenario, suite or control mapping file: expected a top-level "rig:", "scenario:", "suite:" or "controls:" key' },
         ]);
       }
       io.out(`ok ${file}`);
