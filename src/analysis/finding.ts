@@ -44,6 +44,8 @@ export interface NetworkFinding extends FindingBase {
   srcMac?: string;
   /** Annotation from the known-endpoint catalogue; explains, never decides. */
   endpoint?: { vendor: string; service: string; source: string };
+  /** Process or app that sent it, where the capture's per-packet header names one (Apple PKTAP, PCAPdroid trailer). */
+  process?: string;
   /** Why the packet is a finding: `egress` (outside address) or `dns-name` (name leaves via a resolver), `attempt`. */
   reason?: string;
 }
@@ -53,6 +55,11 @@ export interface RadioFinding extends FindingBase {
   /** Line of a sweep CSV, or packet of a Wi-Fi/BLE capture. */
   line?: number;
   packet?: number;
+  /** Last packet and number of frames of a grouped broadcast (Remote ID, probe requests). */
+  lastPacket?: number;
+  count?: number;
+  /** How a broadcast was carried: `wifi-beacon`, `wifi-nan`, `ble4-legacy`, `ble5-extended`, ... */
+  carrier?: string;
   band?: string;
   transmitter?: string;
   /** End of the emission span (ISO 8601 UTC). */

@@ -43,8 +43,11 @@ export interface ScanOptions {
   catalogue?: EndpointCatalogue;
   /** Findings' `file` is made relative to this (the run directory). */
   baseDir?: string;
-  /** Called for every 802.11 radiotap frame (link type 127); the view is valid only during the call. */
-  onRadiotap?: (p: CapturePacket, file: string) => void;
+  /**
+   * Called for every radio frame (802.11: link types 105, 127; Bluetooth LE: 251, 256, 272);
+   * the view is valid only during the call. Without it, radio frames are not judged (INCONCLUSIVE).
+   */
+  onRadio?: (p: CapturePacket, file: string) => void;
 }
 
 export interface FlowSummary {
@@ -67,6 +70,8 @@ export interface FlowSummary {
   srcMac?: string;
   /** Packets the responder sent. */
   replies: number;
+  /** Process or app named by the capture's per-packet header (PKTAP, PCAPdroid), where it has one. */
+  process?: string;
 }
 
 export interface DnsQuery {
@@ -99,8 +104,12 @@ export interface FileSummary {
   ifDrops?: number;
   /** Frames of the link-local control protocols (ARP, LLDP, LACP, EAPOL, STP...): they stay on the link. */
   linkControl: number;
-  /** 802.11 radiotap frames, handed to `onRadiotap`. */
+  /** 802.11 radiotap frames (link type 127). */
   radiotap: number;
+  /** Radio frames (802.11 and Bluetooth LE), handed to `onRadio`. */
+  radio: number;
+  /** Packets whose capture header names the process or app that sent or received them (PKTAP, PCAPdroid trailer). */
+  withProcess: number;
   /** Frames of types this analyzer does not decode, by type (not judged: the window is INCONCLUSIVE). */
   unjudged: Array<{ type: string; count: number; packet: number }>;
   /** Frames too short or malformed to read addresses from. */
@@ -196,6 +205,13 @@ interface NameRecord {
   label: number;
 }
 
+/** A NUL-terminated string of at most `max` bytes. */
+function cString(buf: Buffer, at: number, max: number): string {
+  let e = at;
+  while (e < at + max && e < buf.length && buf[e] !== 0) e++;
+  return buf.toString('utf8', at, e);
+}
+
 let isoSecond = NaN;
 let isoPrefix = '';
 /**
@@ -245,6 +261,14 @@ class FileScanner {
   /** Frames of the link-local control protocols (frame-types.ts): they stay on the link. */
   linkControl = 0;
   radiotap = 0;
+  radio = 0;
+  withProcess = 0;
+  /** Process name per flow id (phone-side captures whose headers name the process). */
+  private procs: (string | undefined)[] = [];
+  /** Where the current packet's process information is: -1 none; else its offset in the buffer. */
+  private procAt = -1;
+  /** 1: PKTAP header at procAt; 2: PCAPdroid trailer at procAt. */
+  private procKind = 0;
   /** Frames of types not decoded, by kind * 2^40 + value: each makes the window INCONCLUSIVE. */
   readonly unknown = new Map<number, { kind: number; value: number; count: number; packet: number; offset: number }>();
   malformed = 0;
@@ -263,7 +287,7 @@ class FileScanner {
   private readonly fromMs: number;
   private readonly toMs: number;
   private readonly secret: string | undefined;
-  private readonly onRadiotap: ScanOptions['onRadiotap'];
+  private readonly onRadio: ScanOptions['onRadio'];
   readonly callback: (p: CapturePacket) => void;
 
   constructor(
@@ -274,18 +298,23 @@ class FileScanner {
     this.fromMs = opts.fromMs ?? -Infinity;
     this.toMs = opts.toMs ?? Infinity;
     this.secret = opts.canarySecret;
-    this.onRadiotap = opts.onRadiotap;
+    this.onRadio = opts.onRadio;
     this.callback = (p) => this.onPacket(p);
   }
 
   private onPacket(p: CapturePacket): void {
     const buf = p.buf;
-    const off = p.offset;
+    let off = p.offset;
     const end = off + p.caplen;
-    if (p.linkType === 127) {
-      this.radiotap++;
-      if (this.onRadiotap) this.onRadiotap(p, this.fileLabel);
-      return;
+    let lt = p.linkType;
+    if (lt === 105 || lt === 127 || lt === 251 || lt === 256 || lt === 272) {
+      // Radio frames: decoded by src/analysis/radio (Remote ID, probe requests, transmitters).
+      if (lt === 127) this.radiotap++;
+      if (this.onRadio) {
+        this.radio++;
+        this.onRadio(p, this.fileLabel);
+        return;
+      }
     }
     const ms = p.timeMs;
     if (ms < this.fromMs || ms >= this.toMs) return;
@@ -293,8 +322,38 @@ class FileScanner {
     this.index = p.index;
     this.fileOffset = p.fileOffset;
     this.mac = 0;
-    switch (p.linkType) {
+    this.procAt = -1;
+    if (lt === 149 || lt === 258) {
+      // Apple PKTAP (libpcap's pktap header, little-endian): header length, record type, the
+      // inner link type, interface name[24], flags, family, ..., pid at 52, process name at 56.
+      if (end - off < 12) {
+        this.malformed++;
+        return;
+      }
+      const hlen = buf.readUInt32LE(off);
+      if (hlen < 12 || hlen > end - off) {
+        this.malformed++;
+        return;
+      }
+      if (buf.readUInt32LE(off + 4) !== 1) return; // record type 0: no packet follows the header
+      lt = buf.readUInt32LE(off + 8);
+      if (hlen >= 76) {
+        this.procAt = off;
+        this.procKind = 1;
+      }
+      off += hlen;
+      if (lt === 105 || lt === 127 || lt === 149 || lt === 251 || lt === 256 || lt === 258 || lt === 272) {
+        this.unjudged(Unjudged.LINK_TYPE, lt); // radio or nested PKTAP inside PKTAP: not decoded
+        return;
+      }
+    }
+    switch (lt) {
       case 1: // Ethernet
+        // PCAPdroid's trailer (magic 0x01072021, uid, app name[20], CRC-32) closes the frame.
+        if (end - off >= 14 + 32 && buf[end - 32] === 0x01 && buf[end - 31] === 0x07 && buf[end - 30] === 0x20 && buf[end - 29] === 0x21) {
+          this.procAt = end - 32;
+          this.procKind = 2;
+        }
         this.ether(buf, off, end, 0);
         return;
       case 113: // Linux cooked v1: the sender's link address at 6..13 (length at 4..5), protocol at 14
@@ -344,7 +403,7 @@ class FileScanner {
         return;
       }
       default:
-        this.unjudged(Unjudged.LINK_TYPE, p.linkType);
+        this.unjudged(Unjudged.LINK_TYPE, lt);
     }
   }
 
@@ -676,6 +735,7 @@ class FileScanner {
     const dir = t.dir;
     const u = t.u32;
     if (t.created) this.initFlow(r, dir, proto, sport, dport);
+    if (this.procAt >= 0) this.process(buf, r);
     if (firstFragmentKey !== null) {
       if (this.fragments.size > 65536) this.fragments.clear();
       this.fragments.set(firstFragmentKey, r);
@@ -795,6 +855,26 @@ class FileScanner {
   }
 
   /** Records a TLS/HTTP/QUIC name of flow `r` (the first becomes the flow's name; each is kept once). */
+  /** Names the flow's process from the current packet's PKTAP header or PCAPdroid trailer (the first one seen wins). */
+  private process(buf: Buffer, r: number): void {
+    this.withProcess++;
+    const f = r / Layout.STRIDE;
+    if (this.procs[f] !== undefined) return;
+    const at = this.procAt;
+    let name: string;
+    if (this.procKind === 1) {
+      const pid = buf.readInt32LE(at + 52);
+      const comm = cString(buf, at + 56, 20);
+      if (!comm && pid <= 0) return;
+      name = pid > 0 ? `${comm || '?'} (pid ${pid})` : comm;
+    } else {
+      const uid = buf.readInt32BE(at + 4);
+      const app = cString(buf, at + 8, 20);
+      name = uid >= 0 ? `${app || '?'} (uid ${uid})` : app;
+    }
+    this.procs[f] = name;
+  }
+
   private setName(r: number, name: string, label: number): void {
     const f = r / Layout.STRIDE;
     const first = this.names[f];
@@ -990,6 +1070,7 @@ class FileScanner {
         inLab: u[r + R.F_COUNT] === 0,
         replies: u[r + R.REPLIES]!,
         srcMac: this.macOf(r),
+        ...(this.procs[f] !== undefined ? { process: this.procs[f] } : {}),
       });
     }
     return flows;
@@ -1069,6 +1150,8 @@ class FileScanner {
         finding.dstPort = d === 0 ? portB : portA;
       }
       if (fname !== undefined) finding.name = fname;
+      const proc = this.procs[f];
+      if (proc !== undefined) finding.process = proc;
       // An egress flow carried every name it holds out of the lab; a DNS flow to a lab resolver, the names a resolver would carry out.
       const carried = flowNames.get(r)!.filter((n) => egress || n.bad).sort((x, y) => x.packet - y.packet);
       if (carried.length > 0) finding.names = carried.map((n): FoundName => ({ name: n.name, packet: n.packet, time: isoTime(n.ms), protocol: LABELS[n.label]! }));
@@ -1083,7 +1166,7 @@ class FileScanner {
         : `DNS ${finding.names && finding.names.length > 1 ? 'queries' : 'query'} for ${nameList} (a resolver would carry the name out of the lab): ${where}`;
       const attempt = !answered ? (proto === P_TCP ? '; no answer (unanswered SYN: an attempt)' : '; no reply seen (an attempt)') : '';
       const packets = fCount > 1 ? `, ${fCount} packets #${finding.packet}..#${finding.lastPacket}` : `, packet #${finding.packet}`;
-      finding.summary = `${what}${packets}${attempt}${endpoint ? `; known endpoint: ${endpoint.vendor} ${endpoint.service}` : ''}`;
+      finding.summary = `${what}${packets}${attempt}${proc !== undefined ? `; process ${proc}` : ''}${endpoint ? `; known endpoint: ${endpoint.vendor} ${endpoint.service}` : ''}`;
       findings.push(finding);
     }
     for (const q of this.dns) {
@@ -1152,6 +1235,8 @@ export async function scanCaptures(files: string[], opts: ScanOptions): Promise<
       linkTypes: info.linkTypes,
       linkControl: scanner.linkControl,
       radiotap: scanner.radiotap,
+      radio: scanner.radio,
+      withProcess: scanner.withProcess,
       unjudged: [...scanner.unknown.values()].map((k) => ({ type: describeUnjudged(k.kind, k.value), count: k.count, packet: k.packet })),
       malformed: scanner.malformed,
     };

@@ -72,7 +72,7 @@ describe.concurrent('capture reader against tshark', () => {
 
   it('gives each radiotap frame to the radio hook and judges none', async () => {
     const frames: number[] = [];
-    const scan = await scanCaptures([fx('radiotap.pcap')], { lab: LAB, onRadiotap: (p) => void frames.push(p.frame()[8]!) });
+    const scan = await scanCaptures([fx('radiotap.pcap')], { lab: LAB, onRadio: (p) => void frames.push(p.frame()[8]!) });
     expect(frames).toEqual([0x80, 0x80]); // beacon frame control, after the 8-byte radiotap header
     expect(scan.files[0]!.radiotap).toBe(2);
     expect(scan.verdict).toBe('PASS');

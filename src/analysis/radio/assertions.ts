@@ -11,8 +11,8 @@ import type { RadioFinding, Verdict } from '../finding.js';
 import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
 import { readCapture } from '../index.js';
 import { decodeWifiRecord, type WifiFrame } from './dot11.js';
-import { decodeBleRecord, isBleLinkType, type BleAdvert } from './ble.js';
-import { odidFields } from './odid.js';
+import { BleAdvertAssembler, decodeBleRecord, isBleLinkType, type BleAdvert } from './ble.js';
+import { isRadioLinkType, RadioCollector, type RadioReport } from './radio-report.js';
 
 export interface AssertionVerdict {
   verdict: Verdict;
@@ -189,21 +189,51 @@ async function decodeFile(runDir: string, file: string): Promise<Decoded | strin
   const full = path.join(runDir, file);
   if (!existsSync(full)) return `capture ${file} is missing`;
   const d: Decoded = { wifi: [], ble: [] };
+  const asm = new BleAdvertAssembler();
   try {
     const info = await readCapture(full, (p) => {
       if (isBleLinkType(p.linkType)) {
         const a = decodeBleRecord(p.frame(), p.linkType, p.index, p.timeMs);
-        if (a && a !== 'data') d.ble.push(a);
+        if (a && a !== 'data') asm.push(a, d.ble);
       } else {
         const f = decodeWifiRecord(p.frame(), p.linkType, p.index, p.timeMs);
         if (f) d.wifi.push(f);
       }
     });
+    asm.flush(d.ble);
     if (info.damage) d.damage = `capture ${file} is damaged at byte ${info.damage.offset} (${info.damage.reason})`;
   } catch (e) {
     return `capture ${file} is not readable (${(e as Error).message})`;
   }
   return d;
+}
+
+/** Run the radio collector over capture files in the window; the reasons say what could not be read. */
+async function collect(opts: { files: string[]; runDir: string; fromMs: number; toMs: number }): Promise<{ report: RadioReport; reasons: string[] }> {
+  const collector = new RadioCollector({ fromMs: opts.fromMs, toMs: opts.toMs });
+  const reasons: string[] = [];
+  for (const file of opts.files) {
+    const full = path.join(opts.runDir, file);
+    if (!existsSync(full)) {
+      reasons.push(`capture ${file} is missing`);
+      continue;
+    }
+    try {
+      const others = new Set<number>();
+      const info = await readCapture(full, (p) => {
+        if (isRadioLinkType(p.linkType)) collector.add(p, file);
+        else others.add(p.linkType);
+      });
+      collector.endFile(file);
+      if (info.damage) reasons.push(`capture ${file} is damaged at byte ${info.damage.offset} (${info.damage.reason})`);
+      if (others.size) reasons.push(`capture ${file} holds frames of link type ${[...others].join(', ')}, which are not radio frames`);
+    } catch (e) {
+      reasons.push(`capture ${file} is not readable (${(e as Error).message})`);
+    }
+  }
+  const report = collector.report();
+  if (report.undecoded > 0) reasons.push(`${report.undecoded} radio frame(s) could not be decoded (too short, or a header layout not known)`);
+  return { report, reasons };
 }
 
 const inWindow = (t: number, o: { fromMs: number; toMs: number }) => t >= o.fromMs && t <= o.toMs;
@@ -264,98 +294,16 @@ export async function judgeRadioOnly(opts: { file: string; runDir: string; trans
 
 // ---------------------------------------------------------------- no_remote_id
 
-/** Remote ID (ASTM F3411, Wi-Fi beacon/NAN or BLE) and DJI drone-ID broadcasts in the window. */
+/** Remote ID (ASTM F3411 over Wi-Fi beacon/NAN, BLE 4 and BLE 5) and vendor drone-ID broadcasts in the window. */
 export async function judgeNoRemoteId(opts: { files: string[]; runDir: string; fromMs: number; toMs: number }): Promise<AssertionVerdict> {
-  const findings: RadioFinding[] = [];
-  const reasons: string[] = [];
-  for (const file of opts.files) {
-    const d = await decodeFile(opts.runDir, file);
-    if (typeof d === 'string') {
-      reasons.push(d);
-      continue;
-    }
-    if (d.damage) reasons.push(d.damage);
-    const groups = new Map<string, Group>();
-    const meta = new Map<string, { fields: Record<string, string | number>; what: string; tx: string }>();
-    const add = (key: string, tx: string, what: string, packet: number, timeMs: number, signal: number | undefined, fields: Record<string, string | number>) => {
-      addTo(groups, key, packet, timeMs, signal);
-      if (!meta.has(key)) meta.set(key, { fields, what, tx });
-    };
-    for (const f of d.wifi) {
-      if (!inWindow(f.timeMs, opts)) continue;
-      const tx = f.ta ?? f.bssid ?? 'unknown';
-      if (f.remoteId) add(`rid|${tx}|${f.remoteId.carrier}`, tx, `Remote ID (Wi-Fi ${f.remoteId.carrier})`, f.packet, f.timeMs, f.signalDbm, odidFields(f.remoteId));
-      if (f.djiDroneId) {
-        const { raw, ...rest } = f.djiDroneId;
-        const fields: Record<string, string | number> = { raw };
-        for (const [k, v] of Object.entries(rest)) if (v !== undefined) fields[k] = typeof v === 'number' ? Math.round(v * 1e7) / 1e7 : v;
-        add(`dji|${tx}`, tx, 'DJI drone-ID (OUI 26:37:12)', f.packet, f.timeMs, f.signalDbm, fields);
-      }
-    }
-    for (const a of d.ble) {
-      if (!inWindow(a.timeMs, opts) || !a.remoteId) continue;
-      const tx = a.advertiser ?? 'unknown';
-      const key = `rid|${tx}|ble`;
-      add(key, tx, 'Remote ID (BLE)', a.packet, a.timeMs, a.rssiDbm, {});
-      // BLE 4 sends one message per advertisement: merge the fields of all messages seen.
-      const m = meta.get(key)!;
-      const seen = m.fields.messages ? String(m.fields.messages).split(',') : [];
-      m.fields = { ...m.fields, ...odidFields(a.remoteId), messages: [...new Set([...seen, ...a.remoteId.messages])].join(',') };
-    }
-    for (const [key, g] of groups) {
-      const { fields, what, tx } = meta.get(key)!;
-      const parts: string[] = [];
-      if (fields.serial !== undefined) parts.push(`serial ${fields.serial}`);
-      if (fields.lat !== undefined) parts.push(`position ${fields.lat}, ${fields.lon}`);
-      if (fields.operatorLat !== undefined) parts.push(`operator ${fields.operatorLat}, ${fields.operatorLon}`);
-      if (fields.homeLat !== undefined) parts.push(`home ${fields.homeLat}, ${fields.homeLon}`);
-      findings.push({
-        kind: 'radio',
-        file,
-        transmitter: tx,
-        ...spanFields(g),
-        fields,
-        summary: `${what} from ${tx}: ${parts.join('; ') || 'fields not decoded'} (${g.count} frame(s) from packet ${g.first.packet})`,
-      });
-    }
-  }
-  return verdictOf(findings, reasons);
+  const { report, reasons } = await collect(opts);
+  return verdictOf(report.broadcasts, reasons);
 }
 
 // ---------------------------------------------------------------- no_probe_requests
 
 /** Probe requests (a device asking for the networks it knows) in the window, by transmitter and SSID. */
 export async function judgeNoProbeRequests(opts: { files: string[]; runDir: string; fromMs: number; toMs: number }): Promise<AssertionVerdict> {
-  const findings: RadioFinding[] = [];
-  const reasons: string[] = [];
-  for (const file of opts.files) {
-    const d = await decodeFile(opts.runDir, file);
-    if (typeof d === 'string') {
-      reasons.push(d);
-      continue;
-    }
-    if (d.damage) reasons.push(d.damage);
-    const groups = new Map<string, Group>();
-    const who = new Map<string, { tx: string; ssid: string }>();
-    for (const f of d.wifi) {
-      if (f.name !== 'probe-request' || !inWindow(f.timeMs, opts)) continue;
-      const tx = f.ta ?? 'unknown';
-      const ssid = f.ssid ?? '';
-      const key = `${tx}|${ssid}`;
-      addTo(groups, key, f.packet, f.timeMs, f.signalDbm);
-      who.set(key, { tx, ssid });
-    }
-    for (const [key, grp] of groups) {
-      const g = { ...grp, ...who.get(key)! };
-      findings.push({
-        kind: 'radio',
-        file,
-        transmitter: g.tx,
-        ...spanFields(g),
-        fields: { ssid: g.ssid, count: g.count },
-        summary: `probe request from ${g.tx} for ${g.ssid ? `network "${g.ssid}"` : 'any network (wildcard)'} (${g.count} frame(s) from packet ${g.first.packet})`,
-      });
-    }
-  }
-  return verdictOf(findings, reasons);
+  const { report, reasons } = await collect(opts);
+  return verdictOf(report.probes, reasons);
 }

@@ -1,8 +1,9 @@
 /** Radio analysis: sweep CSVs, Wi-Fi and BLE decoding, Remote ID, assertions, waterfalls. */
 export { parseSweepLine, readSweepCsv, bandPower, LineSplitter, type SweepRow, type SweepFileInfo } from './sweep-csv.js';
-export { decodeOdid, odidFields, type OdidInfo } from './odid.js';
+export { decodeOdid, odidFields, mergeOdid, type OdidInfo } from './odid.js';
 export { readWifiCapture, parseRadiotap, decodeDot11, decodeWifiRecord, type WifiFrame, type DjiDroneId, type Radiotap } from './dot11.js';
-export { readBleCapture, decodeBleRecord, type BleAdvert } from './ble.js';
+export { readBleCapture, decodeBleRecord, BleAdvertAssembler, type BleAdvert } from './ble.js';
+export { RadioCollector, isRadioLinkType, type RadioReport, type RadioObservation } from './radio-report.js';
 export {
   judgeNoRadio,
   judgeRadioOnly,

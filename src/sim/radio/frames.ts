@@ -274,35 +274,156 @@ export function bleAdvPacket(o: { advertiser: string; ad: Buffer[]; pduType?: nu
   return Buffer.concat([aa, pdu, bleCrc(pdu)]);
 }
 
-/** LINKTYPE_BLUETOOTH_LE_LL_WITH_PHDR (256): 10-byte pseudo-header, then the LL packet. */
-export function blePhdr(ll: Buffer, o: { channel: number; signalDbm: number }): Buffer {
+/** ADI field (Core Vol 6 Part B 2.3.4.4): data id (12 bits), set id (4 bits). */
+export interface BleAdi {
+  sid: number;
+  did: number;
+}
+
+/** AuxPtr field (2.3.4.5): channel index, offset in 30 us units, PHY of the next packet. */
+export interface BleAuxPtr {
+  channel: number;
+  offsetUs: number;
+  phy: '1M' | '2M' | 'coded';
+}
+
+const PHY_CODE = { '1M': 0, '2M': 1, coded: 2 } as const;
+
+/**
+ * An extended advertising PDU (type 7, ADV_EXT_IND / AUX_ADV_IND / AUX_CHAIN_IND: which one
+ * is told by the channel it is sent on): the common extended advertising payload with the
+ * fields given (AdvA, ADI, AuxPtr, TxPower), then AdvData. `coded` puts the Coding Indicator
+ * (S=8: 0) after the access address, as an LE Coded PHY packet is written by a sniffer.
+ */
+export function bleExtPacket(o: { advertiser?: string; adi?: BleAdi; auxPtr?: BleAuxPtr; txPowerDbm?: number; advData?: Buffer; coded?: boolean; randomAddress?: boolean }): Buffer {
+  const fields: Buffer[] = [];
+  let flags = 0;
+  if (o.advertiser) {
+    flags |= 0x01;
+    fields.push(Buffer.from(macBytes(o.advertiser)).reverse());
+  }
+  if (o.adi) {
+    flags |= 0x08;
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(((o.adi.sid & 0x0f) << 12) | (o.adi.did & 0x0fff));
+    fields.push(b);
+  }
+  if (o.auxPtr) {
+    flags |= 0x10;
+    const units = o.auxPtr.offsetUs > 0x1fff * 30 ? 1 : 0;
+    const off = Math.round(o.auxPtr.offsetUs / (units ? 300 : 30)) & 0x1fff;
+    const b = Buffer.alloc(3);
+    b[0] = (o.auxPtr.channel & 0x3f) | (units << 7); // CA bit 6: 0 (51-500 ppm)
+    b[1] = off & 0xff;
+    b[2] = (off >> 8) | (PHY_CODE[o.auxPtr.phy] << 5);
+    fields.push(b);
+  }
+  if (o.txPowerDbm !== undefined) {
+    flags |= 0x40;
+    const b = Buffer.alloc(1);
+    b.writeInt8(o.txPowerDbm);
+    fields.push(b);
+  }
+  const extHeader = fields.length ? Buffer.concat([Buffer.from([flags]), ...fields]) : Buffer.alloc(0);
+  const payload = Buffer.concat([Buffer.from([extHeader.length & 0x3f]), extHeader, o.advData ?? Buffer.alloc(0)]); // AdvMode 0: non-connectable, non-scannable
+  if (payload.length > 255) throw new Error(`extended advertising payload too long (${payload.length})`);
+  const aa = Buffer.alloc(4);
+  aa.writeUInt32LE(ADV_ACCESS_ADDRESS);
+  const pdu = Buffer.concat([Buffer.from([0x07 | (o.advertiser && o.randomAddress !== false ? 0x40 : 0), payload.length]), payload]);
+  return Buffer.concat([aa, ...(o.coded ? [Buffer.from([0x00])] : []), pdu, bleCrc(pdu)]);
+}
+
+/**
+ * The packets of one extended advertising event carrying `advData`: ADV_EXT_IND on a primary
+ * channel pointing to AUX_ADV_IND (AdvA, ADI, the first part of the data), then AUX_CHAIN_IND
+ * packets with the rest, each at most `maxData` bytes of AdvData. Returns each packet with the
+ * channel index it is sent on.
+ */
+export function bleExtAdvertisingEvent(o: { advertiser: string; adi: BleAdi; advData: Buffer; phy: '1M' | '2M' | 'coded'; primaryChannel?: number; auxChannels?: number[]; maxData?: number }): { channel: number; ll: Buffer }[] {
+  const max = o.maxData ?? 200;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < o.advData.length; i += max) parts.push(o.advData.subarray(i, i + max));
+  if (parts.length === 0) parts.push(Buffer.alloc(0));
+  const aux = o.auxChannels ?? [11, 23, 5, 30];
+  // Long range: primary and secondary both on LE Coded; otherwise the primary is LE 1M.
+  const primaryCoded = o.phy === 'coded';
+  const coded = o.phy === 'coded';
+  const out: { channel: number; ll: Buffer }[] = [];
+  out.push({ channel: o.primaryChannel ?? 37, ll: bleExtPacket({ adi: o.adi, auxPtr: { channel: aux[0]!, offsetUs: 3000, phy: o.phy }, coded: primaryCoded }) });
+  parts.forEach((d, i) => {
+    const next = i + 1 < parts.length ? { channel: aux[(i + 1) % aux.length]!, offsetUs: 600, phy: o.phy } : undefined;
+    out.push({
+      channel: aux[i % aux.length]!,
+      ll: bleExtPacket({ ...(i === 0 ? { advertiser: o.advertiser, txPowerDbm: 8 } : {}), adi: o.adi, ...(next ? { auxPtr: next } : {}), advData: d, coded }),
+    });
+  });
+  return out;
+}
+
+/** RF channel number (2402 MHz + 2 MHz * rf) of a channel index. */
+export function rfChannelOfIndex(ch: number): number {
+  if (ch === 37) return 0;
+  if (ch === 38) return 12;
+  if (ch === 39) return 39;
+  return ch <= 10 ? ch + 1 : ch + 2;
+}
+
+/**
+ * LINKTYPE_BLUETOOTH_LE_LL_WITH_PHDR (256): 10-byte pseudo-header (RF channel, signal, noise,
+ * access-address offenses, reference access address, flags with the PHY in bits 14-15), then
+ * the LL packet. `channel` is the channel index (37 = RF channel 0).
+ */
+export function blePhdr(ll: Buffer, o: { channel: number; signalDbm: number; phy?: '1M' | '2M' | 'coded' }): Buffer {
   const h = Buffer.alloc(10);
-  h[0] = o.channel;
+  h[0] = rfChannelOfIndex(o.channel);
   h.writeInt8(o.signalDbm, 1);
   h.writeInt8(-100, 2);
   h[3] = 0;
   h.writeUInt32LE(ADV_ACCESS_ADDRESS, 4);
-  h.writeUInt16LE(0x0001 | 0x0002 | 0x0010 | 0x0400 | 0x0800, 8); // dewhitened, signal valid, reference AA valid, CRC checked, CRC valid
+  // dewhitened, signal valid, reference AA valid, CRC checked, CRC valid; PHY in bits 14-15
+  h.writeUInt16LE(0x0001 | 0x0002 | 0x0010 | 0x0400 | 0x0800 | (PHY_CODE[o.phy ?? '1M'] << 14), 8);
   return Buffer.concat([h, ll]);
 }
 
 /**
- * LINKTYPE_NORDIC_BLE (272), nRF Sniffer protocol version 2: board id, payload length (u16),
- * protocol version, packet counter (u16), packet id, then the packet header (header length 10,
- * flags, channel, RSSI as a positive number, event counter u16, delta time u32), then the LL packet.
+ * LINKTYPE_NORDIC_BLE (272): the nRF Sniffer for Bluetooth LE header in the protocol version
+ * given (default 2), then the LL packet.
+ *  - version 0: BE EF, packet id, counter (2), 2 unused, payload length (1);
+ *  - version 1: board, header length, payload length (1), version, counter (2), packet id;
+ *  - versions 2, 3: board, payload length (2), version, counter (2), packet id;
+ * then (versions >= 1) the event packet length (10), and flags, channel, RSSI (positive),
+ * event counter (2), time (4). Version 3 writes the PHY into the flags (bits 4-6), the AUX
+ * type on secondary channels (bits 1-2), and packet id 0x02 for advertising.
  */
-export function nordicBle(ll: Buffer, o: { channel: number; rssiDbm: number; counter?: number }): Buffer {
-  const h = Buffer.alloc(17);
-  h[0] = 0; // board
-  h.writeUInt16LE(10 + ll.length, 1);
-  h[3] = 2; // protocol version
+export function nordicBle(ll: Buffer, o: { channel: number; rssiDbm: number; counter?: number; version?: 0 | 1 | 2 | 3; phy?: '1M' | '2M' | 'coded'; auxType?: number; board?: number }): Buffer {
+  const version = o.version ?? 2;
+  const rssi = Math.min(255, Math.abs(Math.round(o.rssiDbm)));
+  let flags = 0x01; // CRC ok
+  if (version >= 3) {
+    flags |= PHY_CODE[o.phy ?? '1M'] << 4;
+    if (o.channel < 37) flags |= (o.auxType ?? 0) << 1;
+  }
+  const event = Buffer.alloc(9);
+  event[0] = flags;
+  event[1] = o.channel;
+  event[2] = rssi;
+  event.writeUInt16LE(0, 3);
+  event.writeUInt32LE(0, 5);
+  const id = version >= 3 ? 0x02 : 0x06;
+  if (version === 0) {
+    const h = Buffer.from([0xbe, 0xef, id, 0, 0, 0, 0, 9 + ll.length]);
+    h.writeUInt16LE(o.counter ?? 0, 3);
+    return Buffer.concat([h, event, ll]);
+  }
+  const h = Buffer.alloc(8);
+  h[0] = o.board ?? 0;
+  if (version === 1) {
+    h[1] = 6; // header length (after the board id)
+    h[2] = (10 + ll.length) & 0xff;
+  } else h.writeUInt16LE(10 + ll.length, 1);
+  h[3] = version;
   h.writeUInt16LE(o.counter ?? 0, 4);
-  h[6] = 0x06; // EVENT_PACKET
-  h[7] = 10; // packet header length
-  h[8] = 0x01; // CRC ok
-  h[9] = o.channel;
-  h[10] = Math.min(255, Math.abs(Math.round(o.rssiDbm)));
-  h.writeUInt16LE(0, 11);
-  h.writeUInt32LE(0, 13);
-  return Buffer.concat([h, ll]);
+  h[6] = id;
+  h[7] = 10; // event packet length
+  return Buffer.concat([h, event, ll]);
 }
