@@ -187,19 +187,20 @@ export function decodeOdidMessage(b: Buffer, into: OdidInfo): boolean {
     case ODID_TYPE.basicId: {
       const idType = b[1]! >> 4;
       const uaType = b[1]! & 0x0f;
-      const id = text(b, 2, 20);
+      // UTM UUIDs (3) and specific session IDs (4) are binary: kept as hex; the others are text.
+      const id = idType === 3 ? b.toString('hex', 2, 18) : idType === 4 ? b.toString('hex', 2, 22).replace(/(00)+$/, '') : text(b, 2, 20);
       const list = (into.basicIds ??= []);
       if (!list.some((x) => x.idType === idType && x.id === id)) list.push({ idType, uaType, id });
       if (idType === 2) into.registrationId ??= id;
-      else if (idType === 3) into.utmId ??= b.toString('hex', 2, 18);
-      else if (idType === 4) into.sessionId ??= b.toString('hex', 2, 22).replace(/(00)+$/, '');
+      else if (idType === 3) into.utmId ??= id;
+      else if (idType === 4) into.sessionId ??= id;
       // `serial` is the serial number when one is sent, else the first ID of any type.
       if (idType === 1 && (into.idType !== 1 || into.serial === undefined)) {
         into.serial = id;
         into.idType = idType;
         into.uaType = uaType;
       } else if (into.serial === undefined) {
-        into.serial = idType === 3 ? b.toString('hex', 2, 18) : idType === 4 ? b.toString('hex', 2, 22).replace(/(00)+$/, '') : id;
+        into.serial = id;
         into.idType = idType;
         into.uaType = uaType;
       }

@@ -233,7 +233,7 @@ export class RadioCollector {
       mergeOdid(g.odid, a.remoteId);
       if (a.phy) g.extra.phy = a.phy;
       g.extra.pdu = a.pduType;
-      if (a.packets) g.extra.chainPackets = a.packets.join(',');
+      if (a.packets && g.extra.chainPackets === undefined) g.extra.chainPackets = a.packets.join(',');
       if (a.incomplete) g.extra.incompleteChain = 1;
       return;
     }
@@ -244,7 +244,7 @@ export class RadioCollector {
     for (const file of [...this.assemblers.keys()]) this.endFile(file);
     const broadcasts: RadioFinding[] = [];
     for (const g of this.broadcasts.values()) {
-      const fields: Record<string, string | number> = { carrier: g.carrier, ...(g.odid ? odidFields(g.odid) : {}), ...g.extra, count: g.count };
+      const fields: Record<string, string | number> = { ...(g.odid ? odidFields(g.odid) : {}), ...g.extra, carrier: g.carrier, count: g.count };
       const about = g.odid
         ? odidSummary(g.odid)
         : [g.extra.serial !== undefined ? `serial ${g.extra.serial}` : '', g.extra.lat !== undefined ? `position ${g.extra.lat}, ${g.extra.lon}` : '', g.extra.homeLat !== undefined ? `home ${g.extra.homeLat}, ${g.extra.homeLon}` : '']

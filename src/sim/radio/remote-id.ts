@@ -92,8 +92,64 @@ export function encodeSystem(f: OdidEncodeFields): Buffer {
   return b;
 }
 
-/** Message Pack: header 0xF2, message size 25, count, then Basic ID, Location, System. */
-export function encodeOdidMessagePack(fields: OdidEncodeFields): Buffer {
-  const msgs = [encodeBasicId(fields), encodeLocation(fields), encodeSystem(fields)];
+/** Basic ID with a specific session ID (ID type 4): the session ID bytes as given (at most 20). */
+export function encodeSessionId(sessionId: Buffer, uaType = 2): Buffer {
+  const b = Buffer.alloc(SIZE);
+  b[0] = header(0x0);
+  b[1] = (4 << 4) | (uaType & 0x0f);
+  sessionId.subarray(0, 20).copy(b, 2);
+  return b;
+}
+
+/**
+ * Authentication message pages for `data` (auth type, e.g. 1 UAS ID signature): page 0 holds
+ * the last page index, the data length, a timestamp (s since 2019-01-01) and 17 bytes of data;
+ * each further page 23 bytes.
+ */
+export function encodeAuthPages(authType: number, data: Buffer, timeMs: number): Buffer[] {
+  const pages: Buffer[] = [];
+  const rest = Math.max(0, data.length - 17);
+  const last = Math.ceil(rest / 23);
+  for (let page = 0; page <= last; page++) {
+    const b = Buffer.alloc(SIZE);
+    b[0] = header(0x2);
+    b[1] = ((authType & 0x0f) << 4) | page;
+    if (page === 0) {
+      b[2] = last;
+      b[3] = data.length;
+      b.writeUInt32LE(Math.max(0, Math.floor((timeMs - Date.UTC(2019, 0, 1)) / 1000)), 4);
+      data.subarray(0, 17).copy(b, 8);
+    } else data.subarray(17 + (page - 1) * 23, 17 + page * 23).copy(b, 2);
+    pages.push(b);
+  }
+  return pages;
+}
+
+export function encodeSelfId(text: string, descType = 0): Buffer {
+  const b = Buffer.alloc(SIZE);
+  b[0] = header(0x3);
+  b[1] = descType;
+  b.write(text.slice(0, 23), 2, 'latin1');
+  return b;
+}
+
+export function encodeOperatorId(operatorId: string, idType = 0): Buffer {
+  const b = Buffer.alloc(SIZE);
+  b[0] = header(0x5);
+  b[1] = idType;
+  b.write(operatorId.slice(0, 20), 2, 'latin1');
+  return b;
+}
+
+/** A Message Pack of the given 25-byte messages (at most 9). */
+export function packMessages(msgs: Buffer[]): Buffer {
+  if (msgs.length < 1 || msgs.length > 9) throw new Error(`a message pack holds 1 to 9 messages, not ${msgs.length}`);
   return Buffer.concat([Buffer.from([header(0xf), SIZE, msgs.length]), ...msgs]);
+}
+
+/** Message Pack: header 0xF2, message size 25, count, then Basic ID, Location, System (and Operator ID when given). */
+export function encodeOdidMessagePack(fields: OdidEncodeFields & { operatorId?: string }): Buffer {
+  const msgs = [encodeBasicId(fields), encodeLocation(fields), encodeSystem(fields)];
+  if (fields.operatorId !== undefined) msgs.push(encodeOperatorId(fields.operatorId));
+  return packMessages(msgs);
 }
