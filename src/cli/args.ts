@@ -112,6 +112,19 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     );
 
   program
+    .command('report')
+    .description("write a finished run's report beside it, with your trust in its signer on page 1; --pdf prints it through headless Chromium")
+    .argument('<path>', 'run directory or bundle .tar.gz')
+    .option('--out <file>', 'report file (default: <run-dir>.report.html, or .pdf with --pdf)')
+    .option('--pdf', 'print to PDF through headless Chromium (Debian chromium, or env AIRLOCK_CHROMIUM)', false)
+    .option('--key <file>', 'a public key (PEM) you trust (repeatable)', collectList)
+    .option('--keyring <file>', 'a file of trusted public keys (repeatable; default: env AIRLOCK_KEYRING)', collectList)
+    .option('--controls <file>', "a control mapping (default: the run's own controls.json)")
+    .action((path: string, o) =>
+      guard(async () => (await import('./commands/report.js')).reportCommand({ path, ...o }, io))(),
+    );
+
+  program
     .command('bundle')
     .description('pack a run directory into a deterministic .tar.gz')
     .argument('<run-dir>', 'run directory')

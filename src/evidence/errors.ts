@@ -29,3 +29,10 @@ export class BundleInputError extends InputError {
     super(code, message, options);
   }
 }
+
+/** `airlock report`: no browser to print with, or the browser failed (an input/environment problem, exit 2). */
+export class ReportError extends InputError {
+  constructor(code: 'AIRLOCK_REPORT_NO_CHROMIUM' | 'AIRLOCK_REPORT_PRINT_FAILED' | 'AIRLOCK_REPORT_NO_RESULT', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

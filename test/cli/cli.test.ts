@@ -26,7 +26,7 @@ describe('airlock CLI', () => {
   });
 
   it('every command has --help (exit 0)', async () => {
-    for (const c of ['run', 'validate', 'analyze', 'verify', 'bundle', 'keygen', 'suite', 'compare', 'history']) {
+    for (const c of ['run', 'validate', 'analyze', 'verify', 'report', 'bundle', 'keygen', 'suite', 'compare', 'history']) {
       const r = await cli(c, '--help');
       expect(r.code, c).toBe(0);
       expect(r.out, c).toContain(`Usage: airlock ${c}`);
