@@ -1,6 +1,8 @@
 /** The analysis seam: egress scan of network captures, the streaming reader, the endpoint catalogue. */
 export {
   scanCaptures,
+  NetworkScanner,
+  fileLabel,
   ANALYZER_VERSION,
   type ScanOptions,
   type NetworkScan,

@@ -7,7 +7,7 @@
  * strings only when a flow meets a name it has not reported yet.
  */
 import path from 'node:path';
-import { readCapture, type CapturePacket } from './capture-reader.js';
+import { readCapture, type CaptureInfo, type CapturePacket } from './capture-reader.js';
 import { FlowTable, R, D, C, CD, Layout } from './flow-table.js';
 import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
@@ -1196,35 +1196,59 @@ class FileScanner {
   }
 }
 
-/** Scans captures and judges every packet against the lab's egress policy. */
-export async function scanCaptures(files: string[], opts: ScanOptions): Promise<NetworkScan> {
-  const policy = new EgressPolicy(opts.lab, opts.labNames ?? []);
-  const catalogue = opts.catalogue ?? loadCatalogue();
-  // Flow summaries are built from the compact flow records on first access of `flows`
-  // (hundreds of thousands of objects a caller may never look at).
-  const perFile: FileScanner[] = [];
-  let flows: FlowSummary[] | undefined;
-  const result = {
-    verdict: 'PASS',
-    analyzerVersion: ANALYZER_VERSION,
-    findings: [],
-    flowCount: 0,
-    dnsQueries: [],
-    canaries: [],
-    damage: [],
-    files: [],
-    packets: 0,
-  } as Omit<NetworkScan, 'flows'> as NetworkScan;
-  Object.defineProperty(result, 'flows', {
-    enumerable: true,
-    get: (): FlowSummary[] => (flows ??= perFile.flatMap((s) => s.flowSummaries())),
-  });
-  for (const file of files) {
-    const label = opts.baseDir ? path.relative(opts.baseDir, file) : file;
-    const scanner = new FileScanner(policy, opts, label);
-    const info = await readCapture(file, scanner.callback);
-    scanner.finish(catalogue, result.findings, result.dnsQueries);
-    perFile.push(scanner);
+/**
+ * The egress scan fed packet by packet: `file(label)` gives the callback for one capture file
+ * (its packets in order), `endFile(label, info)` closes it, `result()` gives the scan. Reading
+ * files (scanCaptures) and live capture feed it alike; the verdict engine (src/verdict/engine.ts)
+ * keeps one per judged window.
+ */
+export class NetworkScanner {
+  private readonly policy: EgressPolicy;
+  private readonly catalogue: EndpointCatalogue;
+  private readonly perFile: FileScanner[] = [];
+  private readonly open = new Map<string, FileScanner>();
+  private readonly scan: NetworkScan;
+  private flows: FlowSummary[] | undefined;
+
+  constructor(private readonly opts: ScanOptions) {
+    this.policy = new EgressPolicy(opts.lab, opts.labNames ?? []);
+    this.catalogue = opts.catalogue ?? loadCatalogue();
+    this.scan = {
+      verdict: 'PASS',
+      analyzerVersion: ANALYZER_VERSION,
+      findings: [],
+      flowCount: 0,
+      dnsQueries: [],
+      canaries: [],
+      damage: [],
+      files: [],
+      packets: 0,
+    } as Omit<NetworkScan, 'flows'> as NetworkScan;
+    // Flow summaries are built from the compact flow records on first access of `flows`
+    // (hundreds of thousands of objects a caller may never look at).
+    Object.defineProperty(this.scan, 'flows', {
+      enumerable: true,
+      get: (): FlowSummary[] => (this.flows ??= this.perFile.flatMap((s) => s.flowSummaries())),
+    });
+  }
+
+  /** The packet callback of one capture file (label as findings name it). */
+  file(label: string): (p: CapturePacket) => void {
+    let scanner = this.open.get(label);
+    if (!scanner) {
+      scanner = new FileScanner(this.policy, this.opts, label);
+      this.open.set(label, scanner);
+    }
+    return scanner.callback;
+  }
+
+  /** Ends one file: its findings, DNS queries, canaries and damage join the scan. */
+  endFile(label: string, info: CaptureInfo): void {
+    const scanner = this.open.get(label) ?? new FileScanner(this.policy, this.opts, label);
+    this.open.delete(label);
+    const result = this.scan;
+    scanner.finish(this.catalogue, result.findings, result.dnsQueries);
+    this.perFile.push(scanner);
     result.flowCount += scanner.flowCount();
     result.canaries.push(...scanner.canaries);
     result.packets += info.packets;
@@ -1257,6 +1281,27 @@ export async function scanCaptures(files: string[], opts: ScanOptions): Promise<
       result.damage.push({ file: label, offset: -1, reason: `the capture's statistics report ${info.ifDrops} packets dropped by the interface` });
     }
   }
-  result.verdict = result.findings.length > 0 ? 'FAIL' : result.damage.length > 0 ? 'INCONCLUSIVE' : 'PASS';
-  return result;
+
+  /** The scan of every file ended so far. */
+  result(): NetworkScan {
+    const result = this.scan;
+    result.verdict = result.findings.length > 0 ? 'FAIL' : result.damage.length > 0 ? 'INCONCLUSIVE' : 'PASS';
+    return result;
+  }
+}
+
+/** The label findings give a capture file: relative to `baseDir` when one is given. */
+export function fileLabel(file: string, baseDir?: string): string {
+  return baseDir ? path.relative(baseDir, file) : file;
+}
+
+/** Scans captures and judges every packet against the lab's egress policy. */
+export async function scanCaptures(files: string[], opts: ScanOptions): Promise<NetworkScan> {
+  const scanner = new NetworkScanner(opts);
+  for (const file of files) {
+    const label = fileLabel(file, opts.baseDir);
+    const info = await readCapture(file, scanner.file(label));
+    scanner.endFile(label, info);
+  }
+  return scanner.result();
 }

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import { parseCidr } from './reader.js';
 import { sortIssues } from './rig.js';
-import { itemOrigins } from './scenario.js';
+import { itemOrigins, scenarioPosition } from './scenario.js';
 import { formatPath, type Seg } from './source.js';
 import type { Assertion, RigConfig, ScenarioConfig, SourcePos, Step } from './types.js';
 
@@ -114,6 +114,11 @@ export function checkScenarioAgainstRig(s: ScenarioConfig, r: RigConfig): void {
   };
 
   s.phases.forEach((ph, i) => {
+    ph.allow?.hosts.forEach((h, k) => {
+      if (isIP(h) || parseCidr(h) || h === 'sinkhole' || Object.prototype.hasOwnProperty.call(r.devices, h)) return;
+      const pos = scenarioPosition(s, ['phases', i, 'allow', 'hosts', k]);
+      issues.push({ file: pos.file, line: pos.line, col: pos.col, path: formatPath(['phases', i, 'allow', 'hosts', k]), message: `"${h}" is neither a device of the rig, "sinkhole", an address nor a CIDR ${has(r.devices)}` });
+    });
     ph.steps.forEach((st, j) => checkStep(st, ['phases', i, 'steps', j, st.kind]));
     ph.assertions.forEach((a, j) => checkAssertion(a, ['phases', i, 'assert', j, a.kind]));
   });

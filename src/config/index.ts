@@ -27,5 +27,6 @@ export type {
   Assertion,
   RadioThreshold,
   Phase,
+  PhaseAllow,
   ScenarioConfig,
 } from './types.js';

@@ -79,7 +79,8 @@ function convertScenario(r: Reader, d: Obj, src: ConfigSource, params: Record<st
       const s = convertStep(r, st, [...path, 'steps', j]);
       if (s) steps.push(s);
     });
-    phases.push({ name, steps, assertions: convertAssertions(r, ph.assert, [...path, 'assert']), pos: r.pos(path) });
+    const allow = isObj(ph.allow) ? { hosts: r.strings(ph.allow.hosts), names: r.strings(ph.allow.names) } : undefined;
+    phases.push({ name, steps, assertions: convertAssertions(r, ph.assert, [...path, 'assert']), ...(allow ? { allow } : {}), pos: r.pos(path) });
   });
   const settings = isObj(d.settings) ? Object.fromEntries(Object.entries(d.settings).map(([k, v]) => [k, String(v)])) : {};
   return {

@@ -204,10 +204,19 @@ export type Assertion = (
 /** `-70dBm` absolute, or `floor+10dB` relative to the band's measured noise floor. */
 export type RadioThreshold = { dbm: number } | { aboveFloorDb: number };
 
+/** A phase's explicit loosening of the run-wide egress policy (scenario `allow:`). */
+export interface PhaseAllow {
+  /** Device names, `sinkhole`, addresses or CIDRs a packet may go to or come from. */
+  hosts: string[];
+  /** DNS names (and everything below them) that may be looked up. */
+  names: string[];
+}
+
 export interface Phase {
   name: string;
   steps: Step[];
   assertions: Assertion[];
+  allow?: PhaseAllow;
   pos: SourcePos;
 }
 

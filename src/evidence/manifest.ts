@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Verdict } from '../analysis/finding.js';
+import type { PhaseVerdict } from './result.js';
 import { RunDirectoryError } from './errors.js';
 import { fingerprintOf, publicKeyFromPem, publicKeyPemOf } from './keys.js';
 import type { FirmwareRecord, RunResult } from './result.js';
@@ -52,7 +53,7 @@ export interface Manifest {
   complete?: boolean;
   fault?: RunResult['fault'];
   abort?: RunResult['abort'];
-  phases: { name: string; verdict: Verdict; assertions: { kind: string; verdict: Verdict }[] }[];
+  phases: { name: string; verdict: PhaseVerdict; assertions: { kind: string; verdict: PhaseVerdict }[] }[];
   /** True when manifest.sig.json carries a signature by the key below. */
   signed: boolean;
   publicKeyFingerprint?: string;

@@ -4,9 +4,13 @@
  */
 import type { Finding, Verdict } from '../analysis/finding.js';
 
+/** A phase or assertion that never ran is NOT_RUN: never PASS, and never counted as judged. */
+export type PhaseVerdict = Verdict | 'NOT_RUN';
+
 export interface AssertionResult {
+  /** `egress_policy` is the run-wide policy, judged in every window. */
   kind: string;
-  verdict: Verdict;
+  verdict: PhaseVerdict;
   findings: Finding[];
   /** Why the assertion could not be decided (INCONCLUSIVE), or a note on a FAIL. */
   reason?: string;
@@ -16,7 +20,7 @@ export interface AssertionResult {
 
 export interface PhaseResult {
   name: string;
-  verdict: Verdict;
+  verdict: PhaseVerdict;
   /** ISO 8601 UTC; absent when the phase never started. */
   startedAt?: string;
   endedAt?: string;
@@ -25,6 +29,20 @@ export interface PhaseResult {
   endMs?: number;
   /** True when the run was aborted or faulted before this phase ended. */
   incomplete: boolean;
+  /** What the scenario allowed beyond the run-wide egress policy in this phase (`allow:`). */
+  allow?: { hosts: string[]; names: string[] };
+  assertions: AssertionResult[];
+}
+
+/** One judged window of the run's time coverage (src/verdict/coverage.ts). */
+export interface WindowResult {
+  kind: 'preflight' | 'phase' | 'gap' | 'safing';
+  name: string;
+  /** ISO 8601 UTC bounds, [from, to). */
+  from: string;
+  to: string;
+  verdict: Verdict;
+  /** The run-wide egress policy over this window (for a phase: the same as its egress_policy assertion). */
   assertions: AssertionResult[];
 }
 
@@ -68,6 +86,8 @@ export interface RunResult {
   firmware: FirmwareRecord[];
   phases: PhaseResult[];
   runAssertions: AssertionResult[];
+  /** Every window of the run, preflight to safing, each judged by the run-wide egress policy. */
+  coverage?: WindowResult[];
   /** All findings of all assertions, de-duplicated. */
   findings: Finding[];
   captures: CaptureRecord[];
@@ -82,6 +102,8 @@ export interface RunResult {
    */
   analysisInput?: {
     windows: Array<{ startMs?: number; endMs?: number }>;
+    /** When the captures started (preflight); the first judged instant. */
+    capturesStartMs?: number;
     capturesEndMs: number;
     incompletePhases: number[];
     canaries?: { secret: string; sent: Array<{ host: string; seq: number; target: 'lab' | 'outside'; sentAtMs: number }>; capturesFor: Record<string, string[]> };

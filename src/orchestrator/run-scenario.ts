@@ -179,6 +179,7 @@ async function runLocked(
   const captureResults = new Map<string, CaptureResult>();
   let sentCanaries: SentCanary[] = [];
   let preflightReport: { checks: string[]; floorsDbm?: Record<string, number> } | undefined;
+  let capturesStartMs: number | undefined;
   let capturesEndMs = Date.now();
   let judgement: Judgement | undefined;
   let stepController: AbortController | undefined;
@@ -208,6 +209,8 @@ async function runLocked(
           for (const [name, link] of session.links) link.onNote?.((event, fields) => timeline.append({ event, link: name, ...fields }));
           preflightReport = await session.preflight();
           for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
+          // The first judged instant (src/verdict/coverage.ts): every power channel is off by now.
+          capturesStartMs = Date.now();
           await Promise.all(
             session.captures.map(async (c) => {
               await c.start();
@@ -305,6 +308,7 @@ async function runLocked(
           rig,
           scenario,
           windows: ctx.windows,
+          capturesStartMs,
           capturesEndMs,
           incomplete,
           captures: captureRecords(),
@@ -424,6 +428,7 @@ async function runLocked(
   const j: Judgement = judgement ?? {
     phases: [],
     runAssertions: [],
+    coverage: [],
     verdict: 'INCONCLUSIVE',
     findings: [],
   };
@@ -446,12 +451,14 @@ async function runLocked(
     firmware,
     phases: j.phases,
     runAssertions: j.runAssertions,
+    coverage: j.coverage,
     findings: j.findings,
     captures: captureRecords(),
     links: linkStats,
     preflight: preflightReport,
     analysisInput: {
       windows: ctx.windows,
+      capturesStartMs,
       capturesEndMs,
       incompletePhases: ctx.fault || ctx.abort ? ctx.windows.flatMap((w, i) => (w.startMs === undefined || i >= ctx.phase ? [i] : [])) : [],
       canaries: session?.canaries ? { secret: session.canaries.secret, sent: sentCanaries, capturesFor: capturesForAll() } : undefined,

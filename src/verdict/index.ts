@@ -1,4 +1,6 @@
-export { judgeRun, phaseWindows } from './judge.js';
-export type { JudgeInput, Judgement } from './judge.js';
+export { judgeRun, judgeCaptures, RunJudge, runVerdict, networkFiles } from './engine.js';
+export type { JudgeInput, Judgement, CapturesJudgement } from './engine.js';
+export { coverageWindows, windowIndexAt } from './coverage.js';
+export type { CoverageWindow, CoverageKind, RunTimes } from './coverage.js';
 export { reanalyzeRun } from './reanalyze.js';
 export type { Reanalysis } from './reanalyze.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Assertion } from '../config/types.js';
 import type { MavlinkFinding } from '../analysis/finding.js';
 import { summarizeTlog } from '../devices/flight/index.js';
-import type { JudgeInput } from './judge.js';
+import type { JudgeInput } from './engine.js';
 
 export async function judgeMavlink(
   a: Extract<Assertion, { kind: 'no_mavlink' }>,

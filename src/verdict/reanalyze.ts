@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadRig, loadScenario } from '../config/index.js';
 import { ANALYZER_VERSION } from '../analysis/index.js';
 import type { RunResult } from '../evidence/result.js';
-import { judgeRun } from './judge.js';
+import { judgeRun } from './engine.js';
 
 export interface Reanalysis {
   verdict: string;
@@ -26,6 +26,7 @@ export async function reanalyzeRun(runDir: string): Promise<Reanalysis> {
     rig,
     scenario,
     windows: input.windows,
+    capturesStartMs: input.capturesStartMs,
     capturesEndMs: input.capturesEndMs,
     incomplete: new Set(input.incompletePhases),
     captures: result.captures,

@@ -1,7 +1,7 @@
-/** The data of one judged window: the network scan (made once, shared by the window's assertions) and the sinkhole's records. */
+/** The data of one judged window: its network scan (made once by the engine, shared by the window's rules) and the sinkhole's records. */
 import path from 'node:path';
-import { scanCaptures, type NetworkScan } from '../analysis/index.js';
-import type { JudgeInput } from './judge.js';
+import type { NetworkScan } from '../analysis/index.js';
+import type { JudgeInput } from './engine.js';
 import { readSinkholeRecords, type SinkholeRecord } from './sinkhole-witness.js';
 
 export interface Window {
@@ -9,30 +9,17 @@ export interface Window {
   toMs: number;
 }
 
-/** Lazily scans the network captures once per window and shares the scan between assertions. */
 export class WindowData {
-  private scan?: Promise<NetworkScan>;
   private sinkhole?: SinkholeRecord[];
 
   constructor(
     readonly input: JudgeInput,
     readonly window: Window,
+    private readonly scan: NetworkScan,
   ) {}
 
-  netFiles(): string[] {
-    return this.input.captures.filter((c) => c.kind === 'network').flatMap((c) => c.files.map((f) => path.join(this.input.runDir, f)));
-  }
-
   network(): Promise<NetworkScan> {
-    this.scan ??= scanCaptures(this.netFiles(), {
-      lab: this.input.rig.lab.subnets,
-      labNames: this.input.rig.lab.names,
-      canarySecret: this.input.canaries?.secret,
-      fromMs: this.window.fromMs,
-      toMs: this.window.toMs,
-      baseDir: this.input.runDir,
-    });
-    return this.scan;
+    return Promise.resolve(this.scan);
   }
 
   sinkholeRecords(): SinkholeRecord[] {
@@ -42,4 +29,3 @@ export class WindowData {
     return this.sinkhole;
   }
 }
-

@@ -129,7 +129,7 @@ describe('all errors of a file at once, each at its key', () => {
     const e = configErrorOf(() => loadScenario(B + 'structure.yaml'));
     expect(e.lines).toEqual([
       `${B}structure.yaml:3:5: phases[0]: missing required key "steps"`,
-      `${B}structure.yaml:4:5: phases[0].stesp: unknown key "stesp" (expected one of: name, description, steps, assert)`,
+      `${B}structure.yaml:4:5: phases[0].stesp: unknown key "stesp" (expected one of: name, description, steps, assert, allow)`,
       `${B}structure.yaml:5:11: phases[1].name: duplicate phase name "boot" (first used at line 3); phase names must be unique`,
       `${B}structure.yaml:7:9: phases[1].steps[0]: a step has exactly one key, found 2: power, dwell (write each as its own list item)`,
       `${B}structure.yaml:9:9: phases[1].steps[1].sleep: unknown step kind "sleep" (expected one of: power, press, wait_for, dwell, mavlink, mark, prompt, device, lab)`,

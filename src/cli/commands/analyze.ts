@@ -7,8 +7,9 @@
  * Exit 0 nothing left the lab, 1 findings, 3 inconclusive (damaged or truncated capture,
  * dropped packets, frames of a link type not decoded), 2 bad input (thrown as InputError).
  */
-import { loadCatalogue, scanCaptures, type CaptureDamage, type Finding, type NetworkScan, type Verdict } from '../../analysis/index.js';
-import { RadioCollector, type RadioObservation, type RadioReport } from '../../analysis/radio/index.js';
+import { loadCatalogue, type CaptureDamage, type Finding, type NetworkScan, type Verdict } from '../../analysis/index.js';
+import type { RadioObservation, RadioReport } from '../../analysis/radio/index.js';
+import { judgeCaptures } from '../../verdict/index.js';
 import { findingNames } from '../../evidence/index.js';
 import type { CommandIO } from '../io.js';
 import { EXIT } from '../exit-codes.js';
@@ -110,13 +111,8 @@ function render(scan: NetworkScan, radio: RadioReport, verdict: Verdict, finding
 
 export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promise<number> {
   const catalogue = loadCatalogue(opts.catalogue);
-  const collector = new RadioCollector();
-  const scan = await scanCaptures(opts.files, { lab: opts.lab, labNames: opts.labNames ?? [], catalogue, onRadio: (p, file) => collector.add(p, file) });
-  const radio = collector.report();
-  const findings: Finding[] = [...scan.findings, ...radio.broadcasts, ...radio.probes];
-  const damage: CaptureDamage[] = [...scan.damage];
-  if (radio.undecoded > 0) damage.push({ file: opts.files.join(', '), offset: -1, reason: `${radio.undecoded} radio frame(s) are too short or of a header layout not decoded, so they were not judged` });
-  const verdict: Verdict = findings.length > 0 ? 'FAIL' : damage.length > 0 ? 'INCONCLUSIVE' : 'PASS';
+  // The same engine as `run` and `verify`: the captures are one window under the --lab policy.
+  const { scan, radio, findings, damage, verdict } = await judgeCaptures(opts.files, { lab: opts.lab, labNames: opts.labNames ?? [], catalogue });
   if (opts.json) {
     io.out(
       JSON.stringify({

@@ -1,11 +1,7 @@
 /**
- * Judging: each phase's assertions over the raw data captured in that phase's window, and the
- * run's assertions over the whole run. Everything here reads only the run directory, so
- * `verify` can re-derive the verdicts offline (reanalyze.ts).
- *
- * Windows: phase i is judged over [start_i + settle, end_i + settle) — what happens within
- * `settle` after a boundary belongs to the phase that caused it, and no instant is judged by
- * no phase. The first phase starts at its start.
+ * The rules: one function per assertion kind, each turning the data of one window into a
+ * verdict with its evidence. Pure: they read the run directory's files and the window's
+ * network scan (made by the engine, engine.ts), and write nothing.
  *
  * A PASS needs positive proof the capture could see: no drops, no damage, every canary sent
  * in the window present in every capture it crosses, and nothing the sinkhole saw that the
@@ -13,42 +9,19 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Assertion, RigConfig, ScenarioConfig } from '../config/types.js';
+import type { Assertion, PhaseAllow, RigConfig } from '../config/types.js';
 import type { Finding, MavlinkFinding, NetworkFinding, PowerFinding, Verdict } from '../analysis/finding.js';
-import { worstVerdict } from '../analysis/finding.js';
-import { EgressPolicy } from '../analysis/index.js';
-import type { AssertionResult, CaptureRecord, PhaseResult } from '../evidence/result.js';
-import type { SentCanary } from '../orchestrator/index.js';
+import { EgressPolicy, type DnsQuery } from '../analysis/index.js';
+import type { AssertionResult } from '../evidence/result.js';
 import { judgeRadio } from './judge-radio.js';
 import { judgeMavlink } from './judge-mavlink.js';
 import { WindowData, type Window } from './window-data.js';
+import type { JudgeInput } from './engine.js';
 import { networkBlindness } from './network-blindness.js';
-
-export interface JudgeInput {
-  runDir: string;
-  rig: RigConfig;
-  scenario: ScenarioConfig;
-  /** Phase windows as they ran (epoch ms); endMs absent when a phase never ended. */
-  windows: Array<{ startMs?: number; endMs?: number }>;
-  /** End of captures (epoch ms): the last window never extends past it. */
-  capturesEndMs: number;
-  /** Phases cut short by an abort or a fault (index), and phases never started. */
-  incomplete: Set<number>;
-  captures: CaptureRecord[];
-  canaries?: { secret: string; sent: SentCanary[]; capturesFor: Record<string, string[]> };
-  floorsDbm?: Record<string, number>;
-}
-
-export interface Judgement {
-  phases: PhaseResult[];
-  runAssertions: AssertionResult[];
-  verdict: Verdict;
-  findings: Finding[];
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function decide(findings: Finding[], blind: string[], incomplete: boolean): { verdict: Verdict; reason?: string } {
+export function decide(findings: Finding[], blind: string[], incomplete: boolean): { verdict: Verdict; reason?: string } {
   if (findings.length > 0) return { verdict: 'FAIL' };
   if (blind.length > 0) return { verdict: 'INCONCLUSIVE', reason: blind.join('; ') };
   if (incomplete) return { verdict: 'INCONCLUSIVE', reason: 'the phase was cut short (run aborted or faulted)' };
@@ -77,7 +50,8 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
   if (a.kind === 'no_egress') {
     // A name the scenario allows may be looked up inside the lab; sent outside it is still egress.
     const names = namePolicy(a.allowNames, rig);
-    findings = scan.findings.filter((f) => !(f.name && f.reason !== 'egress' && names.nameAllowed(f.name)));
+    const lab = new EgressPolicy(rig.lab.subnets);
+    findings = scan.findings.filter((f) => lab.judge(f.src, f.dst) || !lookupsAllowed(f, scan.dnsQueries, names));
     if (a.devices && a.devices.length > 0) {
       const addrs = deviceAddresses(rig, a.devices);
       findings = findings.filter((f) => addrs.has(f.src) || addrs.has(f.dst));
@@ -217,12 +191,12 @@ function judgeCurrent(a: Extract<Assertion, { kind: 'current_below' | 'current_a
   return { kind: a.kind, ...decide(findings, blind, incomplete), findings, params };
 }
 
-function paramsOf(a: Assertion): Record<string, unknown> {
+export function paramsOf(a: Assertion): Record<string, unknown> {
   const { kind: _k, pos: _p, ...rest } = a;
   return rest;
 }
 
-async function judgeAssertion(a: Assertion, data: WindowData, incomplete: boolean): Promise<AssertionResult> {
+export async function judgeAssertion(a: Assertion, data: WindowData, incomplete: boolean): Promise<AssertionResult> {
   try {
     switch (a.kind) {
       case 'no_egress':
@@ -250,79 +224,70 @@ async function judgeAssertion(a: Assertion, data: WindowData, incomplete: boolea
   }
 }
 
-export function phaseWindows(input: JudgeInput): Array<Window | undefined> {
-  const settle = input.scenario.settleMs;
-  return input.windows.map((w, i) => {
-    if (w.startMs === undefined) return undefined;
-    const from = i === 0 ? w.startMs : w.startMs + settle;
-    const end = w.endMs ?? input.capturesEndMs;
-    const to = Math.min(end + settle, input.capturesEndMs);
-    return { fromMs: from, toMs: Math.max(from, to) };
-  });
+/** Addresses (and CIDRs) of rig device names, `sinkhole`, addresses or CIDRs. */
+export function hostAddresses(rig: RigConfig, hosts: string[]): string[] {
+  const out: string[] = [];
+  for (const h of hosts) {
+    const d = rig.devices[h];
+    if (d) {
+      if (d.address) out.push(d.address);
+      if (d.address6) out.push(d.address6);
+    } else if (h === 'sinkhole') {
+      if (rig.lab.sinkhole) out.push(rig.lab.sinkhole);
+      if (rig.lab.sinkhole6) out.push(rig.lab.sinkhole6);
+    } else out.push(h);
+  }
+  return out;
 }
 
-export async function judgeRun(input: JudgeInput): Promise<Judgement> {
-  const windows = phaseWindows(input);
-  const phases: PhaseResult[] = [];
-  for (let i = 0; i < input.scenario.phases.length; i++) {
-    const phase = input.scenario.phases[i]!;
-    const w = windows[i];
-    const incomplete = input.incomplete.has(i);
-    if (!w) {
-      phases.push({
-        name: phase.name,
-        verdict: phase.assertions.length ? 'INCONCLUSIVE' : 'PASS',
-        incomplete: true,
-        assertions: phase.assertions.map((a) => ({
-          kind: a.kind,
-          verdict: 'INCONCLUSIVE' as const,
-          findings: [],
-          reason: 'phase not run (the run stopped before it)',
-          params: paramsOf(a),
-        })),
-      });
+/**
+ * The run-wide egress policy (`egress_policy`): every finding of the window's scan under the
+ * lab's subnets and names, less what the phase's `allow:` names exactly. An allowed host
+ * covers packets to or from it; an allowed name covers DNS lookups of it (and below it). A
+ * packet that leaves for any other address is still a finding, whatever name it carries.
+ */
+export function egressPolicyFindings(findings: NetworkFinding[], dnsQueries: DnsQuery[], rig: RigConfig, allow: PhaseAllow | undefined): NetworkFinding[] {
+  if (!allow || (allow.hosts.length === 0 && allow.names.length === 0)) return findings;
+  const widened = new EgressPolicy([...rig.lab.subnets, ...hostAddresses(rig, allow.hosts)]);
+  const lab = new EgressPolicy(rig.lab.subnets);
+  const names = new EgressPolicy(rig.lab.subnets, allow.names);
+  const out: NetworkFinding[] = [];
+  for (const f of findings) {
+    if (lab.judge(f.src, f.dst)) {
+      if (widened.judge(f.src, f.dst)) out.push(f);
       continue;
     }
-    const data = new WindowData(input, w);
-    const assertions: AssertionResult[] = [];
-    for (const a of phase.assertions) assertions.push(await judgeAssertion(a, data, incomplete));
-    const verdict = worstVerdict(assertions.map((a) => a.verdict));
-    phases.push({
-      name: phase.name,
-      verdict: incomplete && verdict === 'PASS' ? 'INCONCLUSIVE' : verdict,
-      startedAt: iso(input.windows[i]!.startMs!),
-      endedAt: input.windows[i]!.endMs !== undefined ? iso(input.windows[i]!.endMs!) : undefined,
-      startMs: input.windows[i]!.startMs,
-      endMs: input.windows[i]!.endMs,
-      incomplete,
-      assertions,
-    });
+    // Inside the lab, a finding is a name a resolver would carry out.
+    if (lookupsAllowed(f, dnsQueries, names)) continue;
+    const bad = f.name !== undefined && names.nameAllowed(f.name) ? firstDisallowed(f, dnsQueries, names) : undefined;
+    // The flow's first bad name is allowed, a later one is not: the finding names the later one.
+    out.push(bad ? { ...f, name: bad.name, packet: bad.packet, time: bad.time, summary: `DNS query for ${bad.name} (not allowed in this phase) from ${f.src} to ${f.dst}, packet #${bad.packet}` } : f);
   }
+  return out;
+}
 
-  const started = windows.filter((w): w is Window => !!w);
-  const runAssertions: AssertionResult[] = [];
-  if (started.length > 0) {
-    const whole = new WindowData(input, { fromMs: started[0]!.fromMs, toMs: input.capturesEndMs });
-    const anyIncomplete = input.incomplete.size > 0;
-    for (const a of input.scenario.runAssertions) runAssertions.push(await judgeAssertion(a, whole, anyIncomplete));
-  } else {
-    for (const a of input.scenario.runAssertions)
-      runAssertions.push({ kind: a.kind, verdict: 'INCONCLUSIVE', findings: [], reason: 'no phase ran', params: paramsOf(a) });
-  }
+function firstDisallowed(f: NetworkFinding, dnsQueries: DnsQuery[], names: EgressPolicy): DnsQuery | undefined {
+  return dnsQueries.find((q) => q.file === f.file && q.src === f.src && q.dst === f.dst && !names.nameAllowed(q.name));
+}
 
-  const all = [...phases.map((p) => p.verdict), ...runAssertions.map((a) => a.verdict)];
-  let verdict = worstVerdict(all);
-  if (verdict === 'PASS' && input.incomplete.size > 0) verdict = 'INCONCLUSIVE';
-  const seen = new Set<string>();
-  const findings: Finding[] = [];
-  for (const a of [...phases.flatMap((p) => p.assertions), ...runAssertions]) {
-    for (const f of a.findings) {
-      const key = JSON.stringify([f.kind, f.file, 'packet' in f ? f.packet : undefined, 'line' in f ? f.line : undefined, f.summary]);
-      if (!seen.has(key)) {
-        seen.add(key);
-        findings.push(f);
-      }
-    }
+/**
+ * Whether every name a lab-internal DNS finding asked for is allowed. A finding is one flow and
+ * names only its first bad name: the other lookups between the same hosts must be allowed too.
+ */
+function lookupsAllowed(f: NetworkFinding, dnsQueries: DnsQuery[], names: EgressPolicy): boolean {
+  if (f.name === undefined || !names.nameAllowed(f.name)) return false;
+  return firstDisallowed(f, dnsQueries, names) === undefined;
+}
+
+export async function judgeEgressPolicy(data: WindowData, allow: PhaseAllow | undefined, incomplete: boolean): Promise<AssertionResult> {
+  try {
+    const scan = await data.network();
+    const findings = egressPolicyFindings(scan.findings, scan.dnsQueries, data.input.rig, allow);
+    const blind = findings.length > 0 ? [] : await networkBlindness(data);
+    const params: Record<string, unknown> = { lab: data.input.rig.lab.subnets };
+    if (allow) params.allow = allow;
+    return { kind: 'egress_policy', ...decide(findings, blind, incomplete), findings, params };
+  } catch (error) {
+    return { kind: 'egress_policy', verdict: 'INCONCLUSIVE', findings: [], reason: `analysis failed: ${(error as Error).message}` };
   }
-  return { phases, runAssertions, verdict, findings };
 }

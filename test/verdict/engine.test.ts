@@ -1,0 +1,325 @@
+/**
+ * The verdict engine's rules, one table row per rule, fed small synthetic records: packets are
+ * pushed into a RunJudge exactly as a live capture would push them (no capture file), power
+ * readings are a CSV in a temporary run directory. Each row names the rule and the verdicts the
+ * rule must give; the end-to-end runs (test/e2e/) check the same rules on the virtual rig.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRig, loadScenario } from '../../src/config/index.js';
+import type { RigConfig } from '../../src/config/types.js';
+import type { CaptureInfo, CapturePacket } from '../../src/analysis/index.js';
+import type { CaptureRecord } from '../../src/evidence/result.js';
+import { coverageWindows, judgeCaptures, RunJudge, runVerdict, type Judgement } from '../../src/verdict/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-engine-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
+const rig: RigConfig = loadRig(path.resolve('rig/virtual.yaml'));
+const DRONE = '10.231.0.10';
+const PHONE = '10.231.0.30';
+const SINKHOLE = '10.231.0.1';
+const OUTSIDE = '203.0.113.5';
+
+function ipv4(src: string, dst: string, proto: number, l4: Buffer): Buffer {
+  const ip = Buffer.alloc(20);
+  ip.writeUInt8(0x45, 0);
+  ip.writeUInt16BE(20 + l4.length, 2);
+  ip.writeUInt8(64, 8);
+  ip.writeUInt8(proto, 9);
+  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
+  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
+  return Buffer.concat([ip, l4]);
+}
+
+function udp(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16BE(sport, 0);
+  h.writeUInt16BE(dport, 2);
+  h.writeUInt16BE(8 + payload.length, 4);
+  return ipv4(src, dst, 17, Buffer.concat([h, payload]));
+}
+
+/** A DNS query (RFC 1035 §4.1): header, one question of type A, class IN. */
+function dnsQuery(name: string): Buffer {
+  const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+interface Pkt {
+  /** Milliseconds after T0. */
+  at: number;
+  frame: Buffer;
+  file?: string;
+}
+
+const leak = (at: number, dst = OUTSIDE, src = DRONE): Pkt => ({ at, frame: udp(src, dst, 40000, 443, Buffer.from('upload')) });
+const lab = (at: number): Pkt => ({ at, frame: udp(DRONE, PHONE, 14550, 14550, Buffer.from('telemetry')) });
+const dns = (at: number, name: string, src = DRONE): Pkt => ({ at, frame: udp(src, SINKHOLE, 5353 + 1, 53, dnsQuery(name)) });
+
+function packet(p: Pkt, index: number): CapturePacket {
+  const ms = T0 + p.at;
+  return {
+    index,
+    timeMs: ms,
+    sec: Math.floor(ms / 1000),
+    nsec: (ms % 1000) * 1e6,
+    linkType: 101,
+    interfaceId: 0,
+    buf: p.frame,
+    offset: 0,
+    caplen: p.frame.length,
+    origLen: p.frame.length,
+    fileOffset: 24,
+    frame: () => p.frame,
+  };
+}
+
+let scenarioSeq = 0;
+function scenario(yaml: string) {
+  const file = path.join(tmp, `s${++scenarioSeq}.yaml`);
+  writeFileSync(file, `scenario: table\nsettle: 500ms\n${yaml}`);
+  return loadScenario(file);
+}
+
+const PHASES = `phases:
+  - name: on
+    steps: [{ dwell: 1s }]
+  - name: power-off
+    steps: [{ dwell: 1s }]
+  - name: quiet
+    steps: [{ dwell: 1s }]
+    assert:
+      - no_egress: {}
+`;
+
+interface Row {
+  rule: string;
+  scenario?: string;
+  /** Phase windows in ms after T0 ([start, end]; undefined: never started). */
+  windows?: Array<[number, number] | undefined>;
+  incomplete?: number[];
+  packets?: Pkt[];
+  power?: string;
+  captures?: Partial<CaptureRecord>[];
+  damage?: string;
+  canaries?: false | Array<{ at: number; host: string }>;
+  expect: { verdict: string; phases?: string[]; coverage?: Record<string, string>; check?: (j: Judgement) => void };
+}
+
+const NET: CaptureRecord = { name: 'drone', kind: 'network', files: ['net-drone.pcap'], records: 0, dropped: 0, lossy: false };
+
+async function judge(row: Row): Promise<Judgement> {
+  const runDir = mkdtempSync(path.join(tmp, 'run-'));
+  if (row.power) writeFileSync(path.join(runDir, 'power-drone.csv'), row.power);
+  const sc = scenario(row.scenario ?? PHASES);
+  const windows = (row.windows ?? [[0, 2000], [2000, 4000], [4000, 6000]]).map((w) => (w ? { startMs: T0 + w[0], endMs: T0 + w[1] } : {}));
+  const captures = (row.captures ?? [{}]).map((c) => ({ ...NET, ...c }));
+  if (row.power) captures.push({ name: 'power', kind: 'power', files: ['power-drone.csv'], records: 10, dropped: 0, lossy: false });
+  const j = new RunJudge({
+    runDir,
+    rig,
+    scenario: sc,
+    windows,
+    capturesStartMs: T0 - 1000,
+    capturesEndMs: T0 + 7000,
+    incomplete: new Set(row.incomplete ?? []),
+    captures,
+    canaries:
+      row.canaries === false
+        ? undefined
+        : { secret: 'k', sent: (row.canaries ?? []).map((c, i) => ({ host: c.host, seq: i, target: 'lab' as const, sentAtMs: T0 + c.at })), capturesFor: { drone: ['drone'] } },
+  });
+  const byFile = new Map<string, Pkt[]>();
+  for (const p of row.packets ?? []) byFile.set(p.file ?? 'net-drone.pcap', [...(byFile.get(p.file ?? 'net-drone.pcap') ?? []), p]);
+  if (!byFile.has('net-drone.pcap')) byFile.set('net-drone.pcap', []);
+  for (const [file, pkts] of byFile) {
+    const push = j.file(file);
+    pkts.forEach((p, i) => push(packet(p, i + 1)));
+    const info: CaptureInfo = { format: 'pcap', packets: pkts.length, linkTypes: [101], stopped: false };
+    if (row.damage) info.damage = { offset: 100, reason: row.damage };
+    j.endFile(file, info);
+  }
+  return j.finish();
+}
+
+const verdicts = (j: Judgement) => j.phases.map((p) => p.verdict);
+const powerCsv = (amps: number[]) => ['time,volts,amps', ...amps.map((a, i) => `${new Date(T0 + 4600 + i * 200).toISOString()},12,${a}`)].join('\n') + '\n';
+
+const rows: Row[] = [
+  { rule: 'every window judged, nothing leaves: PASS', packets: [lab(100), lab(2500), lab(6600)], expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] } },
+  {
+    rule: 'egress_policy judges a phase without assertions',
+    packets: [leak(3000)],
+    expect: { verdict: 'FAIL', phases: ['PASS', 'FAIL', 'PASS'], check: (j) => expect(j.phases[1]!.assertions[0]).toMatchObject({ kind: 'egress_policy', verdict: 'FAIL', findings: [{ dst: OUTSIDE, dstPort: 443 }] }) },
+  },
+  {
+    rule: 'within settle after a boundary belongs to the phase before (the button press uploads in power-off)',
+    packets: [leak(4300)],
+    expect: { verdict: 'FAIL', phases: ['PASS', 'FAIL', 'PASS'] },
+  },
+  { rule: 'egress_policy judges preflight', packets: [leak(-500)], expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'PASS'], coverage: { preflight: 'FAIL' } } },
+  { rule: 'egress_policy judges safing (an upload as the power is cut)', packets: [leak(6800)], expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'PASS'], coverage: { safing: 'FAIL' } } },
+  { rule: 'a packet after the recorded end of the captures is judged by safing', packets: [leak(9000)], expect: { verdict: 'FAIL', coverage: { safing: 'FAIL' } } },
+  {
+    rule: 'egress_policy judges the gap between phases',
+    windows: [[0, 2000], [3000, 4000], [4000, 6000]],
+    packets: [leak(2700)],
+    expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'PASS'], coverage: { 'between on and power-off': 'FAIL' } },
+  },
+  {
+    rule: 'a DNS lookup of an outside name from inside the lab is a finding (a resolver carries it out)',
+    packets: [dns(1000, 'telemetry.example.com')],
+    expect: { verdict: 'FAIL', phases: ['FAIL', 'PASS', 'PASS'], check: (j) => expect(j.findings[0]).toMatchObject({ name: 'telemetry.example.com', dst: SINKHOLE }) },
+  },
+  { rule: 'lab names and .local lookups stay in the lab', packets: [dns(1000, 'update.lab'), dns(1200, 'printer.local')], expect: { verdict: 'PASS' } },
+  {
+    rule: 'allow.hosts loosens one phase, exactly: the allowed host passes, another fails',
+    scenario: `${PHASES.replace('  - name: power-off\n', `  - name: power-off\n    allow: { hosts: [${OUTSIDE}] }\n`)}`,
+    packets: [leak(2500), leak(2600, '198.51.100.7'), leak(1000)],
+    expect: {
+      verdict: 'FAIL',
+      phases: ['FAIL', 'FAIL', 'PASS'],
+      check: (j) => {
+        expect(j.phases[1]!.allow).toEqual({ hosts: [OUTSIDE], names: [] });
+        expect(j.phases[1]!.assertions[0]!.findings.map((f) => ('dst' in f ? f.dst : ''))).toEqual(['198.51.100.7']);
+      },
+    },
+  },
+  {
+    rule: 'allow.names allows a lookup of that name (and below it) in that phase only',
+    scenario: `${PHASES.replace('  - name: on\n', '  - name: on\n    allow: { names: [vendor.example] }\n')}`,
+    packets: [dns(500, 'fw.vendor.example'), dns(2500, 'fw.vendor.example'), dns(600, 'other.example')],
+    expect: { verdict: 'FAIL', phases: ['FAIL', 'FAIL', 'PASS'], check: (j) => expect(j.phases[0]!.assertions[0]!.findings.map((f) => ('name' in f ? f.name : ''))).toEqual(['other.example']) },
+  },
+  {
+    rule: 'allow.names does not allow a packet to an outside address',
+    scenario: `${PHASES.replace('  - name: on\n', '  - name: on\n    allow: { names: [vendor.example] }\n')}`,
+    packets: [leak(500)],
+    expect: { verdict: 'FAIL', phases: ['FAIL', 'PASS', 'PASS'] },
+  },
+  {
+    rule: 'a phase that never started is NOT_RUN and the run is never PASS',
+    windows: [[0, 2000], [2000, 3000], undefined],
+    incomplete: [1, 2],
+    expect: {
+      verdict: 'INCONCLUSIVE',
+      phases: ['PASS', 'INCONCLUSIVE', 'NOT_RUN'],
+      check: (j) => {
+        expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['NOT_RUN', 'NOT_RUN']);
+        expect(j.coverage.map((c) => c.name)).toEqual(['preflight', 'on', 'power-off', 'safing']);
+      },
+    },
+  },
+  { rule: 'a leak stands in an aborted run', windows: [[0, 2000], undefined, undefined], incomplete: [1, 2], packets: [leak(2500)], expect: { verdict: 'FAIL', phases: ['PASS', 'NOT_RUN', 'NOT_RUN'], coverage: { safing: 'FAIL' } } },
+  { rule: 'a phase cut short is never PASS', incomplete: [2], expect: { verdict: 'INCONCLUSIVE', phases: ['PASS', 'PASS', 'INCONCLUSIVE'] } },
+  { rule: 'no_egress (a phase assertion) over the phase window', packets: [leak(5000)], expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'FAIL'], check: (j) => expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['FAIL', 'FAIL']) } },
+  {
+    rule: 'no_egress devices: only the named devices count (egress_policy still counts the rest)',
+    scenario: PHASES.replace('- no_egress: {}', '- no_egress: { devices: [phone] }'),
+    packets: [leak(5000)],
+    expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'FAIL'], check: (j) => expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['FAIL', 'PASS']) },
+  },
+  {
+    rule: 'no_dns with allow_names',
+    scenario: PHASES.replace('- no_egress: {}', '- no_dns: { allow_names: [a.example] }'),
+    packets: [dns(5000, 'a.example'), dns(5100, 'b.example')],
+    expect: { verdict: 'FAIL', check: (j) => expect(j.phases[2]!.assertions[1]).toMatchObject({ kind: 'no_dns', verdict: 'FAIL', findings: [{ name: 'b.example' }] }) },
+  },
+  {
+    rule: 'traffic_only_to: a lab host not listed fails',
+    scenario: PHASES.replace('- no_egress: {}', '- traffic_only_to: { hosts: [sinkhole] }'),
+    packets: [lab(5000)],
+    expect: { verdict: 'FAIL', check: (j) => expect(j.phases[2]!.assertions[1]).toMatchObject({ kind: 'traffic_only_to', verdict: 'FAIL', findings: [{ dst: PHONE }] }) },
+  },
+  {
+    rule: 'current_below: a sustained draw over the limit fails',
+    scenario: PHASES.replace('- no_egress: {}', '- current_below: { channel: drone, limit: 50mA }'),
+    power: powerCsv([0.01, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.01]),
+    expect: { verdict: 'FAIL', check: (j) => expect(j.phases[2]!.assertions[1]).toMatchObject({ kind: 'current_below', verdict: 'FAIL', findings: [{ kind: 'power', line: 3 }] }) },
+  },
+  {
+    rule: 'current_below: one spike is not a violation',
+    scenario: PHASES.replace('- no_egress: {}', '- current_below: { channel: drone, limit: 50mA }'),
+    power: powerCsv([0.01, 0.2, 0.01, 0.01, 0.01, 0.01]),
+    expect: { verdict: 'PASS' },
+  },
+  {
+    rule: 'current_below: too few readings cannot prove it',
+    scenario: PHASES.replace('- no_egress: {}', '- current_below: { channel: drone, limit: 50mA }'),
+    power: powerCsv([0.01]),
+    expect: { verdict: 'INCONCLUSIVE', phases: ['PASS', 'PASS', 'INCONCLUSIVE'] },
+  },
+  { rule: 'a lossy capture cannot prove absence', captures: [{ lossy: true, reason: '12 dropped' }], expect: { verdict: 'INCONCLUSIVE', phases: ['INCONCLUSIVE', 'INCONCLUSIVE', 'INCONCLUSIVE'] } },
+  { rule: 'a damaged capture cannot prove absence', damage: 'truncated record', expect: { verdict: 'INCONCLUSIVE', phases: ['INCONCLUSIVE', 'INCONCLUSIVE', 'INCONCLUSIVE'] } },
+  { rule: 'a leak beats blindness: FAIL stands in a damaged capture', damage: 'truncated record', packets: [leak(1000)], expect: { verdict: 'FAIL', phases: ['FAIL', 'INCONCLUSIVE', 'INCONCLUSIVE'] } },
+  { rule: 'no canaries on the virtual rig: the capture cannot show it could see', canaries: false, expect: { verdict: 'INCONCLUSIVE' } },
+  {
+    rule: 'a canary sent but missing from its capture makes its window INCONCLUSIVE',
+    canaries: [{ at: 2500, host: 'drone' }],
+    expect: { verdict: 'INCONCLUSIVE', phases: ['PASS', 'INCONCLUSIVE', 'PASS'] },
+  },
+];
+
+describe('verdict engine: one row per rule', () => {
+  for (const row of rows) {
+    it(row.rule, async () => {
+      const j = await judge(row);
+      expect(j.verdict).toBe(row.expect.verdict);
+      if (row.expect.phases) expect(verdicts(j)).toEqual(row.expect.phases);
+      for (const [name, v] of Object.entries(row.expect.coverage ?? {})) expect(j.coverage.find((c) => c.name === name)?.verdict, name).toBe(v);
+      row.expect.check?.(j);
+      // Every window carries the run-wide policy, and every phase that ran starts with it.
+      for (const c of j.coverage) expect(c.assertions[0]!.kind).toBe('egress_policy');
+      for (const p of j.phases) expect(p.assertions[0]!.kind).toBe('egress_policy');
+    });
+  }
+});
+
+describe('time coverage', () => {
+  it('windows partition the run from the start of the captures to their end', () => {
+    const w = coverageWindows({
+      capturesStartMs: 0,
+      windows: [{ startMs: 100, endMs: 200 }, { startMs: 300, endMs: 400 }, {}],
+      capturesEndMs: 1000,
+      settleMs: 10,
+      phaseNames: ['a', 'b', 'c'],
+    });
+    expect(w.map((x) => [x.kind, x.name, x.fromMs, x.toMs])).toEqual([
+      ['preflight', 'preflight', 0, 100],
+      ['phase', 'a', 100, 210],
+      ['gap', 'between a and b', 210, 310],
+      ['phase', 'b', 310, 410],
+      ['safing', 'safing', 410, 1000],
+    ]);
+    for (let i = 1; i < w.length; i++) expect(w[i]!.fromMs).toBe(w[i - 1]!.toMs);
+  });
+
+  it('run verdict: FAIL beats INCONCLUSIVE beats PASS; NOT_RUN or a phase cut short is never PASS', () => {
+    expect(runVerdict(['PASS', 'PASS'], false)).toBe('PASS');
+    expect(runVerdict(['PASS', 'NOT_RUN'], false)).toBe('INCONCLUSIVE');
+    expect(runVerdict(['PASS'], true)).toBe('INCONCLUSIVE');
+    expect(runVerdict(['INCONCLUSIVE', 'FAIL', 'NOT_RUN'], true)).toBe('FAIL');
+  });
+});
+
+describe('analyze: captures judged as one window', () => {
+  it('a finding FAILs, a damaged file without one is INCONCLUSIVE, clean is PASS', async () => {
+    const fixtures = path.resolve('test/fixtures/analysis');
+    // damaged-truncated.pcap: a TCP flow to 203.0.113.7:443 and a DNS query for vendor.example, then a cut record.
+    const leaky = await judgeCaptures([path.join(fixtures, 'damaged-truncated.pcap')], { lab: ['10.0.0.0/8'] });
+    expect(leaky.verdict).toBe('FAIL');
+    expect(leaky.assertion).toMatchObject({ kind: 'egress_policy', verdict: 'FAIL' });
+    expect(leaky.assertion.findings.map((f) => ('dst' in f ? f.dst : ''))).toContain('203.0.113.7');
+    // Everything inside the lab and the name allowed: only the damage is left.
+    const blind = await judgeCaptures([path.join(fixtures, 'damaged-truncated.pcap')], { lab: ['0.0.0.0/0', '::/0'], labNames: ['vendor.example'] });
+    expect(blind.verdict).toBe('INCONCLUSIVE');
+    expect(blind.assertion.reason).toMatch(/damaged at byte offset 333/);
+    const clean = await judgeCaptures([path.join(fixtures, 'eth-le.pcap')], { lab: ['0.0.0.0/0', '::/0'], labNames: ['vendor.example'] });
+    expect(clean.verdict).toBe('PASS');
+  });
+});
