@@ -1,7 +1,9 @@
 /**
  * End to end on the virtual rig: profiles that leak while powered and go silent after their
  * soft power-off fail system-off in the powered phases only, with the right name or address,
- * and pass the quiet phase. Two devices per run, told apart by their addresses.
+ * and pass the quiet phase. Two devices per run, told apart by their addresses. The power-off
+ * phase has no assertions of its own; the run-wide egress policy judges it, and a leak sent
+ * before the button takes effect fails it (analyzer version 2; it passed unjudged before).
  */
 import { describe, expect, it } from 'vitest';
 import { CONTROLLER, DRONE, fromDevice, networkFindings, phase, systemOff } from './leaky.js';
@@ -25,7 +27,13 @@ describe('system-off with leaky-while-powered profiles', () => {
       expect(Date.parse(f.time)).toBeGreaterThan(Date.parse(result.startedAt));
     }
     expect(phase(result, 'quiet').verdict).toBe('PASS');
-    expect(phase(result, 'power-off').verdict).toBe('PASS');
+    // power-off is judged by the run-wide policy: whatever it holds is the same leak, from before the press took effect.
+    const off = phase(result, 'power-off');
+    expect(off.assertions[0]!.kind).toBe('egress_policy');
+    expect(off.verdict).not.toBe('INCONCLUSIVE');
+    for (const f of networkFindings(result, 'power-off', 'egress_policy')) {
+      expect(f.name === 'flightrecord.vendor.example' || f.dst === '203.0.113.10').toBe(true);
+    }
   });
 
   it('leaky-http (drone) and leaky-udp (controller): the HTTP Host and the UDP destination are named', { timeout: 120_000 }, async () => {

@@ -75,7 +75,11 @@ describe('safing', () => {
     expect(result.abort?.reason).toBe('SIGINT');
     expect(result.complete).toBe(false);
     expect(result.verdict).toBe('INCONCLUSIVE');
-    expect(result.phases.find((p) => p.name === 'quiet')!.assertions.every((a) => a.verdict === 'INCONCLUSIVE')).toBe(true);
+    // Aborted in power-off: quiet never started, so it and its assertions are NOT_RUN (never PASS).
+    const quiet = result.phases.find((p) => p.name === 'quiet')!;
+    expect(quiet.verdict).toBe('NOT_RUN');
+    expect(quiet.assertions.every((a) => a.verdict === 'NOT_RUN')).toBe(true);
+    expect(result.phases.find((p) => p.name === 'power-off')!.verdict).not.toBe('PASS');
     expect(readFileSync(path.join(runDir, 'timeline.jsonl'), 'utf8')).toContain('"event":"abort_ignored"');
     checkSafe(runDir, result.runId);
     // Captures hold traffic up to the moment of the abort (the lab kept talking until safing).
