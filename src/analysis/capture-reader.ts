@@ -71,7 +71,11 @@ export interface ReadCaptureOptions {
 export type PacketCallback = (p: CapturePacket) => boolean | void;
 
 const DEFAULT_BUFFER = 8 * 1024 * 1024;
-/** libpcap's MAXIMUM_SNAPLEN; records beyond it (and the file's snaplen) are damage. */
+/**
+ * libpcap's MAXIMUM_SNAPLEN: a pcap record longer than this is damage, whatever snaplen the file
+ * header claims (libpcap refuses such records too). The header's snaplen is the file's word, and
+ * a hostile file says 4 GiB: trusting it made the reader allocate that much for one record.
+ */
 const MAX_RECORD = 262144;
 /** Largest pcapng block we accept (the buffer grows to it once if needed). */
 const MAX_BLOCK = 64 * 1024 * 1024;
@@ -311,11 +315,10 @@ async function readPcap(w: Window, onPacket: PacketCallback, magic: number): Pro
     return info;
   }
   const b0 = w.buf;
-  const snaplen = le ? b0.readUInt32LE(w.pos + 16) : b0.readUInt32BE(w.pos + 16);
   const network = (le ? b0.readUInt32LE(w.pos + 20) : b0.readUInt32BE(w.pos + 20)) & 0x0fffffff;
   info.linkTypes.push(network & 0xffff);
   w.pos += 24;
-  const limit = Math.max(MAX_RECORD, snaplen);
+  const limit = MAX_RECORD;
   const p = new PacketView();
   p.linkType = network & 0xffff;
   const st: RunState = { index: 0, first: 0, stopped: false };
