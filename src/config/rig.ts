@@ -211,7 +211,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     wifi[name] = { name, interface: r.str(c.interface) ?? '', ...(typeof c.channel === 'number' ? { channel: c.channel } : {}) };
   }
   const ble: Record<string, RigBle> = {};
-  for (const [name, c] of entries(caps.ble)) ble[name] = { name, command: r.str(c.command) ?? '' };
+  for (const [name, c] of entries(caps.ble)) ble[name] = { name, driver: c.driver === 'virtual' ? 'virtual' : 'command', command: r.str(c.command) ?? '' };
 
   return {
     file: absFile,

@@ -120,7 +120,9 @@ export interface RigWifiMonitor {
 
 export interface RigBle {
   name: string;
-  /** A command that writes a BLE pcap to stdout (e.g. an nRF sniffer bridge). */
+  /** `command`: a command that writes a BLE pcap to stdout (e.g. an nRF sniffer bridge); `virtual`: the virtual rig's sniffer. */
+  driver: 'command' | 'virtual';
+  /** The command (driver `command`); empty for the virtual sniffer. */
   command: string;
 }
 

@@ -56,7 +56,7 @@ describe('the example rig file', () => {
           },
         },
         wifi: { monitor: { name: 'monitor', interface: 'virtual', channel: 6 } },
-        ble: { sniffer: { name: 'sniffer', command: 'nrf-sniffer --pcap -' } },
+        ble: { sniffer: { name: 'sniffer', driver: 'command', command: 'nrf-sniffer --pcap -' } },
       },
       powerSampleHz: 10,
       canaryIntervalMs: 2000,

@@ -50,7 +50,9 @@ export function createRadioCaptures(rig: RigConfig, ctx: RadioContext): Capture[
   for (const w of Object.values(rig.captures.wifi)) {
     out.push(createWifiCapture(w, { runDir: ctx.runDir, droneNetns: w.interface === 'virtual' ? ctx.netnsOf(AIR_HOST) : undefined, onFault: ctx.onFault, log: ctx.log }));
   }
-  for (const b of Object.values(rig.captures.ble)) out.push(createBleCapture(b, { runDir: ctx.runDir, onFault: ctx.onFault, log: ctx.log }));
+  for (const b of Object.values(rig.captures.ble)) {
+    out.push(createBleCapture(b, { runDir: ctx.runDir, droneNetns: b.driver === 'virtual' ? ctx.netnsOf(AIR_HOST) : undefined, onFault: ctx.onFault, log: ctx.log }));
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@
 import type { FirmwareContext } from './context.js';
 import { watchActions } from './context.js';
 import { parseDuration } from '../../config/index.js';
-import { encodeOdidMessagePack, REMOTE_ID_PORT } from '../radio/remote-id.js';
+import { encodeOdidMessagePack, REMOTE_ID_BLE_PORT, REMOTE_ID_PORT } from '../radio/remote-id.js';
 
 export const AIR_VIDEO_PORT = 5600;
 export const AIR_CONTROL_PORT = 5601;
@@ -24,10 +24,13 @@ export function startAir(ctx: FirmwareContext): () => void {
       for (let i = 0; i < 3; i++) ctx.udp(peer, AIR_VIDEO_PORT, frame);
     });
     // Remote ID (ASTM F3411) broadcast once a second while powered, as the rule requires of a
-    // drone in flight readiness; the virtual Wi-Fi monitor turns each into a beacon.
-    const remoteId = ctx.every(1000, () =>
-      ctx.udp(peer, REMOTE_ID_PORT, encodeOdidMessagePack({ serial: 'SN-AIRLOCK-0001', lat: -35.363262, lon: 149.165237, altGeoM: 584, operatorLat: -35.3633, operatorLon: 149.1652 })),
-    );
+    // drone in flight readiness, over Wi-Fi (the virtual Wi-Fi monitor writes a beacon) and over
+    // Bluetooth 5 long range (the virtual BLE sniffer writes the extended advertising chain).
+    const remoteId = ctx.every(1000, () => {
+      const pack = encodeOdidMessagePack({ serial: 'SN-AIRLOCK-0001', lat: -35.363262, lon: 149.165237, altGeoM: 584, operatorLat: -35.3633, operatorLon: 149.1652, operatorId: 'AIRLOCK-OP-0001' });
+      ctx.udp(peer, REMOTE_ID_PORT, pack);
+      ctx.udp(peer, REMOTE_ID_BLE_PORT, pack);
+    });
     return () => {
       video();
       remoteId();

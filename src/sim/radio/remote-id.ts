@@ -6,8 +6,10 @@
  * into a beacon carrying the vendor-specific element (OUI FA:0B:BC, type 0x0D).
  */
 
-/** UDP port on the air link that carries Remote ID message packs in the virtual rig. */
+/** UDP port on the air link that carries Remote ID message packs in the virtual rig (sent as Wi-Fi beacons). */
 export const REMOTE_ID_PORT = 4950;
+/** UDP port on the air link for Remote ID sent over Bluetooth 5 long range (the virtual BLE sniffer hears these). */
+export const REMOTE_ID_BLE_PORT = 4951;
 
 const SIZE = 25;
 const PROTOCOL_VERSION = 2;
