@@ -43,7 +43,7 @@ export interface NetworkFinding extends FindingBase {
   /** Source MAC of the flow's first packet (the sending device on the captured link), when the capture has one. */
   srcMac?: string;
   /** Annotation from the known-endpoint catalogue; explains, never decides. */
-  endpoint?: { vendor: string; service: string; source: string };
+  endpoint?: { vendor: string; service: string; source: string; kind?: 'reviewed' | 'observed' | 'documented' };
   /** Process or app that sent it, where the capture's per-packet header names one (Apple PKTAP, PCAPdroid trailer). */
   process?: string;
   /** Why the packet is a finding: `egress` (outside address) or `dns-name` (name leaves via a resolver), `attempt`. */

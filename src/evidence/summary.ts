@@ -27,7 +27,7 @@ function findingBlock(n: number, where: string, f: Finding): string {
   lines.push(`   - evidence: ${mdCode(findingPointer(f))} at ${mdCode(f.time)}`);
   if (f.kind === 'network') {
     lines.push(`   - ${mdCode(f.protocol)} ${mdCode(findingAddresses(f))}${findingNames(f) ? ` ${f.names && f.names.length > 1 ? 'names' : 'name'} ${mdCode(findingNames(f))}` : ''}${f.count > 1 ? `, ${f.count} packets (${f.packet}..${f.lastPacket})` : ''}`);
-    if (f.endpoint) lines.push(`   - known endpoint: ${mdText(f.endpoint.vendor)} ${mdText(f.endpoint.service)} (source: ${mdCode(f.endpoint.source)})`);
+    if (f.endpoint) lines.push(`   - known endpoint: ${mdText(f.endpoint.vendor)} ${mdText(f.endpoint.service)} (source${f.endpoint.kind ? `, ${f.endpoint.kind}` : ''}: ${mdCode(f.endpoint.source)})`);
   } else if (f.kind === 'power') lines.push(`   - ${mdCode(f.channel)} drew ${f.amps} A, limit ${f.limitAmps} A`);
   else if (f.kind === 'radio') {
     const bits = [f.band && `band ${mdCode(f.band)}`, f.peakDbm !== undefined && `peak ${f.peakDbm} dBm`, f.until && `until ${mdCode(f.until)}`, f.transmitter && `transmitter ${mdCode(f.transmitter)}`].filter(Boolean);
