@@ -79,6 +79,14 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     );
 
   program
+    .command('recover')
+    .description('after a SIGKILL or crash: switch the dead run\'s rig off, end its processes, finalise its run directory')
+    .argument('[run-dir]', 'the dead run\'s directory (default: every dead run on this host)')
+    .action((runDir: string | undefined) =>
+      guard(async () => (await import('./commands/recover.js')).recoverCommand({ runDir }, io))(),
+    );
+
+  program
     .command('validate')
     .description('check rig, scenario and suite files, and each scenario against its rig')
     .argument('<files...>', 'files to check')

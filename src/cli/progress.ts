@@ -66,7 +66,22 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         redraw();
         break;
       case 'safing':
-        say(`${pc.yellow('safing')}: every channel off, captures flushed (${e.reason})`);
+        say(`${pc.yellow('safing')}: switching every channel off and stopping the captures (${e.reason})`);
+        break;
+      case 'safed':
+        // Honest: "every channel off" only when every channel answered its off command.
+        if (e.channelsFailed.length === 0) say(`${pc.green('safe')}: every channel off${e.channelsOff.length ? ` (${e.channelsOff.join(', ')})` : ''}, captures flushed`);
+        else {
+          if (e.channelsOff.length) say(`safing: switched off: ${e.channelsOff.join(', ')}`);
+          for (const f of e.channelsFailed) say(pc.red(`safing: channel ${f.channel} NOT confirmed off: ${f.error}`));
+          say(pc.red(`check ${e.channelsFailed.map((f) => f.channel).join(', ')} by hand: the rig may still be powered`));
+        }
+        break;
+      case 'recovered':
+        say(
+          `${pc.yellow('recovered')} run ${e.runId} whose Airlock process was killed${e.runDir ? ` (${e.runDir})` : ''}: ` +
+            (e.channelsFailed.length === 0 ? `every channel off` : pc.red(`channel(s) ${e.channelsFailed.map((f) => f.channel).join(', ')} NOT confirmed off`)),
+        );
         break;
       case 'state':
         if (e.state === 'analysing') say('analysing captures...');

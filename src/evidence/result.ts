@@ -78,7 +78,9 @@ export interface RunResult {
   /** False when the run was aborted or faulted (the run is incomplete). */
   complete: boolean;
   /** A rig fault (device did not answer, answered garbage); the rig was safed. */
-  fault?: { code: string; message: string; device?: string; command?: string };
+  fault?: { code: string; message: string; device?: string; command?: string; occurredAt?: string; detectedAt?: string };
+  /** Safing as it happened: when it began and ended, the channels switched off and those that failed. */
+  safing?: { startedAt: string; endedAt: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> };
   /** An abort (SIGINT, SIGTERM, a wait_for that never came). */
   abort?: { reason: string };
   params: Record<string, string>;

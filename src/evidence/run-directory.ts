@@ -25,9 +25,17 @@ function checkName(name: string): void {
   }
 }
 
-/** Appends one JSON line per event to timeline.jsonl; each line gets `mono_ms` and `time`. */
+/**
+ * Appends one JSON line per event to timeline.jsonl; each line gets `mono_ms` and `time`.
+ * A line that cannot be written (a full disk) is kept in memory, in order, and written by
+ * `retry()` or `close()` once space is freed; `onWriteError` hears of the first failure.
+ */
 export class TimelineWriter {
   private fd: number | undefined;
+  private pending: Buffer[] = [];
+  private failed = false;
+  private headOff = 0;
+  onWriteError?: (error: unknown) => void;
 
   constructor(
     readonly path: string,
@@ -40,16 +48,39 @@ export class TimelineWriter {
     if (this.fd === undefined) throw new RunDirectoryError('AIRLOCK_EVIDENCE_EXISTS', `timeline ${this.path} is closed`);
     const mono_ms = Number(process.hrtime.bigint() - this.startNs) / 1e6;
     const line = JSON.stringify({ ...entry, mono_ms: Math.round(mono_ms * 1000) / 1000, time: new Date().toISOString() }) + '\n';
-    const buf = Buffer.from(line, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    this.pending.push(Buffer.from(line, 'utf8'));
+    this.retry();
+  }
+
+  /** Writes the lines held back; true when none is left. */
+  retry(): boolean {
+    if (this.fd === undefined) return this.pending.length === 0;
+    while (this.pending.length > 0) {
+      const buf = this.pending[0]!;
+      try {
+        // headOff: how much of the first held line is already in the file (a short write).
+        while (this.headOff < buf.length) this.headOff += fs.writeSync(this.fd, buf, this.headOff, buf.length - this.headOff);
+        this.headOff = 0;
+      } catch (error) {
+        if (!this.failed) {
+          this.failed = true;
+          this.onWriteError?.(error);
+        }
+        return false;
+      }
+      this.pending.shift();
+    }
+    return true;
   }
 
   /** fsync and close; further appends throw. */
   close(): void {
     if (this.fd === undefined) return;
+    this.retry();
     try {
       fs.fsyncSync(this.fd);
+    } catch {
+      /* a full disk: what could be written is written */
     } finally {
       fs.closeSync(this.fd);
       this.fd = undefined;

@@ -3,7 +3,11 @@
  * -> reporting -> done. Every implementation is named here and provided by the caller with
  * `runMachine.provide(...)` (docs/developer/conventions.md 6): the machine itself does no I/O and never
  * imports a driver. Safing is entered from anywhere on a fault, a step error or an ABORT,
- * and cannot be skipped: ABORT is not handled once safing has begun.
+ * and cannot be skipped: ABORT is not handled once safing has begun. A FAULT event comes from
+ * the health monitors (power recorder, serial ports, capture and radio children, MAVLink
+ * transports, the lab's sinkhole and simulators) as soon as one fails: the machine leaves the
+ * step it was running (its actor is stopped, so no further step runs) and goes to safing.
+ * The first fault wins; later ones are recorded by the caller in the timeline only.
  */
 import { assign, fromPromise, setup } from 'xstate';
 
@@ -17,6 +21,10 @@ export interface RunFault {
   message: string;
   device?: string;
   command?: string;
+  /** ISO 8601: when the failure first showed (the unanswered request was sent, the child exited, the port closed). */
+  occurredAt?: string;
+  /** ISO 8601: when Airlock saw it (the reply timeout expired, the exit was reported). */
+  detectedAt?: string;
 }
 
 export interface RunContext {
@@ -30,7 +38,7 @@ export interface RunContext {
   windows: Array<{ startMs?: number; endMs?: number }>;
 }
 
-export type RunEvent = { type: 'ABORT'; reason: string };
+export type RunEvent = { type: 'ABORT'; reason: string } | { type: 'FAULT'; fault: RunFault };
 
 export interface RunInput {
   stepsPerPhase: number[];
@@ -82,7 +90,10 @@ export const runMachine = setup({
     nextStep: assign({ step: ({ context }) => context.step + 1 }),
     nextPhase: assign({ phase: ({ context }) => context.phase + 1, step: 0 }),
     recordAbort: assign({
-      abort: ({ context, event }) => context.abort ?? { reason: (event as RunEvent).reason },
+      abort: ({ context, event }) => context.abort ?? { reason: (event as Extract<RunEvent, { type: 'ABORT' }>).reason },
+    }),
+    recordFault: assign({
+      fault: ({ context, event }) => context.fault ?? (event as Extract<RunEvent, { type: 'FAULT' }>).fault,
     }),
     recordFailure: assign(({ context, event }) => {
       const failure = (event as unknown as { error: unknown }).error as StepFailure | undefined;
@@ -111,12 +122,16 @@ export const runMachine = setup({
         onDone: 'running',
         onError: { target: 'safing', actions: 'recordFailure' },
       },
-      on: { ABORT: { target: 'safing', actions: 'recordAbort' } },
+      on: {
+        ABORT: { target: 'safing', actions: 'recordAbort' },
+        FAULT: { target: 'safing', actions: 'recordFault' },
+      },
     },
     running: {
       initial: 'phaseStart',
       on: {
         ABORT: { target: 'safing', actions: ['recordAbort', 'markPhaseEnd'] },
+        FAULT: { target: 'safing', actions: ['recordFault', 'markPhaseEnd'] },
       },
       states: {
         phaseStart: {
@@ -163,7 +178,7 @@ export const runMachine = setup({
       },
     },
     safing: {
-      // No ABORT handler: a second Ctrl-C must not skip safing.
+      // No ABORT or FAULT handler: a second Ctrl-C or a later fault must not skip safing.
       entry: { type: 'onSafing', params: ({ context }) => ({ fault: context.fault, abort: context.abort }) },
       invoke: {
         src: 'safe',

@@ -4,7 +4,7 @@
  * machine's named actors to a rig session; the machine and the step executors never see a
  * concrete driver.
  */
-import { copyFileSync, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,10 @@ import { judgeRun, type Judgement } from '../verdict/index.js';
 import type { RigSession, SentCanary } from '../rig/session.js';
 import { AIRLOCK_VERSION } from '../version.js';
 import { acquireRigLock, describeHolder } from '../rig/rig-lock.js';
+import { isDiskFull, reportWriteError, watchFaults, type HealthFault } from '../devices/health/index.js';
+import { recordGroupsIn } from '../process-groups.js';
+import { checkDisk, DiskReserve, estimateDisk } from './disk.js';
+import { claimRunState, recoverDeadRuns, releaseRunState } from './recover.js';
 // The profile names only (pure data), to refuse a typo before anything is powered.
 
 /** Progress events for the console display, `--json` streams and suites. */
@@ -39,6 +43,8 @@ export type RunProgress =
   | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number; /** Dwells still ahead, this step's included: a lower bound of the time left. */ remainingDwellMs: number }
   | { type: 'step_end'; phase: string; index: number; ok: boolean }
   | { type: 'safing'; reason: string }
+  | { type: 'safed'; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
+  | { type: 'recovered'; runId: string; runDir?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
   | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string }>; reason?: string };
 
@@ -52,12 +58,12 @@ export interface RunScenarioOptions {
   key?: string;
   /** The lab's control mapping (schema/controls.schema.json), extending or replacing the shipped one. */
   controls?: string;
-  /** Aborting this signal aborts the run (safing first). SIGINT/SIGTERM do the same. */
+  /** Aborting this signal aborts the run (safing first). SIGINT/SIGTERM/SIGHUP do the same. */
   signal?: AbortSignal;
   onProgress?: (e: RunProgress) => void;
   /** Ask the technician (prompt steps, manual drivers); default: no terminal, refuse. */
   prompt?: (text: string, timeoutMs: number) => Promise<void>;
-  /** Handle SIGINT/SIGTERM (default true). */
+  /** Handle SIGINT/SIGTERM/SIGHUP (default true). */
   handleSignals?: boolean;
   /** How long to wait for a real rig held by another job (ms); then exit 4 naming the holder. */
   wait?: number;
@@ -166,14 +172,37 @@ async function runLocked(
   const dir = RunDirectory.create(opts.out ?? 'captures', scenario.name);
   copyFileSync(scenario.file, dir.file('scenario.yaml'));
   copyFileSync(rigFile, dir.file('rig.yaml'));
+  const logDest = pino.destination({ dest: dir.file('log.jsonl'), sync: true });
+  // A log line that cannot be written (a full disk) is a disk fault, never a crash.
+  let logFailed = false;
+  logDest.on('error', (err: unknown) => {
+    if (logFailed) return;
+    logFailed = true;
+    reportWriteError('log.jsonl', err);
+  });
   const log = pino(
     { level: 'debug', base: { runId: dir.runId }, redact: { paths: ['key', 'secret', '*.secret', 'privateKey'], censor: '[redacted]' } },
-    pino.destination({ dest: dir.file('log.jsonl'), sync: true }),
+    logDest,
   );
   const timeline = dir.timeline();
+  timeline.onWriteError = (err) => reportWriteError('timeline.jsonl', err);
+  // Runs the previous Airlock processes left behind (SIGKILL, a crash) are switched off and
+  // finished before this run touches a rig (src/orchestrator/recover.ts).
+  const recovered = await recoverDeadRuns(log).catch((error: unknown) => {
+    log.error({ err: error }, 'recovery of dead runs failed');
+    return [];
+  });
+  // This run's state: every process it starts is recorded so nothing is ever orphaned.
+  const stateDir = claimRunState({ runId: dir.runId, runDir: dir.path, rig: rig.name, virtual: rig.virtual });
+  recordGroupsIn(path.join(stateDir, 'groups'));
+  let reserve: DiskReserve | undefined;
   const startedAt = new Date();
   emit({ type: 'start', runDir: dir.path, runId: dir.runId, scenario: scenario.name, rig: rig.name, phases: scenario.phases.map((p) => p.name) });
   timeline.append({ event: 'run_start', scenario: scenario.name, rig: rig.name, runId: dir.runId, params: scenario.params, firmware });
+  for (const r of recovered) {
+    timeline.append({ event: 'recovered_dead_run', ...r });
+    emit({ type: 'recovered', runId: r.runId, runDir: r.runDir, channelsOff: r.channelsOff, channelsFailed: r.channelsFailed });
+  }
 
   let session: RigSession | undefined;
   const captureResults = new Map<string, CaptureResult>();
@@ -195,13 +224,59 @@ async function runLocked(
   const quietLinks = (phase: number) =>
     scenario.phases[phase]!.assertions.flatMap((a) => (a.kind === 'no_mavlink' ? [a.link] : []));
 
+  /** Safing on a rig session: canaries, every channel off, captures stopped, links and rig closed. */
+  async function safeSession(s: RigSession): Promise<void> {
+    try {
+      sentCanaries = (await s.canaries?.stop()) ?? [];
+    } catch (error) {
+      timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
+    }
+    for (const [name, ch] of s.power) {
+      try {
+        await ch.off();
+        safing.channelsOff.push(name);
+        timeline.append({ event: 'safing_power_off', channel: name });
+      } catch (error) {
+        const f = toStepFailure(error, `safing: ${name} off`);
+        safing.channelsFailed.push({ channel: name, error: f.reason });
+        timeline.append({ event: 'safing_error', channel: name, error: f.reason });
+        safingFaults.push(f);
+      }
+    }
+    await sleep(500);
+    capturesEndMs = Date.now();
+    for (const c of s.captures) {
+      try {
+        const r = await c.stop();
+        captureResults.set(c.name, r);
+        timeline.append({ event: 'capture_stop', capture: c.name, ...r.stats, lossy: r.lossy, reason: r.reason });
+      } catch (error) {
+        captureResults.set(c.name, { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: `stop failed: ${(error as Error).message}` });
+      }
+    }
+    for (const [name, link] of s.links) {
+      try {
+        linkStats[name] = link.stats();
+        await link.close();
+      } catch (error) {
+        timeline.append({ event: 'safing_error', link: name, error: (error as Error).message });
+      }
+    }
+    try {
+      await s.close();
+    } catch (error) {
+      timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
+    }
+  }
+
   const machine = runMachine.provide({
     actors: {
       preflight: fromPromise(async () => {
         try {
-          const free = statfsSync(dir.path);
-          const freeBytes = free.bavail * free.bsize;
-          if (freeBytes < 200 * 1024 * 1024) throw new RigFaultError('AIRLOCK_RUN_DISK', 'host', 'statfs', `only ${Math.round(freeBytes / 1e6)} MB free for captures`);
+          const disk = checkDisk(estimateDisk(scenario, rig.name, dir.path), dir.path);
+          timeline.append({ event: 'preflight_check', check: disk });
+          reserve = DiskReserve.create(dir.path);
+          if (!reserve.held) throw new RigFaultError('AIRLOCK_RUN_DISK', 'host', 'write .reserve', 'could not hold back space for result.json in the run directory');
           if (new Date().getUTCFullYear() < 2024) throw new RigFaultError('AIRLOCK_RUN_CLOCK', 'host', 'clock', `the clock says ${new Date().toISOString()}`);
           // Imported here, not at the top: a bad file is reported before any driver loads.
           const open = opts.openRig ?? (await import('../rig/open-rig.js')).openRig;
@@ -252,46 +327,15 @@ async function runLocked(
         // Never throws: every channel is switched off even when another fails.
         stepController?.abort();
         clearInterval(counterTimer);
-        const s = session;
-        if (!s) return;
         try {
-          sentCanaries = (await s.canaries?.stop()) ?? [];
-        } catch (error) {
-          timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
-        }
-        for (const [name, ch] of s.power) {
-          try {
-            await ch.off();
-            timeline.append({ event: 'safing_power_off', channel: name });
-          } catch (error) {
-            const f = toStepFailure(error, `safing: ${name} off`);
-            timeline.append({ event: 'safing_error', channel: name, error: f.reason });
-            safingFaults.push(f);
-          }
-        }
-        await sleep(500);
-        capturesEndMs = Date.now();
-        for (const c of s.captures) {
-          try {
-            const r = await c.stop();
-            captureResults.set(c.name, r);
-            timeline.append({ event: 'capture_stop', capture: c.name, ...r.stats, lossy: r.lossy, reason: r.reason });
-          } catch (error) {
-            captureResults.set(c.name, { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: `stop failed: ${(error as Error).message}` });
-          }
-        }
-        for (const [name, link] of s.links) {
-          try {
-            linkStats[name] = link.stats();
-            await link.close();
-          } catch (error) {
-            timeline.append({ event: 'safing_error', link: name, error: (error as Error).message });
-          }
-        }
-        try {
-          await s.close();
-        } catch (error) {
-          timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
+          if (session) await safeSession(session);
+        } finally {
+          // The captures are stopped: the space held back is now for result.json and the reports.
+          reserve?.release();
+          timeline.retry();
+          safing.endedAt = new Date().toISOString();
+          timeline.append({ event: 'safing_end', channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed });
+          emit({ type: 'safed', channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed });
         }
       }),
       analyse: fromPromise(async () => {
@@ -341,6 +385,12 @@ async function runLocked(
         emit({ type: 'step_end', phase: phase.name, index: p.step, ok: p.ok });
       },
       onSafing: (_, p) => {
+        safing.startedAt = new Date().toISOString();
+        if (p.fault) {
+          // A step that failed is detected when it fails: safing starts at that moment.
+          p.fault.detectedAt ??= safing.startedAt;
+          p.fault.occurredAt ??= p.fault.detectedAt;
+        }
         const reason = p.fault ? `rig fault: ${p.fault.message}` : p.abort ? `aborted: ${p.abort.reason}` : 'run complete';
         timeline.append({ event: 'safing', reason });
         emit({ type: 'safing', reason });
@@ -349,6 +399,10 @@ async function runLocked(
   });
 
   const safingFaults: StepError[] = [];
+  const safing: { startedAt?: string; endedAt?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> } = {
+    channelsOff: [],
+    channelsFailed: [],
+  };
   const linkStats: Record<string, unknown> = {};
 
   function captureRecords(): CaptureRecord[] {
@@ -402,11 +456,32 @@ async function runLocked(
   };
   const onSigint = () => abort('SIGINT');
   const onSigterm = () => abort('SIGTERM');
+  // The technician's terminal closed: the rig must not stay powered with nobody watching.
+  const onSighup = () => abort('SIGHUP');
   const handleSignals = opts.handleSignals ?? true;
   if (handleSignals) {
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigterm);
+    process.on('SIGHUP', onSighup);
   }
+  // Health monitoring: the first failure any part reports moves the machine to safing; later
+  // ones (and those during safing) are recorded in the timeline only.
+  const stopWatching = watchFaults((f: HealthFault) => {
+    const fault = toRunFault(f);
+    const snap = actor.getSnapshot();
+    const live = snap.matches('preflight') || snap.matches('running');
+    timeline.append({ event: 'fault', ...fault, ...(live ? {} : { during: JSON.stringify(snap.value) }) });
+    if (live) actor.send({ type: 'FAULT', fault });
+  });
+  // Anything thrown that nobody caught must not end the run with a stack trace and the rig on:
+  // a full disk is a disk fault; anything else an abort (an internal error: never a PASS).
+  const onUncaught = (error: unknown) => {
+    log.error({ err: error }, 'uncaught error during the run');
+    if (isDiskFull(error)) return reportWriteError('run directory', error);
+    abort(`internal error: ${(error as Error)?.message ?? String(error)}`);
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
   const onExternalAbort = () => abort(String(opts.signal?.reason ?? 'aborted'));
   opts.signal?.addEventListener('abort', onExternalAbort);
 
@@ -417,8 +492,15 @@ async function runLocked(
     if (handleSignals) {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
+      process.off('SIGHUP', onSighup);
     }
+    stopWatching();
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
     opts.signal?.removeEventListener('abort', onExternalAbort);
+    reserve?.release();
+    recordGroupsIn(undefined);
+    releaseRunState(dir.runId);
   }
 
   const ctx = actor.getSnapshot().context;
@@ -446,6 +528,7 @@ async function runLocked(
     complete: !fault && !aborted,
     ...(fault ? { fault } : {}),
     ...(ctx.abort ? { abort: ctx.abort } : {}),
+    safing: { startedAt: safing.startedAt ?? new Date().toISOString(), endedAt: safing.endedAt ?? new Date().toISOString(), channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed },
     params: scenario.params,
     settings: scenario.settings,
     firmware,
@@ -478,7 +561,11 @@ async function runLocked(
     log.error({ err: error }, 'writing reports failed');
   }
   log.info({ verdict: result.verdict, exitCode }, 'run finished');
-  log.flush?.();
+  try {
+    log.flush?.();
+  } catch {
+    /* reported as a disk fault when it first failed */
+  }
   writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
   if (key) signRun(dir.path, key);
   emit({
@@ -492,3 +579,16 @@ async function runLocked(
   return { runDir: dir.path, result, exitCode };
 }
 
+
+/** A health report as the run records it: the fault named, when it happened and when it was seen. */
+function toRunFault(f: HealthFault): RunFault {
+  const e = f.error as HealthFault['error'] & { device?: string; command?: string };
+  return {
+    code: e.code,
+    message: e.message,
+    device: e.device,
+    command: e.command,
+    occurredAt: f.occurredAt.toISOString(),
+    detectedAt: f.detectedAt.toISOString(),
+  };
+}

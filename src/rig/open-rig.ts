@@ -226,3 +226,29 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
 }
 
 
+
+/** What `switchRigOff` did: the channels it switched off and those that failed. */
+export interface SwitchOffReport {
+  channelsOff: string[];
+  channelsFailed: Array<{ channel: string; error: string }>;
+}
+
+/**
+ * Recovery (src/orchestrator/recover.ts): switches every power channel of `rig` off through its
+ * own driver, without building anything else of the rig. `resolvePort` maps the dead run's
+ * `sim:NAME` ports to the PTYs its simulators still hold open. Never throws.
+ */
+export async function switchRigOff(rig: RigConfig, ctx: { log: pino.Logger; resolvePort(port: string): string }): Promise<SwitchOffReport> {
+  const report: SwitchOffReport = { channelsOff: [], channelsFailed: [] };
+  for (const [name, cfg] of Object.entries(rig.power)) {
+    try {
+      const ch = powerDrivers[cfg.driver](cfg, { log: ctx.log.child({ device: name }), resolvePort: ctx.resolvePort, prompt: noTerminal });
+      await ch.off();
+      report.channelsOff.push(name);
+    } catch (error) {
+      report.channelsFailed.push({ channel: name, error: (error as Error).message });
+    }
+  }
+  await closeAllPorts().catch(() => undefined);
+  return report;
+}

@@ -8,7 +8,7 @@
  * Serial MAVLink links (`serial:sim:NAME:BAUD`) get a PTY pair whose far end becomes the
  * drone firmware's telemetry port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ import { nodeScript } from '../child-script.js';
 import { cleanupStale, VirtualLab } from './lab/index.js';
 import { runStateDir } from './lab/state.js';
 import { sendDeviceAction, type FirmwareSpec } from './firmware/firmware-host.js';
+import { spawnInGroup } from '../process-groups.js';
+import { reportFault } from '../devices/health/index.js';
 
 interface PtyPair {
   /** Airlock's end (what drivers open). */
@@ -35,7 +37,7 @@ const FIRMWARE_HOST_MODULE = fileURLToPath(new URL('./firmware/firmware-host' + 
 async function makePty(dir: string, name: string): Promise<PtyPair> {
   const dev = path.join(dir, `${name}.dev`);
   const sim = path.join(dir, `${name}.sim`);
-  const proc = spawn('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${sim}`], { stdio: 'ignore', detached: false });
+  const proc = spawnInGroup('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${sim}`], { stdio: 'ignore' });
   const deadline = Date.now() + 5000;
   while (!(existsSync(dev) && existsSync(sim))) {
     if (proc.exitCode !== null || Date.now() > deadline) {
@@ -70,6 +72,7 @@ function waitReady(proc: ChildProcess, name: string): Promise<void> {
 export class VirtualBench {
   private readonly ptys = new Map<string, PtyPair>();
   private readonly sims = new Map<string, ChildProcess>();
+  private stopping = false;
 
   private constructor(
     readonly lab: VirtualLab,
@@ -185,7 +188,7 @@ export class VirtualBench {
     this.ptys.set(name, pty);
     const [cmd, ...args] = nodeScript(import.meta.url, './instruments/sim-main');
     const baud = Object.values(this.rig.power).find((p) => p.port === `sim:${name}`)?.baudRate;
-    const proc = spawn(
+    const proc = spawnInGroup(
       cmd!,
       [...args, '--model', sim.model, '--port', pty.sim, '--channels', JSON.stringify(sim.channels), ...(baud ? ['--baud', String(baud)] : [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -193,11 +196,18 @@ export class VirtualBench {
     this.sims.set(name, proc);
     await waitReady(proc, `simulator ${name}`);
     proc.stdout?.resume();
+    // A simulator that ends unasked is the instrument gone (its cable pulled): a rig fault at once.
+    proc.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      const devices = [...Object.entries(this.rig.power), ...Object.entries(this.rig.buttons)].filter(([, c]) => c.port === `sim:${name}`).map(([n]) => n);
+      reportFault(new RigFaultError('AIRLOCK_SIM_DIED', devices.join(', ') || name, `simulator ${name}`, `the ${sim.model} simulator ${code !== null ? `exited with code ${code}` : `was killed by ${signal}`}`));
+    });
     this.log.info({ sim: name, model: sim.model, pid: proc.pid, port: pty.dev }, 'simulator started');
   }
 
   /** Stops simulators, PTYs, firmware and the lab. Idempotent. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const proc of this.sims.values()) {
       if (proc.exitCode === null) proc.kill('SIGTERM');
     }

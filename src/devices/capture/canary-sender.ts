@@ -4,7 +4,8 @@
  * known times. The analysis requires each one in the capture; a phase missing one is
  * INCONCLUSIVE. One small child per namespace; the per-run secret goes to it on stdin.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnInGroup } from '../../process-groups.js';
 import type pino from 'pino';
 import { nodeScript } from '../../child-script.js';
 import { CanaryStartError } from './errors.js';
@@ -67,7 +68,7 @@ export class CanarySender {
           new Promise<void>((resolve, reject) => {
             const ns = this.netnsOf(host);
             if (!ns) return reject(new CanaryStartError(host, 'no namespace for this host'));
-            const child = spawn('ip', ['netns', 'exec', ns, ...script], { stdio: ['pipe', 'pipe', 'pipe'] });
+            const child = spawnInGroup('ip', ['netns', 'exec', ns, ...script], { stdio: ['pipe', 'pipe', 'pipe'] });
             const s: Sender = { host, child, waiters: [] };
             this.senders.push(s);
             let buf = '';

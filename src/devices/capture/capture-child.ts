@@ -78,12 +78,19 @@ fs.writeSync(fd, gh);
 fs.fsyncSync(fd);
 
 function flush(sync: boolean): void {
-  if (used > 0) {
-    let off = 0;
-    while (off < used) off += fs.writeSync(fd, out, off, used - off);
-    used = 0;
+  try {
+    if (used > 0) {
+      let off = 0;
+      while (off < used) off += fs.writeSync(fd, out, off, used - off);
+      used = 0;
+    }
+    if (sync) fs.fsyncSync(fd);
+  } catch (e) {
+    // A full disk: every whole record written so far stays readable (a torn last record is
+    // cut by the reader); say why and stop, so the parent reports a fault, not a crash.
+    say({ error: (e as Error).message, code: (e as NodeJS.ErrnoException).code, writeFailed: true, records });
+    process.exit(1);
   }
-  if (sync) fs.fsyncSync(fd);
 }
 
 session.on('packet', (p: { buf: Buffer; header: Buffer }) => {

@@ -1,5 +1,5 @@
 /** Errors of the capture devices. Stable codes; src/cli maps categories to exit codes. */
-import { AirlockError } from '../../errors.js';
+import { AirlockError, RigFaultError } from '../../errors.js';
 
 /** A capture could not start (interface missing, libpcap refused the filter, the child died). */
 export class CaptureStartError extends AirlockError {
@@ -12,5 +12,12 @@ export class CaptureStartError extends AirlockError {
 export class CanaryStartError extends AirlockError {
   constructor(readonly host: string, message: string, options?: { cause?: unknown }) {
     super('AIRLOCK_CANARY_START', `canary sender on ${host}: ${message}`, 'rig', options);
+  }
+}
+
+/** A capture child ended before it was stopped (crashed, killed, or could not write its file). */
+export class CaptureDiedError extends RigFaultError {
+  constructor(capture: string, message: string) {
+    super('AIRLOCK_CAPTURE_DIED', `capture ${capture}`, 'capture child', message);
   }
 }

@@ -4,12 +4,14 @@
  * a wait for traffic (docs/developer/dependency-traps.md). Drop counters read at stop, or a child
  * that died early, make the result lossy: every verdict resting on it is INCONCLUSIVE.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnInGroup } from '../../process-groups.js';
 import path from 'node:path';
 import type pino from 'pino';
 import { nodeScript } from '../../child-script.js';
 import type { Capture, CaptureResult, CaptureStats } from './capture.js';
-import { CaptureStartError } from './errors.js';
+import { CaptureDiedError, CaptureStartError } from './errors.js';
+import { DiskWriteError, reportFault } from '../health/index.js';
 
 export interface NetworkCaptureOptions {
   name: string;
@@ -33,6 +35,8 @@ export interface NetworkCaptureOptions {
 interface ChildMessage {
   ready?: boolean;
   error?: string;
+  code?: string;
+  writeFailed?: boolean;
   final?: boolean;
   records?: number;
   bytes?: number;
@@ -53,6 +57,8 @@ export class NetworkCapture implements Capture {
   private result?: CaptureResult;
   private listeners: ((m: ChildMessage) => void)[] = [];
   private stderr = '';
+  private started = false;
+  private writeError?: ChildMessage;
 
   constructor(opts: NetworkCaptureOptions) {
     this.opts = opts;
@@ -71,7 +77,7 @@ export class NetworkCapture implements Capture {
     const args = [...script, '--iface', o.iface, '--file', o.file, '--buffer-size', String(o.bufferSize), '--snaplen', String(o.snaplen)];
     if (o.filter) args.push('--filter', o.filter);
     const argv = o.netns ? ['ip', 'netns', 'exec', o.netns, ...args] : args;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnInGroup(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -88,13 +94,23 @@ export class NetworkCapture implements Capture {
         }
         if (m.records !== undefined) this.counters = { records: m.records, dropped: m.ps_drop ?? this.counters.dropped, ifDropped: m.ps_ifdrop };
         if (m.final) this.final = m;
+        if (m.writeFailed) this.writeError = m;
         for (const l of this.listeners.slice()) l(m);
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
     child.on('exit', (code, signal) => {
+      const at = new Date();
       this.exited = { code, signal };
       if (!this.stopping) o.log?.error({ capture: this.name, code, signal, stderr: this.stderr }, 'capture child died');
+      // After start() resolved, a child that ends unasked is a rig fault: safing at once.
+      if (!this.stopping && this.started) {
+        const w = this.writeError;
+        reportFault(
+          w ? new DiskWriteError(path.basename(o.file), Object.assign(new Error(w.error ?? 'write failed'), { code: w.code })) : new CaptureDiedError(this.name, `${code !== null ? `exited with code ${code}` : `was killed by ${signal}`} before it was stopped`),
+          at,
+        );
+      }
       for (const l of this.listeners.slice()) l({});
     });
     await new Promise<void>((resolve, reject) => {
@@ -119,6 +135,7 @@ export class NetworkCapture implements Capture {
       };
       this.listeners.push(listener);
     });
+    this.started = true;
     o.log?.info({ capture: this.name, netns: o.netns, iface: o.iface, file: o.file }, 'capture started');
   }
 
@@ -169,7 +186,8 @@ export class NetworkCapture implements Capture {
       ifDropped: f?.ps_ifdrop ?? this.counters.ifDropped,
     };
     const reasons: string[] = [];
-    if (diedEarly) reasons.push(`capture child died during the run (${this.exited?.code ?? this.exited?.signal})`);
+    if (this.writeError) reasons.push(`the capture could not be written past packet ${this.writeError.records ?? '?'} (${this.writeError.code ?? this.writeError.error})`);
+    else if (diedEarly) reasons.push(`capture child died during the run (${this.exited?.code ?? this.exited?.signal})`);
     else if (!f) reasons.push('capture child gave no final statistics (killed after the grace period)');
     if (stats.dropped > 0) reasons.push(`libpcap dropped ${stats.dropped} packets`);
     if ((stats.ifDropped ?? 0) > 0) reasons.push(`the interface dropped ${stats.ifDropped} packets`);

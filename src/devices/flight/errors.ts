@@ -50,3 +50,13 @@ export class FlightInputError extends InputError {
     super(code, message);
   }
 }
+
+/**
+ * The transport under a link failed (serial device gone, socket closed by the far end): not a
+ * vehicle going quiet, which quiet phases expect, but the rig losing its way to the vehicle.
+ */
+export class FlightTransportLost extends RigFaultError {
+  constructor(link: string, endpoint: string, why: string, cause?: unknown) {
+    super('AIRLOCK_FLIGHT_TRANSPORT_LOST', link, endpoint, why, { cause });
+  }
+}

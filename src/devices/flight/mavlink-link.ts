@@ -7,7 +7,8 @@ import type pino from 'pino';
 import type { RigLink } from '../../config/types.js';
 import fs from 'node:fs';
 import type { AutopilotIdentity, CommandResult, FlightCondition, FlightLink, LinkEvent, LinkStats } from './flight-link.js';
-import { FlightError, FlightInputError, FlightOpenError } from './errors.js';
+import { FlightError, FlightInputError, FlightOpenError, FlightTransportLost } from './errors.js';
+import { reportFault } from '../health/index.js';
 import { FrameScanner, packetMsgId, packetSeq, packetSysId, MAGIC_V1 } from './framing.js';
 import type { DamageInfo } from './framing.js';
 import { DATA_STREAM_OF, STREAM_NEEDS, StreamBook } from './streams.js';
@@ -202,6 +203,8 @@ export class MavlinkLink implements FlightLink {
     this.lossy = `${reason} at ${new Date().toISOString()}`;
     this.ctx.log.error({ reason }, 'mavlink transport fault');
     this.note('mavlink_transport_fault', { reason });
+    // Not a vehicle going quiet (quiet phases expect that): the rig lost its way to the vehicle.
+    reportFault(new FlightTransportLost(this.name, this.cfg.endpoint, reason));
   }
 
   /**

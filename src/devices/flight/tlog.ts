@@ -21,6 +21,7 @@ import {
   packetMsgId,
 } from './framing.js';
 import { messageName } from './crc.js';
+import { reportWriteError } from '../health/index.js';
 
 const TWO32 = 4294967296;
 
@@ -35,6 +36,7 @@ export class TlogWriter {
   private chunks: Buffer[] = [];
   private timer: NodeJS.Timeout;
   private closed = false;
+  private writeFailed = false;
 
   constructor(
     readonly file: string,
@@ -57,8 +59,15 @@ export class TlogWriter {
     if (this.closed || this.chunks.length === 0) return;
     const data = Buffer.concat(this.chunks);
     this.chunks = [];
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd, data, off);
+    if (this.writeFailed) return;
+    try {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(this.fd, data, off);
+    } catch (err) {
+      // A full disk: the records already written stay readable; the run is safed.
+      this.writeFailed = true;
+      reportWriteError(this.file, err);
+    }
   }
 
   close(): void {
@@ -66,7 +75,11 @@ export class TlogWriter {
     this.flush();
     clearInterval(this.timer);
     this.closed = true;
-    fs.fsyncSync(this.fd);
+    try {
+      fs.fsyncSync(this.fd);
+    } catch {
+      /* reported by flush; closing must not throw during safing */
+    }
     fs.closeSync(this.fd);
   }
 }

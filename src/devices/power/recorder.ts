@@ -4,12 +4,17 @@
  * for gaps), on (1/0), error (code of a failed read; volts and amps are then empty). Relays and
  * manual channels have empty volts and amps. Rows reach the file at least every second.
  * A failed read is a row, not a crash; `maxConsecutiveFailures` in a row make the capture lossy.
+ * The first failed read of a channel is also reported on the health channel at once (the run
+ * goes to safing at the next poll, not when safing later tries the channel), and so is a
+ * write that fails (a full disk): the rows already written stay readable.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type pino from 'pino';
 import type { Capture, CaptureResult, CaptureStats } from '../capture/capture.js';
 import type { PowerChannel } from './power-channel.js';
+import { AirlockError, RigFaultError } from '../../errors.js';
+import { reportFault, reportWriteError } from '../health/index.js';
 
 export const POWER_CSV_HEADER = 'time,volts,amps,mono_ms,on,error\n';
 const FLUSH_MS = 500;
@@ -55,6 +60,8 @@ export class PowerRecorder implements Capture {
   private stopped: Promise<CaptureResult> | null = null;
   private writing: Promise<void> = Promise.resolve();
   private inflight = new Set<Promise<void>>();
+  private writeFailed = false;
+  private stopping = false;
 
   constructor(private readonly opts: PowerRecorderOptions) {
     this.name = opts.name ?? 'power';
@@ -101,6 +108,7 @@ export class PowerRecorder implements Capture {
 
   private async sample(t: Track): Promise<void> {
     const mono = performance.now() - this.t0;
+    const sentAt = new Date();
     try {
       const r = await t.channel.read();
       t.lines.push(`${new Date().toISOString()},${num(r.volts)},${num(r.amps)},${mono.toFixed(1)},${r.on ? 1 : 0},\n`);
@@ -112,6 +120,13 @@ export class PowerRecorder implements Capture {
       t.lines.push(`${new Date().toISOString()},,,${mono.toFixed(1)},,${typeof code === 'string' ? code : 'ERROR'}\n`);
       this.stats.dropped++;
       t.failures++;
+      if (t.failures === 1 && !this.stopping) {
+        const fault =
+          err instanceof RigFaultError
+            ? err
+            : new RigFaultError(err instanceof AirlockError ? err.code : 'AIRLOCK_POWER_READ', t.channel.name, 'read', (err as Error).message, { cause: err });
+        reportFault(fault, sentAt);
+      }
       if (t.failures === this.maxFailures && !this.lossyReason) {
         this.lossyReason = `${t.channel.name}: ${this.maxFailures} consecutive readings failed: ${(err as Error).message}`;
         this.log.warn({ reason: this.lossyReason }, 'power record lossy');
@@ -122,10 +137,17 @@ export class PowerRecorder implements Capture {
   private flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       for (const t of this.tracks) {
-        if (!t.fh || t.lines.length === 0) continue;
+        if (!t.fh || t.lines.length === 0 || this.writeFailed) continue;
         const text = t.lines.join('');
         t.lines = [];
-        await t.fh.write(text);
+        try {
+          await t.fh.write(text);
+        } catch (err) {
+          // The rows written so far stay; later rows are lost, and the record says so.
+          this.writeFailed = true;
+          this.lossyReason ??= `${t.file}: write failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); later readings were not recorded`;
+          reportWriteError(t.file, err);
+        }
       }
     });
     return this.writing;
@@ -137,6 +159,7 @@ export class PowerRecorder implements Capture {
   }
 
   private async doStop(): Promise<CaptureResult> {
+    this.stopping = true;
     if (this.tick) clearInterval(this.tick);
     if (this.flusher) clearInterval(this.flusher);
     this.tick = this.flusher = null;
@@ -144,8 +167,8 @@ export class PowerRecorder implements Capture {
     await this.flush();
     for (const t of this.tracks) {
       if (!t.fh) continue;
-      await t.fh.sync();
-      await t.fh.close();
+      await t.fh.sync().catch(() => undefined);
+      await t.fh.close().catch(() => undefined);
       t.fh = null;
     }
     return {

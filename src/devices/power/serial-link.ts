@@ -37,7 +37,7 @@ export class SerialLink {
           path: this.ctx.resolvePort(this.opts.port as string),
           baudRate: this.opts.baudRate,
           minGapMs: this.opts.minGapMs,
-        });
+        }, this.opts.device);
       }
       return await this.shared.transaction((io) => fn(io, at));
     } catch (err) {

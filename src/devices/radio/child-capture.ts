@@ -10,6 +10,7 @@ import type { Capture, CaptureResult, CaptureStats } from '../capture/capture.js
 import { readCapture } from '../../analysis/index.js';
 import { RadioFaultError } from './errors.js';
 import { ToolProcess } from './tool-process.js';
+import { reportWriteError } from '../health/index.js';
 import type { RadioLog } from './sweep.js';
 
 export interface ChildCaptureOptions {
@@ -39,6 +40,7 @@ export class ChildCapture implements Capture {
   private stopping = false;
   private result: CaptureResult | undefined;
   private fault: RadioFaultError | undefined;
+  private writeFailed = false;
 
   constructor(private readonly o: ChildCaptureOptions) {
     this.name = o.name;
@@ -58,7 +60,15 @@ export class ChildCapture implements Capture {
     let buffered = '';
     proc.child.stdout!.on('data', (chunk: Buffer) => {
       if (this.o.output === 'stdout') {
-        if (this.fd !== undefined) writeSync(this.fd, chunk);
+        if (this.fd !== undefined && !this.writeFailed) {
+          try {
+            writeSync(this.fd, chunk);
+          } catch (err) {
+            this.writeFailed = true;
+            this.setFault(new RadioFaultError('AIRLOCK_RADIO_TOOL_EXITED', this.name, 'write', `${this.o.file}: write failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`), false);
+            reportWriteError(this.o.file, err);
+          }
+        }
         this.bytes += chunk.length;
       } else if (!sawReady) {
         buffered += chunk.toString('utf8');
@@ -89,11 +99,11 @@ export class ChildCapture implements Capture {
     this.o.log?.info({ capture: this.name, argv: this.o.argv }, 'radio capture started');
   }
 
-  private setFault(err: RadioFaultError): void {
+  private setFault(err: RadioFaultError, notify = true): void {
     if (this.fault) return;
     this.fault = err;
     this.o.log?.warn({ capture: this.name, code: err.code, err: err.message }, 'radio capture fault');
-    this.o.onFault?.(err);
+    if (notify) this.o.onFault?.(err);
   }
 
   async stop(): Promise<CaptureResult> {
@@ -101,7 +111,11 @@ export class ChildCapture implements Capture {
     this.stopping = true;
     if (this.proc) await this.proc.stop();
     if (this.fd !== undefined) {
-      fsyncSync(this.fd);
+      try {
+        fsyncSync(this.fd);
+      } catch {
+        /* reported when the write failed */
+      }
       closeSync(this.fd);
       this.fd = undefined;
     }

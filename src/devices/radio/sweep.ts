@@ -16,6 +16,7 @@ import { nodeScript } from '../../child-script.js';
 import { LineSplitter, bandPower, median, parseSweepLine, type SweepRow } from '../../analysis/radio/sweep-csv.js';
 import { RadioConfigError, RadioFaultError, type RadioFaultCode } from './errors.js';
 import { ToolProcess } from './tool-process.js';
+import { reportWriteError } from '../health/index.js';
 
 /** The slice of a pino logger the radio drivers use. */
 export interface RadioLog {
@@ -103,6 +104,7 @@ export class SweepCapture implements Capture {
   private stopping = false;
   private stopped: CaptureResult | undefined;
   private firstFault: RadioFaultError | undefined;
+  private writeFailed = false;
   private firstRow: (() => void) | undefined;
   private startFailed: ((e: RadioFaultError) => void) | undefined;
 
@@ -174,7 +176,18 @@ export class SweepCapture implements Capture {
 
   private onLine(r: Running, text: string): void {
     const line = ++this.fileLines;
-    if (this.fd !== undefined) writeSync(this.fd, text + '\n');
+    if (this.fd !== undefined && !this.writeFailed) {
+      try {
+        writeSync(this.fd, text + '\n');
+      } catch (err) {
+        // A full disk: the lines written so far stay; the tools are stopped and the run safed.
+        this.writeFailed = true;
+        this.firstFault ??= new RadioFaultError('AIRLOCK_RADIO_TOOL_EXITED', this.name, 'write', `${this.file}: write failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        for (const c of this.children) c.proc.signal('SIGKILL');
+        reportWriteError(this.file, err);
+        return;
+      }
+    }
     if (this.stopping) return;
     r.lines++;
     this.armTimer(r);
@@ -214,13 +227,21 @@ export class SweepCapture implements Capture {
       clearTimeout(c.timer);
       const rest = c.splitter.rest();
       // The partial last line a killed tool leaves is kept raw (no newline added) and not parsed.
-      if (rest && this.fd !== undefined) {
-        writeSync(this.fd, rest);
-        partial = true;
+      if (rest && this.fd !== undefined && !this.writeFailed) {
+        try {
+          writeSync(this.fd, rest);
+          partial = true;
+        } catch {
+          this.writeFailed = true;
+        }
       }
     }
     if (this.fd !== undefined) {
-      fsyncSync(this.fd);
+      try {
+        fsyncSync(this.fd);
+      } catch {
+        /* the write error was reported when it happened */
+      }
       closeSync(this.fd);
       this.fd = undefined;
     }

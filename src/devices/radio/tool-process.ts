@@ -3,7 +3,8 @@
  * (SIGTERM, then SIGKILL after a grace period) never depends on the tool seeing traffic and
  * takes any grandchildren (`ip netns exec`, shells) with it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnInGroup } from '../../process-groups.js';
 
 export interface ToolExit {
   code: number | null;
@@ -18,10 +19,9 @@ export class ToolProcess {
   private spawnError: Error | undefined;
 
   constructor(readonly argv: string[], opts: { env?: NodeJS.ProcessEnv; stdout: 'pipe' | 'ignore' | number }) {
-    this.child = spawn(argv[0]!, argv.slice(1), {
+    this.child = spawnInGroup(argv[0]!, argv.slice(1), {
       stdio: ['ignore', opts.stdout, 'pipe'],
       env: { ...process.env, ...opts.env },
-      detached: true,
     });
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {

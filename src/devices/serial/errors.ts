@@ -2,7 +2,7 @@
  * Errors of the shared serial layer. They carry no device name: the power, relay and link
  * drivers catch them and rethrow a RigFaultError naming their channel and command.
  */
-import { AirlockError } from '../../errors.js';
+import { AirlockError, RigFaultError } from '../../errors.js';
 
 /** The serial port could not be opened (missing, busy, permission). */
 export class SerialOpenError extends AirlockError {
@@ -37,5 +37,21 @@ export class SerialReadTimeout extends AirlockError {
 export class SerialConfigError extends AirlockError {
   constructor(message: string) {
     super('AIRLOCK_SERIAL_CONFIG', message, 'input');
+  }
+}
+
+/**
+ * An open port closed without being asked to (USB cable pulled, adapter re-enumerated, PTY
+ * gone). A rig fault even when the device comes back: what it did while away is unknown.
+ */
+export class SerialLostError extends RigFaultError {
+  constructor(readonly path: string, devices: string[], cause?: unknown) {
+    super(
+      'AIRLOCK_SERIAL_LOST',
+      devices.length ? devices.join(', ') : path,
+      `serial port ${path}`,
+      `the port closed during the run (device unplugged or re-enumerated)${cause instanceof Error ? `: ${cause.message}` : ''}`,
+      { cause },
+    );
   }
 }

@@ -6,7 +6,8 @@
  * frames commands by silence (Korad), not of any one channel.
  */
 import { SerialPort } from 'serialport';
-import { SerialConfigError, SerialOpenError, SerialReadTimeout, SerialWriteError } from './errors.js';
+import { SerialConfigError, SerialLostError, SerialOpenError, SerialReadTimeout, SerialWriteError } from './errors.js';
+import { reportFault } from '../health/index.js';
 
 export interface SerialSettings {
   path: string;
@@ -45,6 +46,8 @@ export class SharedPort {
   private users = 0;
   /** Set by close(): a holder must acquire the path again (closeAllPorts at the end of a run). */
   closed = false;
+  /** Names of the channels wired to this port (for the fault a lost port reports). */
+  readonly devices = new Set<string>();
   readonly io: PortIO;
 
   constructor(readonly settings: SerialSettings) {
@@ -111,8 +114,11 @@ export class SharedPort {
           w?.();
         });
         port.on('error', () => undefined);
-        port.on('close', () => {
+        port.on('close', (why: unknown) => {
           if (this.port === port) this.port = null;
+          // Closed without close(): the device went away. Reported at once on the health
+          // channel; the next transaction reopens the path if the device came back.
+          if (!this.closed) reportFault(new SerialLostError(path, [...this.devices], why));
         });
         this.port = port;
         resolve(port);
@@ -203,7 +209,7 @@ const pool = new Map<string, SharedPort>();
  * The shared port for `settings.path`, opened lazily on its first transaction. Every caller
  * must `release()` it once. A second caller asking for another baud rate is a config error.
  */
-export function acquirePort(settings: SerialSettings): SharedPort {
+export function acquirePort(settings: SerialSettings, device?: string): SharedPort {
   let port = pool.get(settings.path);
   if (!port) {
     port = new SharedPort(settings);
@@ -216,6 +222,7 @@ export function acquirePort(settings: SerialSettings): SharedPort {
     port.settings.minGapMs = settings.minGapMs;
   }
   port.retain();
+  if (device) port.devices.add(device);
   return port;
 }
 

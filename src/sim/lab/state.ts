@@ -53,3 +53,13 @@ export function readLines(file: string): string[] {
     return [];
   }
 }
+
+/** True when `dir`'s owner is this very process. */
+export function ownedByMe(dir: string): boolean {
+  try {
+    const [pid] = fs.readFileSync(path.join(dir, 'owner'), 'utf8').trim().split(' ');
+    return Number(pid) === process.pid && ownerAlive(dir);
+  } catch {
+    return false;
+  }
+}

@@ -12,17 +12,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { isIPv4, isIPv6 } from 'node:net';
 import type pino from 'pino';
 import type { RigConfig } from '../../config/types.js';
 import { nodeScript } from '../../child-script.js';
-import { LabConfigError, LabError } from './errors.js';
+import { spawnInGroup } from '../../process-groups.js';
+import { reportFault } from '../../devices/health/index.js';
+import { LabConfigError, LabError, LabFaultError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
 import type { FirmwareSpec } from '../firmware/firmware-host.js';
 import { sendDeviceAction } from '../firmware/firmware-host.js';
-import { ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
+import { ownedByMe, ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
+import { killRecordedGroups } from '../../process-groups.js';
 
 /** Ports of the sinkhole's catch-all listeners (every TCP/UDP port is redirected to them). */
 /**
@@ -145,6 +148,7 @@ export class VirtualLab {
   private sinkholeProc?: ChildProcess;
   private sinkholeLines: ((line: string) => void)[] = [];
   private downDone = false;
+  private downStarted = false;
 
   private constructor(layout: LabLayout, runDir: string, log?: pino.Logger) {
     this.runId = layout.runId;
@@ -157,14 +161,21 @@ export class VirtualLab {
   static async up(opts: LabUpOptions): Promise<VirtualLab> {
     const layout = layoutLab(opts.runId, opts.rig);
     const lab = new VirtualLab(layout, opts.runDir, opts.log);
-    if (fs.existsSync(lab.stateDir)) throw new LabError('AIRLOCK_LAB_EXISTS', `a lab with run id ${opts.runId} already exists (${lab.stateDir})`);
-    // Written aside and renamed into place, so cleanupStale never sees a run without its owner.
-    const tmp = path.join(stateRoot(), `.${opts.runId}.${process.pid}.tmp`);
-    fs.mkdirSync(path.join(tmp, 'firmware'), { recursive: true });
-    writeOwner(tmp);
-    fs.writeFileSync(path.join(tmp, 'layout.json'), JSON.stringify(layout, null, 2));
-    fs.writeFileSync(path.join(tmp, 'netns'), lab.allNetns().join('\n') + '\n');
-    fs.renameSync(tmp, lab.stateDir);
+    if (fs.existsSync(lab.stateDir) && !ownedByMe(lab.stateDir)) throw new LabError('AIRLOCK_LAB_EXISTS', `a lab with run id ${opts.runId} already exists (${lab.stateDir})`);
+    if (fs.existsSync(lab.stateDir)) {
+      // The run's own state dir (src/orchestrator/run-state.ts made it, with this process as owner).
+      fs.mkdirSync(path.join(lab.stateDir, 'firmware'), { recursive: true });
+      fs.writeFileSync(path.join(lab.stateDir, 'layout.json'), JSON.stringify(layout, null, 2));
+      fs.writeFileSync(path.join(lab.stateDir, 'netns'), lab.allNetns().join('\n') + '\n');
+    } else {
+      // Written aside and renamed into place, so cleanupStale never sees a run without its owner.
+      const tmp = path.join(stateRoot(), `.${opts.runId}.${process.pid}.tmp`);
+      fs.mkdirSync(path.join(tmp, 'firmware'), { recursive: true });
+      writeOwner(tmp);
+      fs.writeFileSync(path.join(tmp, 'layout.json'), JSON.stringify(layout, null, 2));
+      fs.writeFileSync(path.join(tmp, 'netns'), lab.allNetns().join('\n') + '\n');
+      fs.renameSync(tmp, lab.stateDir);
+    }
     try {
       await lab.build();
       if (opts.sinkhole !== false) await lab.startSinkhole();
@@ -262,9 +273,15 @@ export class VirtualLab {
     args.push('--tcp-port', String(SINKHOLE_TCP_PORT), '--udp-port', String(SINKHOLE_UDP_PORT), '--state', this.stateDir);
     fs.mkdirSync(this.runDir, { recursive: true });
     const errLog = fs.openSync(path.join(this.runDir, 'sinkhole.err.log'), 'a');
-    const proc = spawn('ip', ['netns', 'exec', s.netns, node!, ...args], { stdio: ['pipe', 'pipe', errLog] });
+    const proc = spawnInGroup('ip', ['netns', 'exec', s.netns, node!, ...args], { stdio: ['pipe', 'pipe', errLog] });
     fs.closeSync(errLog);
     this.sinkholeProc = proc;
+    proc.stdin!.on('error', () => undefined);
+    // The sinkhole ending unasked leaves the lab without its gateway and witness: a rig fault.
+    proc.once('exit', (code, signal) => {
+      if (this.downStarted) return;
+      reportFault(new LabFaultError('sinkhole', `the sinkhole ${code !== null ? `exited with code ${code}` : `was killed by ${signal}`}; see sinkhole.err.log in the run directory`));
+    });
     let buf = '';
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
@@ -354,6 +371,7 @@ export class VirtualLab {
   /** Tears everything down: every process in the run's namespaces, the namespaces, the state dir. Idempotent. */
   async down(): Promise<void> {
     if (this.downDone) return;
+    this.downStarted = true;
     this.sinkholeProc?.stdin?.end();
     await destroyRun(this.runId, this.allNetns());
     this.downDone = true;
@@ -362,11 +380,13 @@ export class VirtualLab {
 }
 
 /** Kills the processes of a run's namespaces, deletes the namespaces and the run's state dir. */
-async function destroyRun(runId: string, netns: string[]): Promise<void> {
+export async function destroyRun(runId: string, netns: string[]): Promise<void> {
   const existing = new Set(await listNetns());
   const mine = netns.filter((n) => existing.has(n));
   await killNetnsProcesses(mine);
   await killFirmwareGroups(runId);
+  // Every process group the run started (simulators, PTYs, captures, radio tools, sinkhole).
+  await killRecordedGroups(path.join(runStateDir(runId), 'groups'));
   if (mine.length) await ipBatch(mine.map((n) => `netns del ${n}`), undefined, true);
   fs.rmSync(runStateDir(runId), { recursive: true, force: true });
 }
@@ -395,6 +415,11 @@ async function killFirmwareGroups(runId: string): Promise<void> {
  * state. A live run's lab is never touched. Returns the run ids removed.
  */
 export async function cleanupStale(log?: pino.Logger): Promise<string[]> {
+  return cleanupStaleExcept(new Set(), log);
+}
+
+/** cleanupStale, leaving alone the run ids in `keep` (a recovery in progress owns them). */
+export async function cleanupStaleExcept(keep: Set<string>, log?: pino.Logger): Promise<string[]> {
   let ids: string[] = [];
   try {
     ids = fs.readdirSync(stateRoot());
@@ -409,7 +434,10 @@ export async function cleanupStale(log?: pino.Logger): Promise<string[]> {
   }
   for (const id of ids) {
     const dir = runStateDir(id);
-    if (!RUN_ID.test(id) || ownerAlive(dir)) continue;
+    if (!RUN_ID.test(id) || ownerAlive(dir) || keep.has(id)) continue;
+    // A dead run with a run directory to finalise is src/orchestrator/recover.ts's: it switches
+    // the rig off through its drivers first, then calls destroyRun.
+    if (fs.existsSync(path.join(dir, 'run.json'))) continue;
     const listed = readLines(path.join(dir, 'netns'));
     const prefix = netnsName(id, '');
     const found = (await listNetns()).filter((n) => n.startsWith(prefix));
