@@ -1,6 +1,5 @@
 /**
- * Every process a run starts belongs to the run (DESIGN.md "Every process of a run belongs to
- * the run", docs/technician/faults.md): it is started as the leader of its own process group,
+ * Every process a run starts belongs to the run (docs/technician/faults.md, "Recovery"): it is started as the leader of its own process group,
  * and the group is recorded as a file under the run's state directory
  * (`/run/airlock/<run-id>/groups/<pgid>`). Nothing is ever orphaned: after a SIGKILL of
  * Airlock the next start (or `airlock recover`) reads the records and kills every group

@@ -66,7 +66,7 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         redraw();
         break;
       case 'safing':
-        say(`${pc.yellow('safing')}: switching every channel off and stopping the captures (${e.reason})`);
+        say(`${pc.yellow('safing')}: switching the power off and stopping the captures (${e.reason})`);
         break;
       case 'safed':
         // Honest: "every channel off" only when every channel answered its off command.

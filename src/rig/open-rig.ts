@@ -249,6 +249,7 @@ export async function switchRigOff(rig: RigConfig, ctx: { log: pino.Logger; reso
       report.channelsFailed.push({ channel: name, error: (error as Error).message });
     }
   }
+  // The off commands are done (or recorded as failed); a port that will not close changes nothing.
   await closeAllPorts().catch(() => undefined);
   return report;
 }

@@ -167,7 +167,9 @@ export class PowerRecorder implements Capture {
     await this.flush();
     for (const t of this.tracks) {
       if (!t.fh) continue;
+      // A full disk fails the sync: that write error was reported when it happened.
       await t.fh.sync().catch(() => undefined);
+      // Closing a handle whose sync failed: nothing more can be saved from it.
       await t.fh.close().catch(() => undefined);
       t.fh = null;
     }

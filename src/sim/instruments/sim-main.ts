@@ -58,25 +58,33 @@ async function main(): Promise<void> {
   const channels = await wire(JSON.parse(values.channels as string) as Record<string, Wiring>);
   const fault = (values.fault ?? null) as SimFault;
   let close: () => Promise<void>;
+  let faulty: { fault: SimFault } | undefined;
   let port: string | number;
   if (model === 'netswitch') {
     const httpPort = Number(values.port ?? 0);
     if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new Error(`netswitch --port must be a TCP port number (0 = any), not ${values.port}`);
     const sim = new NetSwitchSim({ channels, fault });
+    faulty = sim;
     port = await sim.listen(httpPort);
     close = () => sim.close();
   } else if (model === 'scpi' || model === 'korad' || model === 'lcus') {
     const baudRate = Number(values.baud ?? (model === 'scpi' ? 115200 : 9600));
     const sp = new SerialPort({ path: values.port as string, baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => sp.open((err) => (err ? reject(err) : resolve())));
-    if (model === 'scpi') new ScpiSim(sp, { channels, fault });
-    else if (model === 'korad') new KoradSim(sp, { channels, fault });
-    else new LcusSim(sp, { channels, fault });
+    faulty = model === 'scpi' ? new ScpiSim(sp, { channels, fault }) : model === 'korad' ? new KoradSim(sp, { channels, fault }) : new LcusSim(sp, { channels, fault });
     port = values.port as string;
     close = () => new Promise((r) => sp.close(() => r()));
   } else {
     throw new Error(`unknown --model ${String(model)} (scpi, korad, lcus, netswitch)`);
   }
+  // A device going bad mid-run, for the fault tests (docs/technician/faults.md): SIGUSR1 makes
+  // it answer garbage from now on, SIGUSR2 makes it fall silent (a supply whose USB link hung).
+  process.on('SIGUSR1', () => {
+    if (faulty) faulty.fault = 'garbage';
+  });
+  process.on('SIGUSR2', () => {
+    if (faulty) faulty.fault = 'silence';
+  });
   const stop = () => void close().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
