@@ -17,6 +17,7 @@ import type { Capture } from '../devices/capture/capture.js';
 import { NetworkCapture } from '../devices/capture/net-capture.js';
 import { CanarySender, CANARY_OUTSIDE_TARGET } from '../devices/capture/canary-sender.js';
 import { createRadioCaptures, measureFloors } from '../devices/radio/index.js';
+import { reportFault } from '../devices/health/index.js';
 import type { VirtualBench } from '../sim/bench.js';
 
 export interface OpenRigContext {
@@ -126,7 +127,8 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
       if (!bench) throw new InputError('AIRLOCK_RIG_NOT_VIRTUAL', `virtual radio needs the virtual rig (host ${host})`);
       return bench.lab.netns(host);
     };
-    captures.push(...createRadioCaptures(rig, { runDir, netnsOf, log: log.child({ part: 'radio' }) }));
+    // A radio tool failing after start is reported on the health channel: the run is safed at once.
+    captures.push(...createRadioCaptures(rig, { runDir, netnsOf, log: log.child({ part: 'radio' }), onFault: (err) => reportFault(err) }));
     if (power.size > 0) {
       captures.push(new PowerRecorder({ channels: [...power.values()], rateHz: rig.powerSampleHz, dir: runDir, log: log.child({ part: 'power-record' }) }));
     }

@@ -55,7 +55,7 @@ export function readTimeline(runDir: string): TimelineEntry[] {
  * boot phase's dwell has begun (every device powered, the drone's heartbeat seen).
  */
 export async function runWithFault(
-  inject: (ctx: { runId: string; runDir: string; child: ReturnType<typeof startAirlock>['child'] }) => void,
+  inject: (ctx: { runId: string; runDir: string; child: { kill(signal: NodeJS.Signals): boolean } }) => void,
   opts: { out?: string; args?: string[]; when?: string } = {},
 ): Promise<FaultRun> {
   let injectedAt = 0;
