@@ -28,3 +28,4 @@ export { worstVerdict, type Verdict, type Finding, type NetworkFinding, type Fou
 export { LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, CISCO_SNAP_CONTROL } from './frame-types.js';
 export { QuicCryptoAssembler, clientInitialKeys, decryptInitial, cryptoFrames } from './quic-initial.js';
 export { encodeCanary, decodeCanary, CANARY_PORT, CANARY_MAGIC, type Canary } from './canary.js';
+export { readPowerCsv, type PowerSample } from './power-csv.js';

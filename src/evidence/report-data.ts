@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSweepLine } from '../analysis/radio/sweep-csv.js';
+import { readPowerCsv } from '../analysis/index.js';
 
 export interface Series {
   /** Legend label: the file (or file and band). */
@@ -154,39 +155,15 @@ export function packetsPerSecond(file: string, notes: string[]): Series {
   return { label: base.replace(/^net-/, '').replace(/\.pcap(ng)?$/, ''), file: base, x, y };
 }
 
-function parseTime(v: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(v)) {
-    const n = Number(v);
-    return n > 1e11 ? n / 1000 : n; // epoch ms or epoch s
-  }
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? t / 1000 : undefined;
-}
-
 /** Amps over time from a power CSV (`time,volts,amps,...` with a header line); empty amps are gaps. */
 export function powerSeries(file: string, notes: string[]): Series {
   const base = path.basename(file);
-  const x: number[] = [];
-  const y: (number | null)[] = [];
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());
-  const ti = header.indexOf('time');
-  const ai = header.indexOf('amps');
-  if (ti < 0 || ai < 0) {
+  const rows = readPowerCsv(file);
+  if (!rows) {
     notes.push(`${base}: no time and amps columns`);
-    return { label: base, file: base, x, y };
+    return { label: base, file: base, x: [], y: [] };
   }
-  for (let n = 1; n < lines.length; n++) {
-    const line = lines[n]!.trim();
-    if (!line) continue;
-    const f = line.split(',');
-    const t = parseTime(f[ti]?.trim() ?? '');
-    if (t === undefined) continue;
-    const a = f[ai]?.trim() ?? '';
-    x.push(t);
-    y.push(a === '' || !Number.isFinite(Number(a)) ? null : Number(a));
-  }
-  return { label: base.replace(/^power-/, '').replace(/\.csv$/, ''), file: base, x, y };
+  return { label: base.replace(/^power-/, '').replace(/\.csv$/, ''), file: base, x: rows.map((r) => r.ms / 1000), y: rows.map((r) => r.amps) };
 }
 
 /**

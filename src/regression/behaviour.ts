@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { scanCaptures, CANARY_PORT, type NetworkScan } from '../analysis/index.js';
 // The sweep CSV reader is not (yet) part of the analysis seam's export list.
 import { readSweepCsv } from '../analysis/radio/sweep-csv.js';
+import { readPowerCsv } from '../analysis/index.js';
 import { summarizeTlog } from '../devices/flight/index.js';
 import type { RunResult } from '../evidence/result.js';
 import type { LoadedRun } from './run-set.js';
@@ -196,25 +197,8 @@ interface PowerRow {
   amps: number;
 }
 
-function readPowerCsv(file: string): PowerRow[] {
-  const text = fs.readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const head = (lines[0] ?? '').split(',').map((s) => s.trim().toLowerCase());
-  const ti = head.findIndex((h) => h === 'time' || h === 'timestamp');
-  const ai = head.findIndex((h) => h === 'amps' || h === 'current' || h === 'current_a');
-  if (ti < 0 || ai < 0) return [];
-  const rows: PowerRow[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const f = lines[i]!.split(',');
-    if (f.length <= Math.max(ti, ai)) continue;
-    const a = f[ai]!.trim();
-    if (a === '') continue;
-    const amps = Number(a);
-    const tv = f[ti]!.trim();
-    const t = /^\d+(\.\d+)?$/.test(tv) ? Number(tv) : Date.parse(tv);
-    if (Number.isFinite(amps) && Number.isFinite(t)) rows.push({ t, amps });
-  }
-  return rows;
+function readPowerRows(file: string): PowerRow[] {
+  return (readPowerCsv(file) ?? []).flatMap((r) => (r.amps === null ? [] : [{ t: r.ms, amps: r.amps }]));
 }
 
 interface SweepBandRow {
@@ -282,7 +266,7 @@ export async function runBehaviour(run: LoadedRun): Promise<RunBehaviour> {
   const tlogs = listFiles(dir, /^mavlink-.*\.tlog$/);
   const powers = listFiles(dir, /^power-.*\.csv$/);
   const sweeps = listFiles(dir, /^radio-.*\.csv$/);
-  const powerRows = new Map(powers.map((f) => [f, readPowerCsv(f)]));
+  const powerRows = new Map(powers.map((f) => [f, readPowerRows(f)]));
   const sweepData = new Map<string, { bands: RigFacts['bands']; rows: SweepBandRow[]; floors: number[] }>();
   for (const f of sweeps) {
     const bands = bandsFor(f, rig);
