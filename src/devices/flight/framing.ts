@@ -77,24 +77,55 @@ export interface DamageInfo {
 export class FrameScanner {
   readonly counters: FrameCounters = { packets: 0, crcErrors: 0, unknownIds: 0, badBytes: 0 };
   private pending: Buffer = Buffer.alloc(0);
+  /** A damaged run still open (it may go on in the next chunk): its bytes so far, what began it, when. */
+  private damaged: { parts: Buffer[]; info: DamageInfo; atMs: number } | undefined;
+  private lastPushMs = 0;
 
   constructor(
     private readonly onPacket: (packet: Buffer) => void,
     private readonly onUnknown: (packet: Buffer) => void = () => {},
-    private readonly onDamage: (bytes: Buffer, info: DamageInfo) => void = () => {},
+    private readonly onDamage: (bytes: Buffer, info: DamageInfo, atMs: number) => void = () => {},
   ) {}
 
+  /** End an open damaged run (and any unfinished bytes) once the line has been idle `idleMs`. */
+  flushIdle(idleMs: number, now = Date.now()): void {
+    if (now - this.lastPushMs < idleMs) return;
+    if (this.pending.length) {
+      this.counters.badBytes += this.pending.length;
+      this.addDamage(this.pending, { badCrc: false });
+      this.pending = Buffer.alloc(0);
+    }
+    this.endDamage();
+  }
+
+  private addDamage(bytes: Buffer, info: DamageInfo): void {
+    if (!this.damaged) this.damaged = { parts: [], info, atMs: Date.now() };
+    this.damaged.parts.push(Buffer.from(bytes));
+  }
+
+  private endDamage(): void {
+    const d = this.damaged;
+    if (!d) return;
+    this.damaged = undefined;
+    this.onDamage(Buffer.concat(d.parts), d.info, d.atMs);
+  }
+
   push(chunk: Buffer): void {
+    this.lastPushMs = Date.now();
     const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const end = buf.length;
     let p = 0;
     let damStart = -1;
     let damInfo: DamageInfo = { badCrc: false };
-    const flushDamage = () => {
+    const takeDamage = () => {
       if (damStart < 0) return;
-      this.onDamage(Buffer.from(buf.subarray(damStart, p)), damInfo);
+      this.addDamage(buf.subarray(damStart, p), damInfo);
       damStart = -1;
       damInfo = { badCrc: false };
+    };
+    const flushDamage = () => {
+      takeDamage();
+      this.endDamage();
     };
     while (p < end) {
       const b = buf[p];
@@ -129,7 +160,8 @@ export class FrameScanner {
         p++;
       }
     }
-    flushDamage();
+    // The run may go on in the next chunk: keep it open (flushIdle or the next packet ends it).
+    takeDamage();
     // Keep at most one maximal packet's worth of unfinished bytes.
     this.pending = p < end ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0);
   }

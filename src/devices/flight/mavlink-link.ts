@@ -112,7 +112,7 @@ export class MavlinkLink implements FlightLink {
     this.scanner = new FrameScanner(
       (p) => this.receive(p),
       (p) => this.record(p),
-      (bytes, info) => this.damage(bytes, info),
+      (bytes, info, atMs) => this.damage(bytes, info, atMs),
     );
     this.encoder = new PacketEncoder(cfg.gcsSystemId, GCS_COMPID);
   }
@@ -142,6 +142,7 @@ export class MavlinkLink implements FlightLink {
     clearInterval(this.gcsHeartbeat);
     clearInterval(this.monitor);
     clearTimeout(this.arrivalTimer);
+    this.scanner.flushIdle(0);
     for (const w of this.waiters) w();
     for (const a of this.ackWaits) a();
     try {
@@ -212,12 +213,11 @@ export class MavlinkLink implements FlightLink {
    * to mavlink-<link>.rxerrors.jsonl beside the tlog (the tlog holds whole packets only), one
    * line per damaged run, so `no_mavlink` counts them.
    */
-  private damage(bytes: Buffer, info: DamageInfo): void {
-    if (!this.opened) return;
+  private damage(bytes: Buffer, info: DamageInfo, atMs: number): void {
     if (this.rxErrorsFd === undefined) {
       this.rxErrorsFd = fs.openSync(this.ctx.tlogPath.replace(/\.tlog$/, '') + '.rxerrors.jsonl', 'a');
     }
-    const timeUs = nowUs();
+    const timeUs = atMs * 1000;
     const line = {
       time: new Date(timeUs / 1000).toISOString(),
       timeUs,
@@ -327,6 +327,7 @@ export class MavlinkLink implements FlightLink {
   }
 
   private checkHeartbeat(): void {
+    this.scanner.flushIdle(500);
     if (this.linkUp && Date.now() - this.tel.lastHeartbeatAt > this.cfg.heartbeatTimeoutMs) {
       this.linkEvent('lost', Date.now());
     }

@@ -130,7 +130,7 @@ const MAX_PLAUSIBLE_US = 4_102_444_800e6; // 2100-01-01
 export async function readTlog(
   file: string,
   onPacket: (rec: TlogRecord) => void,
-  opts: { chunkSize?: number } = {},
+  opts: { chunkSize?: number; onUnknown?: (rec: TlogRecord) => void } = {},
 ): Promise<TlogReadStats> {
   const size = Math.max(opts.chunkSize ?? 8 << 20, 1024);
   const buf = Buffer.allocUnsafe(size);
@@ -207,6 +207,23 @@ export async function readTlog(
         } else if (check === CHECK_UNKNOWN_ID) {
           stats.unknownIds++;
           lastUs = timeUs;
+          if (opts.onUnknown) {
+            // A message id we have no definition for: its CRC cannot be checked, but its header
+            // still says who sent it (no_mavlink counts it).
+            const q = p + 8;
+            const v1 = magic === MAGIC_V1;
+            rec.index = stats.records;
+            rec.offset = bufFileOffset + p;
+            rec.timeUs = timeUs;
+            rec.version = v1 ? 1 : 2;
+            rec.seq = buf[q + (v1 ? 2 : 4)]!;
+            rec.sysid = buf[q + (v1 ? 3 : 5)]!;
+            rec.compid = buf[q + (v1 ? 4 : 6)]!;
+            rec.msgid = packetMsgId(buf, q);
+            rec.start = q;
+            rec.length = len;
+            opts.onUnknown(rec);
+          }
         } else {
           // Airlock records only packets that passed their CRC: a bad one here is file damage.
           stats.crcErrors++;
@@ -245,6 +262,8 @@ export interface TlogSummary {
   /** Packets from the system by message name. */
   messages: Record<string, number>;
   crcErrors: number;
+  /** Of `fromSystem`, packets whose message id Airlock has no definition for (UNKNOWN_<id> in `messages`). */
+  unknownIds: number;
   damagedAtOffset?: number;
 }
 
@@ -256,21 +275,35 @@ export async function summarizeTlog(
   const fromUs = opts.fromMs === undefined ? -Infinity : opts.fromMs * 1000;
   const toUs = opts.toMs === undefined ? Infinity : opts.toMs * 1000;
   const counts = new Map<number, number>();
-  const out: TlogSummary = { packets: 0, fromSystem: 0, messages: {}, crcErrors: 0 };
+  const out: TlogSummary = { packets: 0, fromSystem: 0, messages: {}, crcErrors: 0, unknownIds: 0 };
   let firstUs: number | undefined;
   let lastUs: number | undefined;
-  const stats = await readTlog(file, (r) => {
-    if (r.timeUs < fromUs || r.timeUs > toUs) return;
+  const take = (r: TlogRecord) => {
+    if (r.timeUs < fromUs || r.timeUs > toUs) return false;
     out.packets++;
-    if (opts.systemId !== undefined && r.sysid !== opts.systemId) return;
+    if (opts.systemId !== undefined && r.sysid !== opts.systemId) return false;
     out.fromSystem++;
     if (out.firstPacket === undefined) {
       out.firstPacket = r.index;
       firstUs = r.timeUs;
     }
     lastUs = r.timeUs;
-    counts.set(r.msgid, (counts.get(r.msgid) ?? 0) + 1);
-  });
+    return true;
+  };
+  const stats = await readTlog(
+    file,
+    (r) => {
+      if (take(r)) counts.set(r.msgid, (counts.get(r.msgid) ?? 0) + 1);
+    },
+    {
+      // Packets of unknown message ids are transmissions all the same: counted, named as unknown.
+      onUnknown: (r) => {
+        if (!take(r)) return;
+        out.unknownIds++;
+        counts.set(r.msgid, (counts.get(r.msgid) ?? 0) + 1);
+      },
+    },
+  );
   for (const [id, n] of counts) out.messages[messageName(id)] = n;
   out.crcErrors = stats.crcErrors;
   if (stats.damagedAtOffset !== undefined) out.damagedAtOffset = stats.damagedAtOffset;
