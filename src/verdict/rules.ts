@@ -11,13 +11,14 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Assertion, PhaseAllow, RigConfig } from '../config/types.js';
 import type { Finding, MavlinkFinding, NetworkFinding, PowerFinding, Verdict } from '../analysis/finding.js';
-import { EgressPolicy, type DnsQuery } from '../analysis/index.js';
+import { EgressPolicy } from '../analysis/index.js';
 import type { AssertionResult } from '../evidence/result.js';
 import { judgeRadio } from './judge-radio.js';
 import { judgeMavlink } from './judge-mavlink.js';
 import { WindowData, type Window } from './window-data.js';
 import type { JudgeInput } from './engine.js';
 import { networkBlindness } from './network-blindness.js';
+import { deviceIdentities, findingsOfDevices, withoutAllowedNames } from './attribution.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -28,13 +29,10 @@ export function decide(findings: Finding[], blind: string[], incomplete: boolean
   return { verdict: 'PASS' };
 }
 
-function deviceAddresses(rig: RigConfig, names: string[]): Set<string> {
-  const out = new Set<string>();
-  for (const n of names) {
-    const d = rig.devices[n];
-    if (d?.address) out.add(d.address);
-    if (d?.address6) out.add(d.address6);
-  }
+/** Every device's configured addresses (the sinkhole is no device: it would claim every finding sent to it). */
+function configuredDevices(rig: RigConfig): Record<string, { addresses: string[] }> {
+  const out: Record<string, { addresses: string[] }> = {};
+  for (const [name, d] of Object.entries(rig.devices)) out[name] = { addresses: [d.address, d.address6].filter((x): x is string => !!x) };
   return out;
 }
 
@@ -49,13 +47,11 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
   let findings: NetworkFinding[] = [];
   if (a.kind === 'no_egress') {
     // A name the scenario allows may be looked up inside the lab; sent outside it is still egress.
-    const names = namePolicy(a.allowNames, rig);
-    const lab = new EgressPolicy(rig.lab.subnets);
-    findings = scan.findings.filter((f) => lab.judge(f.src, f.dst) || !lookupsAllowed(f, scan.dnsQueries, names));
-    if (a.devices && a.devices.length > 0) {
-      const addrs = deviceAddresses(rig, a.devices);
-      findings = findings.filter((f) => addrs.has(f.src) || addrs.has(f.dst));
-    }
+    // An allowed name exempts only the lab-internal exchange that asks for it (attribution.ts).
+    findings = withoutAllowedNames(scan.findings, namePolicy(a.allowNames, rig), new EgressPolicy(rig.lab.subnets));
+    // Devices are known by their configured addresses and by the MACs and addresses the capture
+    // ties to them; a finding no device can be tied to stays a finding of every device.
+    if (a.devices && a.devices.length > 0) findings = findingsOfDevices(findings, a.devices, deviceIdentities(configuredDevices(rig), scan.flows));
   } else if (a.kind === 'no_dns') {
     const names = namePolicy(a.allowNames, rig);
     const byName = new Map<string, NetworkFinding>();
@@ -246,7 +242,7 @@ export function hostAddresses(rig: RigConfig, hosts: string[]): string[] {
  * covers packets to or from it; an allowed name covers DNS lookups of it (and below it). A
  * packet that leaves for any other address is still a finding, whatever name it carries.
  */
-export function egressPolicyFindings(findings: NetworkFinding[], dnsQueries: DnsQuery[], rig: RigConfig, allow: PhaseAllow | undefined): NetworkFinding[] {
+export function egressPolicyFindings(findings: NetworkFinding[], rig: RigConfig, allow: PhaseAllow | undefined): NetworkFinding[] {
   if (!allow || (allow.hosts.length === 0 && allow.names.length === 0)) return findings;
   const widened = new EgressPolicy([...rig.lab.subnets, ...hostAddresses(rig, allow.hosts)]);
   const lab = new EgressPolicy(rig.lab.subnets);
@@ -257,32 +253,16 @@ export function egressPolicyFindings(findings: NetworkFinding[], dnsQueries: Dns
       if (widened.judge(f.src, f.dst)) out.push(f);
       continue;
     }
-    // Inside the lab, a finding is a name a resolver would carry out.
-    if (lookupsAllowed(f, dnsQueries, names)) continue;
-    const bad = f.name !== undefined && names.nameAllowed(f.name) ? firstDisallowed(f, dnsQueries, names) : undefined;
-    // The flow's first bad name is allowed, a later one is not: the finding names the later one.
-    out.push(bad ? { ...f, name: bad.name, packet: bad.packet, time: bad.time, summary: `DNS query for ${bad.name} (not allowed in this phase) from ${f.src} to ${f.dst}, packet #${bad.packet}` } : f);
+    // Inside the lab, a finding is a name a resolver would carry out: it keeps the names not allowed.
+    out.push(...withoutAllowedNames([f], names, lab));
   }
   return out;
-}
-
-function firstDisallowed(f: NetworkFinding, dnsQueries: DnsQuery[], names: EgressPolicy): DnsQuery | undefined {
-  return dnsQueries.find((q) => q.file === f.file && q.src === f.src && q.dst === f.dst && !names.nameAllowed(q.name));
-}
-
-/**
- * Whether every name a lab-internal DNS finding asked for is allowed. A finding is one flow and
- * names only its first bad name: the other lookups between the same hosts must be allowed too.
- */
-function lookupsAllowed(f: NetworkFinding, dnsQueries: DnsQuery[], names: EgressPolicy): boolean {
-  if (f.name === undefined || !names.nameAllowed(f.name)) return false;
-  return firstDisallowed(f, dnsQueries, names) === undefined;
 }
 
 export async function judgeEgressPolicy(data: WindowData, allow: PhaseAllow | undefined, incomplete: boolean): Promise<AssertionResult> {
   try {
     const scan = await data.network();
-    const findings = egressPolicyFindings(scan.findings, scan.dnsQueries, data.input.rig, allow);
+    const findings = egressPolicyFindings(scan.findings, data.input.rig, allow);
     const blind = findings.length > 0 ? [] : await networkBlindness(data);
     const params: Record<string, unknown> = { lab: data.input.rig.lab.subnets };
     if (allow) params.allow = allow;
