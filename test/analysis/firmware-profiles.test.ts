@@ -32,6 +32,19 @@ async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: num
   ];
   const fw = lab.start(lab.inner, ['env', ...env, process.execPath, '--import', 'tsx', 'src/sim/firmware/main.ts', '--profile', name]);
   const exited = new Promise<void>((resolve) => fw.on('exit', () => resolve()));
+  // Time runs from the firmware's boot line, not from the spawn: starting node with tsx takes
+  // seconds on a loaded machine, and a profile given 2.5 s must have its 2.5 s.
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`firmware ${name} printed no boot line in 60 s: ${out}`)), 60_000);
+    fw.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(': boot (')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
   if (opts.softOffAfterMs !== undefined) {
     await new Promise((r) => setTimeout(r, opts.softOffAfterMs));
     softOffAt.set(name, Date.now());
@@ -74,7 +87,7 @@ beforeAll(async () => {
   }
   scans.set('leaky-delayed', await runProfile('leaky-delayed', { ms: 3000, params: { delay: '800ms' } }));
   scans.set('leaky-when-off', await runProfile('leaky-when-off', { ms: 3500, softOffAfterMs: 1200 }));
-}, 120_000);
+}, 600_000);
 
 afterAll(() => {
   for (const l of listeners) l.kill('SIGKILL');
