@@ -98,6 +98,14 @@ describe('a signed run of the virtual rig', () => {
     const html = fs.readFileSync(path.join(runDir, 'report.html'), 'utf8');
     expect(html.match(/<tr class="finding"/g)?.length).toBe(perAssertion);
     expect(fs.readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^# Airlock: ❌ FAIL: system-off/);
+    // The Controls section of the real leaky run: the DNS leak bears on SC-7 and SC-7(10), in the phase it happened.
+    const md = fs.readFileSync(path.join(runDir, 'summary.md'), 'utf8');
+    expect(md).toMatch(/### NIST SP 800-53 Rev\. 5 SC-7 Boundary Protection: FAIL\n/);
+    expect(md).toContain('### NIST SP 800-53 Rev. 5 SC-7\\(10\\) Prevent Exfiltration: FAIL\n'); // Markdown-escaped parentheses
+    const failedPhases = result.phases.filter((p: { verdict: string }) => p.verdict === 'FAIL').map((p: { name: string }) => p.name);
+    expect(md).toContain(`- **FAIL**: Traffic from the system under test was observed crossing the lab's boundary during these phases; each finding names the packet. Phases: ${failedPhases.join(', ')}.`);
+    expect(html).toMatch(/<div class="control" data-control="SC-7" data-status="FAIL">/);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, 'controls.json'), 'utf8')).controls.length).toBe(5);
   });
 
   it("the run's signatures verify with openssl alone (the certifier docs' script); the test-result statement matches result.json", () => {
