@@ -297,8 +297,8 @@ interface Chain {
  */
 export class BleAdvertAssembler {
   private readonly chains = new Map<string, Chain>();
-  /** ADV_EXT_IND packets waiting for their AUX_ADV_IND, by ADI. */
-  private readonly pointers = new Map<string, number[]>();
+  /** ADV_EXT_IND packets (number, time) waiting for their AUX_ADV_IND, by ADI. */
+  private readonly pointers = new Map<string, { packet: number; timeMs: number }[]>();
 
   push(a: BleAdvert, out: BleAdvert[]): void {
     if (a.advData === undefined) {
@@ -309,7 +309,7 @@ export class BleAdvertAssembler {
     if (a.pduType === 'ADV_EXT_IND') {
       if (a.ext?.auxPtr) {
         const l = this.pointers.get(key) ?? [];
-        l.push(a.packet);
+        l.push({ packet: a.packet, timeMs: a.timeMs });
         this.pointers.set(key, l);
       } else this.finish({ head: a, data: [a.advData], open: false }, out);
       return;
@@ -335,7 +335,9 @@ export class BleAdvertAssembler {
     }
     const pointed = this.pointers.get(key);
     this.pointers.delete(key);
-    a.packets = [...(pointed ?? []), a.packet];
+    a.packets = [...(pointed ?? []).map((x) => x.packet), a.packet];
+    // The advert's time is its first packet's (the ADV_EXT_IND that pointed to it).
+    if (pointed?.length) a.timeMs = pointed[0]!.timeMs;
     if (continues) a.incomplete = true;
     const c: Chain = { head: a, data: [a.advData], open: Boolean(a.ext?.auxPtr) };
     if (c.open) this.chains.set(key, c);
