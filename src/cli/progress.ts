@@ -88,7 +88,10 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         break;
       case 'done':
         if (tty) process.stderr.write('\r\x1b[2K');
-        for (const p of e.phases) io.err(`  ${p.name.padEnd(24)} ${colour(p.verdict)}`);
+        for (const p of e.phases) {
+          io.err(`  ${p.name.padEnd(24)} ${colour(p.verdict)}`);
+          for (const f of p.findings ?? []) io.err(`      ${f}`);
+        }
         io.err(`verdict: ${colour(e.verdict)}${e.reason ? ` (${e.reason})` : ''} — exit ${e.exitCode}`);
         break;
     }

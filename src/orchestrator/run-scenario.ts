@@ -20,7 +20,7 @@ import { RunDirectory } from '../evidence/run-directory.js';
 import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
 import { writeReports } from '../evidence/reports.js';
 import { loadControlsMapping } from '../evidence/controls.js';
-import { fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
+import { findingNames, fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
 import type { openRig } from '../rig/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
@@ -46,7 +46,7 @@ export type RunProgress =
   | { type: 'safed'; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'recovered'; runId: string; runDir?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
-  | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string }>; reason?: string };
+  | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string; findings?: string[] }>; reason?: string };
 
 export interface RunScenarioOptions {
   scenario: string;
@@ -573,7 +573,12 @@ async function runLocked(
     verdict: result.verdict,
     exitCode,
     runDir: dir.path,
-    phases: result.phases.map((p) => ({ name: p.name, verdict: p.verdict })),
+    // Each finding with every name it carried (findingNames), so the console hides none.
+    phases: result.phases.map((p) => ({
+      name: p.name,
+      verdict: p.verdict,
+      findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}`)),
+    })),
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });
   return { runDir: dir.path, result, exitCode };

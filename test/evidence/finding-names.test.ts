@@ -1,0 +1,47 @@
+/**
+ * Every name of a finding reaches the person reading it: the evidence line (JUnit), summary.md,
+ * the HTML report's table, `analyze`'s table and the console's end-of-run list.
+ */
+import { describe, expect, it } from 'vitest';
+import type { NetworkFinding } from '../../src/analysis/index.js';
+import { findingLine, findingNames } from '../../src/evidence/index.js';
+import { progressPrinter } from '../../src/cli/progress.js';
+
+const finding: NetworkFinding = {
+  kind: 'network',
+  file: 'net-drone.pcap',
+  packet: 12,
+  lastPacket: 40,
+  count: 3,
+  time: '2026-12-03T07:00:00.000Z',
+  src: '10.231.0.10',
+  dst: '10.231.0.1',
+  srcPort: 40000,
+  dstPort: 53,
+  protocol: 'dns',
+  reason: 'dns-name',
+  name: 'a.vendor.example',
+  names: [
+    { name: 'a.vendor.example', packet: 12, time: '2026-12-03T07:00:00.000Z', protocol: 'dns' },
+    { name: 'b.vendor.example', packet: 20, time: '2026-12-03T07:00:01.000Z', protocol: 'dns' },
+    { name: 'c.vendor.example', packet: 40, time: '2026-12-03T07:00:02.000Z', protocol: 'dns' },
+  ],
+  srcMac: '02:00:00:00:00:0a',
+  summary: 'DNS queries for a.vendor.example, b.vendor.example, c.vendor.example',
+};
+
+describe('every name is shown', () => {
+  it('findingNames and the evidence line list each name with its first packet', () => {
+    expect(findingNames(finding)).toBe('a.vendor.example (#12), b.vendor.example (#20), c.vendor.example (#40)');
+    const line = findingLine(finding);
+    for (const n of ['a.vendor.example (#12)', 'b.vendor.example (#20)', 'c.vendor.example (#40)', '02:00:00:00:00:0a']) expect(line).toContain(n);
+  });
+
+  it('the console lists each phase finding with its names at the end of a run', () => {
+    const lines: string[] = [];
+    const print = progressPrinter({ out: () => {}, err: (t) => void lines.push(t), tty: false }, false);
+    print({ type: 'done', verdict: 'FAIL', exitCode: 1, runDir: '/tmp/x', phases: [{ name: 'powered', verdict: 'FAIL', findings: [`no_egress: ${finding.summary}; names: ${findingNames(finding)}`] }] });
+    const text = lines.join('\n');
+    for (const n of ['a.vendor.example (#12)', 'b.vendor.example (#20)', 'c.vendor.example (#40)']) expect(text).toContain(n);
+  });
+});
