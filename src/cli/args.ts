@@ -154,6 +154,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .option('--rig <file>', 'rig file')
     .option('--out <dir>', 'directory for suite directories', 'captures')
     .option('--firmware <device=image|command>', 'firmware under test (repeatable)', collectPairs('--firmware'))
+    .option('--controls <file>', "the lab's control mapping for every run's reports (schema/controls.schema.json)")
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events', false)
     .action((suite: string, o) =>

@@ -181,6 +181,14 @@ describe('validate and run with mapping files', () => {
     expect(io.stderr.join('\n')).toMatch(/twice\.yaml:13:\d+: controls\[1\]\.id: "SC-7" of NIST SP 800-53 Rev\. 5 is already mapped by controls\[0\]/);
   });
 
+  it('suite --controls with a bad file is an input error (exit 2) before the suite starts', async () => {
+    const io = memoryIO();
+    const code = await main(['suite', 'suites/nightly.yaml', '--out', path.join(tmp, 'suites'), '--controls', F + 'bad.yaml'], io);
+    expect(code).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/bad\.yaml:6:7: controls\[0\]\.source/);
+    expect(fs.existsSync(path.join(tmp, 'suites'))).toBe(false);
+  });
+
   it('run --controls with a bad file is an input error (exit 2) before anything is powered', async () => {
     const io = memoryIO();
     const code = await main(['run', 'scenarios/system-off.yaml', '--out', path.join(tmp, 'runs'), '--controls', F + 'bad.yaml'], io);

@@ -10,15 +10,18 @@ import { runSuite, type SuiteDeps, type SuiteOptions } from '../../regression/in
 import { runScenario } from '../../orchestrator/index.js';
 import { junitForSuite } from '../../evidence/index.js';
 import { loadRig, loadScenario } from '../../config/index.js';
+import { loadControlsMapping } from '../../evidence/index.js';
 
 /** The suite's own options, plus whether this command handles SIGINT/SIGTERM itself. */
 export type SuiteCommandOptions = SuiteOptions & {
   /** Handle SIGINT/SIGTERM by aborting the suite (default true). */
   handleSignals?: boolean;
+  /** The lab's control mapping for every run's reports (checked before the suite starts). */
+  controls?: string;
 };
 
 /** The real orchestrator, config loaders and JUnit writer. */
-export function suiteDeps(): SuiteDeps {
+export function suiteDeps(controls?: string): SuiteDeps {
   return {
     runScenario: (o) =>
       runScenario({
@@ -28,6 +31,7 @@ export function suiteDeps(): SuiteDeps {
         ...(o.set ? { set: o.set } : {}),
         ...(o.firmware ? { firmware: o.firmware } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(controls !== undefined ? { controls } : {}),
         onProgress: progressPrinter(o.io, Boolean(o.json)),
         handleSignals: false,
       }),
@@ -43,7 +47,9 @@ export function suiteDeps(): SuiteDeps {
   };
 }
 
-export async function suiteCommand(opts: SuiteCommandOptions, io: CommandIO, deps: SuiteDeps = suiteDeps()): Promise<number> {
+export async function suiteCommand(opts: SuiteCommandOptions, io: CommandIO, deps: SuiteDeps = suiteDeps(opts.controls)): Promise<number> {
+  // A bad mapping is an input error now (exit 2), not a failure of every run later.
+  if (opts.controls !== undefined) loadControlsMapping(opts.controls);
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     io.err(`airlock suite: ${sig}: aborting (the running scenario is made safe; the rest are not run)`);
