@@ -16,7 +16,7 @@ import { BlockList, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { readCapture, type CapturePacket } from './capture-reader.js';
 import { dnsQuestionName, httpHosts, isQuicInitial, looksLikeHttpRequest, tlsClientHelloRecordLength, tlsServerName } from './app-names.js';
-import { CANARY_PORT, decodeCanary } from './canary.js';
+import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary } from './canary.js';
 import { QuicCryptoAssembler } from './quic-initial.js';
 import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
 import type { FoundName, Verdict } from './finding.js';
@@ -460,6 +460,32 @@ interface Flow {
   findingPackets: number;
   firstFinding?: { packet: number; ms: number; from: 0 | 1 };
   lastFinding: number;
+  /** The ends that sent an accepted canary on this flow. */
+  canaryFrom?: Set<0 | 1>;
+}
+
+/** How long before a window canaries are still looked at (their answers may fall inside it). */
+const CANARY_LOOKBACK_MS = 5000;
+
+/** The canary a packet carries with a valid mark for its own addresses and ports, or null. */
+function canaryOf(pk: IpPacket, secret: string): Canary | null {
+  const bound = (srcPort: number, dstPort: number) => ({ src: pk.src, dst: pk.dst, srcPort, dstPort });
+  if ((pk.proto === UDP || pk.proto === TCP) && pk.dport === CANARY_PORT) {
+    if (pk.proto === TCP && (pk.l4.length < 14 || (pk.l4[13]! & 0x12) !== 0x02)) return null; // only a SYN
+    const c = decodeCanary(secret, pk.payload, bound(pk.sport, pk.dport));
+    return c && c.protocol === (pk.proto === UDP ? 'udp' : 'tcp') ? c : null;
+  }
+  if (pk.proto === UDP && pk.dport === 53) {
+    if (pk.payload.length < 12 || (pk.payload[2]! & 0x80) !== 0) return null; // a query, not an answer
+    const name = dnsQuestionName(pk.payload, 0, pk.payload.length);
+    return name && name.endsWith(CANARY_DNS_SUFFIX) ? decodeDnsCanary(secret, name, bound(pk.sport, pk.dport)) : null;
+  }
+  if ((pk.proto === 1 && pk.l4[0] === 8) || (pk.proto === 58 && pk.l4[0] === 128)) {
+    if (pk.l4.length < 8) return null;
+    const c = decodeCanary(secret, pk.l4.subarray(8), bound(u16(pk.l4, 4), u16(pk.l4, 6)));
+    return c && c.protocol === 'icmp' ? c : null;
+  }
+  return null;
 }
 
 const NAME_SEARCH_PACKETS = 6;
@@ -594,6 +620,9 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
       }
     };
 
+    const acceptedCanaries = new Set<string>();
+    let early = false;
+
     const judge = (pk: IpPacket, mac: string | undefined): void => {
       // A later fragment belongs to its first fragment's flow.
       if (pk.fragmentKey && !pk.firstFragment) {
@@ -607,14 +636,25 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
       }
       const { flow, from } = flowOf(pk, mac);
       if (pk.fragmentKey && pk.firstFragment) fragments.set(pk.fragmentKey, flow);
-      if (opts.canarySecret !== undefined && pk.proto === UDP && pk.dport === CANARY_PORT && pk.payload.length > 16 && pk.payload[0] === 0x41) {
-        if (decodeCanary(opts.canarySecret, pk.payload)) {
+      const nonFirst = pk.fragmentKey !== undefined && !pk.firstFragment;
+      if (opts.canarySecret !== undefined && !nonFirst) {
+        // A canary counts once per capture, and only near its send time; a copy is ordinary traffic.
+        const c = canaryOf(pk, opts.canarySecret);
+        if (c && Math.abs(packetMs - c.sentAtMs) <= CANARY_TOLERANCE_MS && !acceptedCanaries.has(`${c.host} ${c.seq}`)) {
+          acceptedCanaries.add(`${c.host} ${c.seq}`);
+          (flow.canaryFrom ??= new Set()).add(from);
+          if (c.protocol === 'dns') flow.protocol = 'dns';
+          if (!early) seen(flow, from);
+          return;
+        }
+        if (early) return;
+        // On a canary's flow: the target's answers and the sender's bare TCP segments are Airlock's exchange.
+        if (flow.canaryFrom && (!flow.canaryFrom.has(from) || (pk.proto === TCP && pk.payload.length === 0))) {
           seen(flow, from);
           return;
         }
       }
       let isFinding = flow.leaves[from];
-      const nonFirst = pk.fragmentKey !== undefined && !pk.firstFragment;
       const data = pk.payload;
       const fromInitiator = from === flow.initiatorEnd;
       if (data.length > 0 && !nonFirst) {
@@ -652,10 +692,16 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
 
     await readCapture(file, (p) => {
       if (p.linkType === 127) return; // 802.11 radiotap: the radio analysis reads it
-      if (p.timeMs < from || p.timeMs >= to) return;
+      if (p.timeMs >= to) return;
+      early = p.timeMs < from;
+      if (early && (opts.canarySecret === undefined || p.timeMs < from - CANARY_LOOKBACK_MS)) return;
       packetNo = p.index;
       packetMs = p.timeMs;
       const frame = decodeFrame(p);
+      if (early) {
+        for (const pk of frame.packets) judge(pk, frame.mac);
+        return;
+      }
       for (const u of frame.unjudged) {
         const type = describeUnjudged(u.kind, u.value);
         const k = unknown.get(type);

@@ -20,7 +20,7 @@ import {
   tlsClientHelloRecordLength,
   tlsServerName,
 } from './app-names.js';
-import { CANARY_MAGIC, CANARY_PORT, decodeCanary, type Canary } from './canary.js';
+import { CANARY_DNS_SUFFIX, CANARY_MAGIC, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary, type CanaryBinding } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
 import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
@@ -72,6 +72,8 @@ export interface FlowSummary {
   replies: number;
   /** Process or app named by the capture's per-packet header (PKTAP, PCAPdroid), where it has one. */
   process?: string;
+  /** The flow carried an accepted canary (Airlock's own packet; its other packets are judged as usual). */
+  canary?: boolean;
 }
 
 export interface DnsQuery {
@@ -114,6 +116,8 @@ export interface FileSummary {
   unjudged: Array<{ type: string; count: number; packet: number }>;
   /** Frames too short or malformed to read addresses from. */
   malformed: number;
+  /** Frames of a decoded link type inside the scan's time window (all of them without one). */
+  inWindow: number;
 }
 
 export interface NetworkScan {
@@ -168,6 +172,11 @@ const F_CONFINED1 = 32;
 const F_LAST_Q_BAD = 64;
 const F_PENDING_HELLO = 128; // a partial ClientHello of this flow waits in pendingHello
 const F_NAMED = 256; // names[flow] is set (read from the record's hot line, not the big array)
+const F_CANARY0 = 512; // end A sent an accepted canary on this flow
+const F_CANARY1 = 1024;
+
+/** How long before a window canaries are still looked at (their answers may fall inside it). */
+const CANARY_LOOKBACK_MS = 5000;
 
 /** At most this many payload packets of a flow are searched for a TLS/HTTP name. */
 const NAME_SEARCH_PACKETS = 6;
@@ -280,6 +289,9 @@ class FileScanner {
   private readonly appNameSeen = new Set<string>();
   /** QUIC ClientHello bytes being gathered per flow (CRYPTO frames of Initial packets). */
   private readonly quicHellos = new Map<number, QuicCryptoAssembler>();
+  inWindow = 0;
+  /** The current packet is before the window: looked at only for canaries. */
+  private early = false;
 
   /** Time and frame number of the packet being judged (fields, so doubles are not boxed per call). */
   private ms = 0;
@@ -317,7 +329,13 @@ class FileScanner {
       }
     }
     const ms = p.timeMs;
-    if (ms < this.fromMs || ms >= this.toMs) return;
+    if (ms >= this.toMs) return;
+    // Canaries sent shortly before the window are looked at too (and only they), so the
+    // answers to them that arrive inside it are known as answers to Airlock's own packets.
+    const early = ms < this.fromMs;
+    if (early && (this.secret === undefined || ms < this.fromMs - CANARY_LOOKBACK_MS)) return;
+    this.early = early;
+    if (!early) this.inWindow++;
     this.ms = ms;
     this.index = p.index;
     this.fileOffset = p.fileOffset;
@@ -607,6 +625,7 @@ class FileScanner {
 
   /** Counts a frame this analyzer cannot judge; the scan names its kind and the window is INCONCLUSIVE. */
   private unjudged(kind: number, value: number): void {
+    if (this.early) return;
     const key = kind * 1099511627776 + value;
     const u = this.unknown.get(key);
     if (u) u.count++;
@@ -740,11 +759,15 @@ class FileScanner {
       if (this.fragments.size > 65536) this.fragments.clear();
       this.fragments.set(firstFragmentKey, r);
     }
-    // Canaries: never findings when they carry a valid mark under this run's secret.
-    if (this.secret !== undefined && proto === P_UDP && dport === CANARY_PORT && end - pay > CANARY_MAGIC.length && buf[pay] === 0x41) {
-      const c = decodeCanary(this.secret, buf.subarray(pay, end));
-      if (c) {
-        this.canaries.push({ ...c, file: this.fileLabel, packet: this.index, timeMs: this.ms });
+    // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
+    // for these addresses and ports, sent within the tolerance, and seen for the first time here.
+    if (this.secret !== undefined && !nonFirstFragment) {
+      if (this.canaryPacket(buf, proto, l4, pay, end, sport, dport, r, dir, this.early) || this.early) return;
+      const cf = u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1);
+      // On a canary's flow, what the target sends back and the sender's bare TCP segments (the
+      // kernel's RST to a SYN-ACK for a SYN it did not send itself) are Airlock's exchange, not
+      // the device's; anything else the sender puts on that flow is judged as usual.
+      if (cf !== 0 && ((cf & (dir === 0 ? F_CANARY0 : F_CANARY1)) === 0 || (proto === P_TCP && pay >= end))) {
         this.touch(r, dir);
         return;
       }
@@ -785,6 +808,56 @@ class FileScanner {
       else if (proto === P_IPV4_IN) this.ip(0x0800, buf, l4, end, depth + 1);
       else if (proto === P_UDP && payLen >= 8) this.udpTunnel(buf, pay, end, sport, dport, depth + 1);
     }
+  }
+
+  /** Canaries accepted in this file, by `host seq` (each is accepted once). */
+  private readonly canaryKeys = new Set<string>();
+
+  /**
+   * True when the packet is a canary accepted now. Cheap tests first: the canary port and the
+   * first payload byte (UDP, TCP SYN), an echo request with a payload (ICMP), a first label of
+   * 32 characters (DNS); only then text and HMAC.
+   */
+  private canaryPacket(buf: Buffer, proto: number, l4: number, pay: number, end: number, sport: number, dport: number, r: number, dir: number, early: boolean): boolean {
+    let c: Canary | null = null;
+    if (proto === P_UDP || proto === P_TCP) {
+      if (dport === CANARY_PORT) {
+        if (end - pay <= CANARY_MAGIC.length || buf[pay] !== 0x41) return false;
+        if (proto === P_TCP && (buf[l4 + 13]! & 0x12) !== 0x02) return false; // a SYN, not a SYN-ACK
+        c = decodeCanary(this.secret!, buf.subarray(pay, end), this.binding(sport, dport));
+        if (c && c.protocol !== (proto === P_UDP ? 'udp' : 'tcp')) c = null;
+      } else if (dport === 53 && proto === P_UDP) {
+        if (end - pay < 12 + 33 + CANARY_DNS_SUFFIX.length || buf[pay + 12] !== 32 || (buf[pay + 2]! & 0x80) !== 0) return false;
+        const name = dnsQuestionNameInterned(buf, pay, end);
+        if (name !== null) c = decodeDnsCanary(this.secret!, name, this.binding(sport, dport));
+      } else return false;
+    } else if (proto === P_ICMP || proto === P_ICMPV6) {
+      if (end - l4 <= 8 + CANARY_MAGIC.length || buf[l4] !== (proto === P_ICMP ? 8 : 128) || buf[l4 + 8] !== 0x41) return false;
+      const id = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
+      const seq = (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+      c = decodeCanary(this.secret!, buf.subarray(l4 + 8, end), this.binding(id, seq));
+      if (c && c.protocol !== 'icmp') c = null;
+    } else return false;
+    if (c === null) return false;
+    // A late or early copy, or one seen before in this capture, is the firmware's own traffic.
+    if (Math.abs(this.ms - c.sentAtMs) > CANARY_TOLERANCE_MS) return false;
+    const key = `${c.host} ${c.seq}`;
+    if (this.canaryKeys.has(key)) return false;
+    this.canaryKeys.add(key);
+    const u = this.t.u32;
+    u[r + R.FLAGS] = u[r + R.FLAGS]! | (dir === 0 ? F_CANARY0 : F_CANARY1);
+    if (c.protocol === 'dns') u[r + R.LABEL] = LABEL_DNS;
+    if (early) return true;
+    this.canaries.push({ ...c, file: this.fileLabel, packet: this.index, timeMs: this.ms });
+    this.touch(r, dir);
+    return true;
+  }
+
+  /** The current packet's addresses and the given ports, as a canary's HMAC binds them. */
+  private binding(srcPort: number, dstPort: number): CanaryBinding {
+    const t = this.t;
+    if (t.fam === 4) return { src: formatIPv4(t.s0), dst: formatIPv4(t.d0), srcPort, dstPort };
+    return { src: formatIPv6(t.s0, t.s1, t.s2, t.s3), dst: formatIPv6(t.d0, t.d1, t.d2, t.d3), srcPort, dstPort };
   }
 
   /** Counts the current packet as a finding of flow `r`. */
@@ -1071,6 +1144,7 @@ class FileScanner {
         replies: u[r + R.REPLIES]!,
         srcMac: this.macOf(r),
         ...(this.procs[f] !== undefined ? { process: this.procs[f] } : {}),
+        ...((u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1)) !== 0 ? { canary: true } : {}),
       });
     }
     return flows;
@@ -1263,6 +1337,7 @@ export class NetworkScanner {
       withProcess: scanner.withProcess,
       unjudged: [...scanner.unknown.values()].map((k) => ({ type: describeUnjudged(k.kind, k.value), count: k.count, packet: k.packet })),
       malformed: scanner.malformed,
+      inWindow: scanner.inWindow,
     };
     if (info.firstMs !== undefined) summary.firstMs = info.firstMs;
     if (info.lastMs !== undefined) summary.lastMs = info.lastMs;

@@ -9,10 +9,14 @@ import { schemaIssues } from './schema.js';
 import { loadConfigSource, type ConfigSource, type Seg } from './source.js';
 import type {
   ButtonDriverName,
+  CanaryProtocolName,
+  CaptureTestFault,
   PowerDriverName,
   RigBand,
   RigBle,
   RigButton,
+  RigCanaries,
+  RigCanaryInjector,
   RigConfig,
   RigDevice,
   RigLink,
@@ -172,9 +176,15 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const network: Record<string, RigNetworkCapture> = {};
   for (const [name, c] of entries(caps.network)) {
     const path = ['captures', 'network', name];
+    const tf = c.test_fault;
+    const testFault: CaptureTestFault | undefined =
+      tf === 'wrong-interface' || tf === 'down' ? { kind: tf } : isObj(tf) && typeof tf['drop-vlan'] === 'string' ? { kind: 'drop-vlan', host: tf['drop-vlan'] } : undefined;
+    if (testFault && d.virtual !== true) r.fail([...path, 'test_fault'], 'test_fault models a blind capture on the virtual rig only');
+    if (testFault?.kind === 'drop-vlan') ref([...path, 'test_fault', 'drop-vlan'], testFault.host, devices, 'device');
     network[name] = {
       name,
       interface: r.str(c.interface) ?? '',
+      ...(testFault ? { testFault } : {}),
       ...(typeof c.filter === 'string' ? { filter: c.filter } : {}),
       bufferSize: r.unit(c, 'buffer_size', path, parseSize, { dflt: 32 * 1024 * 1024, min: 'positive', what: 'the buffer size' }),
       snaplen: r.int(c.snaplen, 65535),
@@ -213,6 +223,8 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const ble: Record<string, RigBle> = {};
   for (const [name, c] of entries(caps.ble)) ble[name] = { name, driver: c.driver === 'virtual' ? 'virtual' : 'command', command: r.str(c.command) ?? '' };
 
+  const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
+  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, intervalMs: canaryIntervalMs, addressIn });
   return {
     file: absFile,
     name: r.str(d.rig) ?? '',
@@ -222,6 +234,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...(sinkhole !== undefined ? { sinkhole } : {}),
       ...(sinkhole6 !== undefined ? { sinkhole6 } : {}),
       names: r.strings(lab.names),
+      ...(typeof lab.sinkhole_log === 'string' ? { sinkholeLog: lab.sinkhole_log } : {}),
     },
     devices,
     power,
@@ -229,6 +242,81 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     links,
     captures: { network, sdr, wifi, ble },
     powerSampleHz: r.unit(d, 'power_sample_rate', [], parseFrequency, { dflt: 10, min: 'positive', what: 'the sample rate' }),
-    canaryIntervalMs: r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' }),
+    canaryIntervalMs,
+    ...(canaries ? { canaries } : {}),
+    captureLossMax: typeof d.capture_loss_max === 'string' ? Number(d.capture_loss_max.slice(0, -1)) / 100 : DEFAULT_CAPTURE_LOSS_MAX,
+  };
+}
+
+/** Default `capture_loss_max`: 0.1 %. */
+export const DEFAULT_CAPTURE_LOSS_MAX = 0.001;
+
+interface CanaryContext {
+  virtual: boolean;
+  devices: Record<string, RigDevice>;
+  network: Record<string, RigNetworkCapture>;
+  sinkhole?: string;
+  intervalMs: number;
+  addressIn: (path: Seg[], v: unknown, family: 4 | 6) => string | undefined;
+}
+
+/**
+ * The `canaries` block. The virtual rig without one injects from every device's namespace;
+ * its canaries cross the device's own port and the sinkhole's (the bridge sees them all).
+ * Every network capture must be crossed by some injection point, or silence there proves nothing.
+ */
+function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | undefined {
+  const c = isObj(d.canaries) ? d.canaries : undefined;
+  const inject: Record<string, RigCanaryInjector> = {};
+  const intervalMs = c && c.interval !== undefined ? r.unit(c, 'interval', ['canaries'], parseDuration, { min: 'nonneg' }) : ctx.intervalMs;
+  for (const [name, i] of entries(c?.inject)) {
+    const path: Seg[] = ['canaries', 'inject', name];
+    const inj: RigCanaryInjector = { name, crosses: r.strings(i.crosses) };
+    if (typeof i.host === 'string') inj.host = i.host;
+    if (typeof i.interface === 'string') inj.interface = i.interface;
+    if (typeof i.ssh === 'string') inj.ssh = i.ssh;
+    if (typeof i.helper === 'string') inj.helper = i.helper;
+    if (i.source !== undefined) inj.source = ctx.addressIn([...path, 'source'], i.source, 4);
+    if (ctx.virtual) {
+      if (!inj.host) r.fail(path, 'on the virtual rig an injection point names the lab host that sends (host: drone)');
+      else if (!Object.hasOwn(ctx.devices, inj.host)) r.fail([...path, 'host'], `unknown device "${inj.host}" (the rig has: ${Object.keys(ctx.devices).join(', ')})`);
+    } else {
+      if (inj.host) r.fail([...path, 'host'], '`host` names a namespace of the virtual rig; on a real bench give interface and source, or ssh');
+      if (!inj.source) r.fail(path, 'missing required key "source" (the lab address the canaries are sent from)');
+      if (!inj.interface && !inj.ssh) r.fail(path, 'say where the canaries leave: interface (on this host) or ssh (a lab-side host running airlock canary-helper)');
+    }
+    inj.crosses.forEach((cap, k) => {
+      if (!Object.hasOwn(ctx.network, cap)) r.fail([...path, 'crosses', k], `unknown network capture "${cap}" (the rig has: ${Object.keys(ctx.network).join(', ') || 'none'})`);
+    });
+    inject[name] = inj;
+  }
+  if (Object.keys(inject).length === 0 && ctx.virtual) {
+    for (const host of Object.keys(ctx.devices)) {
+      const crosses = Object.values(ctx.network)
+        .filter((n) => n.interface === host || n.interface === 'sinkhole' || n.interface === 'br0')
+        .map((n) => n.name);
+      inject[host] = { name: host, host, crosses };
+    }
+  }
+  const labTarget = c?.lab_target !== undefined ? ctx.addressIn(['canaries', 'lab_target'], c.lab_target, 4) : ctx.sinkhole;
+  if (Object.keys(inject).length > 0 && !labTarget) r.fail(c ? ['canaries'] : [], 'canaries need a lab address to go to: set lab.sinkhole or canaries.lab_target');
+  const outsideTarget = typeof c?.outside_target === 'string' ? c.outside_target : '203.0.113.99';
+  if (typeof c?.outside_target === 'string' && isIP(outsideTarget) !== 4) r.fail(['canaries', 'outside_target'], `${JSON.stringify(outsideTarget)} is not an IPv4 address`);
+  if (intervalMs > 0 || c) {
+    // Canaries never cross the air link, so only network captures need a route.
+    const crossed = new Set(Object.values(inject).flatMap((i) => i.crosses));
+    for (const cap of Object.keys(ctx.network)) {
+      if (!crossed.has(cap)) {
+        r.fail(['captures', 'network', cap], `no canary crosses capture "${cap}": name it in a canaries.inject.<point>.crosses list, or a silent capture here proves nothing`, { atKey: true });
+      }
+    }
+  }
+  if (intervalMs === 0 && !c) return undefined;
+  return {
+    intervalMs,
+    protocols: c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : ['udp', 'tcp', 'icmp', 'dns'],
+    ...(labTarget ? { labTarget } : {}),
+    outsideTarget,
+    inject,
   };
 }

@@ -91,7 +91,11 @@ export interface RigNetworkCapture {
   /** libpcap buffer size in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
   bufferSize: number;
   snaplen: number;
+  /** Virtual rig, tests only: make the capture blind the way real benches go blind. */
+  testFault?: CaptureTestFault;
 }
+
+export type CaptureTestFault = { kind: 'wrong-interface' } | { kind: 'down' } | { kind: 'drop-vlan'; host: string };
 
 export interface RigBand {
   name: string;
@@ -140,6 +144,8 @@ export interface RigConfig {
     sinkhole6?: string;
     /** Host names that resolve inside the lab (allowed for DNS besides `.local`). */
     names: string[];
+    /** Where `run` reads the gateway sinkhole's log: a path, or ssh://user@host/path. */
+    sinkholeLog?: string;
   };
   devices: Record<string, RigDevice>;
   /** Power channels in the rig file's order (safing switches them off in this order). */
@@ -156,6 +162,36 @@ export interface RigConfig {
   powerSampleHz: number;
   /** Canary interval (ms) on the virtual rig; 0 disables (never in a certified run). */
   canaryIntervalMs: number;
+  /** Where canaries are injected and which captures each must cross (absent: derived for the virtual rig). */
+  canaries?: RigCanaries;
+  /** Largest TCP capture loss (fraction, 0.001 = 0.1 %) that still proves sight. */
+  captureLossMax?: number;
+}
+
+export type CanaryProtocolName = 'udp' | 'tcp' | 'icmp' | 'dns';
+
+/** One canary injection point (docs/technician/proof-of-sight.md). */
+export interface RigCanaryInjector {
+  name: string;
+  /** Virtual rig: the lab host (namespace) that sends. */
+  host?: string;
+  /** Interface the raw canaries leave by. */
+  interface?: string;
+  /** IPv4 address to send from. */
+  source?: string;
+  /** user@host of a lab-side host running `airlock canary-helper`. */
+  ssh?: string;
+  helper?: string;
+  /** Network captures these canaries must appear in. */
+  crosses: string[];
+}
+
+export interface RigCanaries {
+  intervalMs: number;
+  protocols: CanaryProtocolName[];
+  labTarget?: string;
+  outsideTarget: string;
+  inject: Record<string, RigCanaryInjector>;
 }
 
 // ---------------------------------------------------------------- scenario

@@ -3,6 +3,7 @@
  * schema/result.schema.json publishes it; keep the two in step.
  */
 import type { Finding, Verdict } from '../analysis/finding.js';
+import type { SentCanary } from '../rig/session.js';
 
 /** A phase or assertion that never ran is NOT_RUN: never PASS, and never counted as judged. */
 export type PhaseVerdict = Verdict | 'NOT_RUN';
@@ -108,6 +109,6 @@ export interface RunResult {
     capturesStartMs?: number;
     capturesEndMs: number;
     incompletePhases: number[];
-    canaries?: { secret: string; sent: Array<{ host: string; seq: number; target: 'lab' | 'outside'; sentAtMs: number }>; capturesFor: Record<string, string[]> };
+    canaries?: { secret: string; sent: SentCanary[]; capturesFor: Record<string, string[]> };
   };
 }

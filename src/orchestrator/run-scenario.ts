@@ -369,10 +369,15 @@ async function runLocked(
         const phase = scenario.phases[p.phase]!;
         timeline.append({ event: 'phase_start', phase: phase.name });
         emit({ type: 'phase', index: p.phase, name: phase.name, total: scenario.phases.length });
+        // A canary round at every phase boundary, so even a short phase holds canaries.
+        void session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
         const quiet = new Set(quietLinks(p.phase));
         for (const [name, link] of session?.links ?? []) link.setQuiet(quiet.has(name));
       },
-      onPhaseEnd: (_, p) => timeline.append({ event: 'phase_end', phase: scenario.phases[p.phase]!.name }),
+      onPhaseEnd: (_, p) => {
+        timeline.append({ event: 'phase_end', phase: scenario.phases[p.phase]!.name });
+        void session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
+      },
       onStepStart: (_, p) => {
         const phase = phaseOf(p);
         const step = phase.steps[p.step]!;
@@ -430,7 +435,8 @@ async function runLocked(
 
   function capturesForAll(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const host of Object.keys(rig.devices)) out[host] = session?.canaries?.capturesFor(host) ?? [];
+    const names = session?.canaries?.injectors?.() ?? Object.keys(rig.devices);
+    for (const name of names) out[name] = session?.canaries?.capturesFor(name) ?? [];
     return out;
   }
 

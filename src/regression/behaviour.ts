@@ -162,7 +162,7 @@ function addOnce<T extends BehaviourItem>(m: Map<string, T>, item: T): void {
 function networkInto(b: PhaseBehaviour, scan: NetworkScan, lab: BlockList, ignoreCanaryPort: boolean): void {
   const isCanary = (proto: string, port?: number): boolean => ignoreCanaryPort && proto === 'udp' && port === CANARY_PORT;
   for (const f of scan.flows) {
-    if (isCanary(f.protocol, f.dstPort)) continue;
+    if ((f.canary && f.inLab) || isCanary(f.protocol, f.dstPort)) continue;
     const svc = f.dstPort !== undefined ? `${f.protocol}/${f.dstPort}` : f.protocol;
     addOnce(b.services, { key: svc, detail: `${svc} (first ${f.src} -> ${f.dst}${f.name ? `, ${f.name}` : ''})`, file: f.file, packet: f.packet, time: new Date(f.firstMs).toISOString() });
     if (f.protocol === 'tls' && f.name) {

@@ -15,7 +15,8 @@ import { buttonDrivers, closeAllPorts, powerDrivers, PowerRecorder, type Button,
 import { createFlightLink } from '../devices/flight/index.js';
 import type { Capture } from '../devices/capture/capture.js';
 import { NetworkCapture } from '../devices/capture/net-capture.js';
-import { CanarySender, CANARY_OUTSIDE_TARGET } from '../devices/capture/canary-sender.js';
+import { CanarySender, type CanaryInjector } from '../devices/capture/canary-sender.js';
+import { nodeScript } from '../child-script.js';
 import { createRadioCaptures, measureFloors } from '../devices/radio/index.js';
 import { reportFault } from '../devices/health/index.js';
 import type { VirtualBench } from '../sim/bench.js';
@@ -133,30 +134,43 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
       captures.push(new PowerRecorder({ channels: [...power.values()], rateHz: rig.powerSampleHz, dir: runDir, log: log.child({ part: 'power-record' }) }));
     }
 
-    // Canaries (virtual rig): from each device host, to the sinkhole and to an outside address.
+    // Canaries: one child per injection point of the rig file (the virtual rig's default is one
+    // per device namespace); the same child, started in a namespace, locally or over SSH.
     let canaries: CanarySource | undefined;
-    if (bench && rig.canaryIntervalMs > 0) {
+    const plan = rig.canaries;
+    if (plan && plan.intervalMs > 0 && Object.keys(plan.inject).length > 0) {
       const secret = randomBytes(32).toString('hex');
-      const hosts = Object.keys(rig.devices);
+      const child = nodeScript(import.meta.url, '../devices/capture/canary-child');
+      const injectors: CanaryInjector[] = Object.values(plan.inject).map((inj) => {
+        if (inj.host) {
+          if (!bench) throw new InputError('AIRLOCK_RIG_NOT_VIRTUAL', `canary injection point ${inj.name} names a lab host, but the rig is not virtual`);
+          const h = bench.lab.host(inj.host);
+          return { name: inj.name, argv: ['ip', 'netns', 'exec', h.netns, ...child], source: h.address, interface: 'eth0' };
+        }
+        if (inj.ssh) {
+          const helper = (inj.helper ?? 'airlock canary-helper').split(/\s+/);
+          return { name: inj.name, argv: ['ssh', '-T', '-o', 'BatchMode=yes', inj.ssh, ...helper], source: inj.source!, interface: inj.interface };
+        }
+        return { name: inj.name, argv: child, source: inj.source!, interface: inj.interface };
+      });
       const sender = new CanarySender({
         runId: ctx.runId,
         secret,
-        lab: bench.lab,
-        hosts,
-        labTarget: rig.lab.sinkhole ?? '',
-        outsideTarget: CANARY_OUTSIDE_TARGET,
-        intervalMs: rig.canaryIntervalMs,
+        injectors,
+        targets: { lab: plan.labTarget ?? rig.lab.sinkhole ?? '', outside: plan.outsideTarget },
+        protocols: plan.protocols,
+        intervalMs: plan.intervalMs,
+        startTimeoutMs: injectors.some((i) => i.argv[0] === 'ssh') ? 30_000 : 15_000,
         log: log.child({ part: 'canaries' }),
       });
-      const crossing = (host: string) =>
-        Object.entries(rig.captures.network)
-          .filter(([, c]) => c.interface === host || c.interface === 'sinkhole')
-          .map(([n]) => n);
       canaries = {
         secret,
         start: () => sender.start(),
+        round: () => sender.sendNow().then(() => undefined),
         stop: () => sender.stop(),
-        capturesFor: crossing,
+        errors: () => sender.errors.slice(),
+        capturesFor: (name: string) => plan.inject[name]?.crosses ?? [],
+        injectors: () => Object.keys(plan.inject),
       };
     }
 

@@ -26,9 +26,15 @@ export interface FlightControl {
 }
 
 export interface SentCanary {
+  /** The injection point that sent it. */
   host: string;
   seq: number;
   target: 'lab' | 'outside';
+  protocol?: 'udp' | 'tcp' | 'icmp' | 'dns';
+  src?: string;
+  dst?: string;
+  srcPort?: number;
+  dstPort?: number;
   sentAtMs: number;
 }
 
@@ -36,9 +42,15 @@ export interface CanarySource {
   /** The per-run HMAC secret (revealed in the run directory only after the run). */
   readonly secret: string;
   start(): Promise<void>;
+  /** One round from every injection point now (phase starts and ends). */
+  round?(): Promise<void>;
   stop(): Promise<SentCanary[]>;
-  /** Which capture names each canary host's packets cross. */
-  capturesFor(host: string): string[];
+  /** Canaries that could not be sent, one line each. */
+  errors?(): string[];
+  /** Which capture names each injection point's canaries cross. */
+  capturesFor(injector: string): string[];
+  /** The injection points' names. */
+  injectors?(): string[];
 }
 
 export interface RigSession {

@@ -1,7 +1,58 @@
 /** Whether a window's network evidence can prove absence: drops, damage, canaries, the sinkhole as second witness. */
+import type { SeenCanary } from '../analysis/index.js';
 import type { WindowData } from './window-data.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Canaries sent in a window's last second are not required in it (in flight when the capture stopped). */
+const LAST_SECOND_MS = 1000;
+/** A window shorter than this is not required to hold a canary of every injection point. */
+const MIN_CHECKED_MS = 5000;
+
+/**
+ * Every canary sent in the window must be in every capture its injection point crosses; every
+ * injection point must have sent some. Missing ones are named per capture, injection point and
+ * protocol, so a filter or a mirror that hides one protocol shows as that.
+ */
+function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
+  const { input, window } = data;
+  const canaries = input.canaries!;
+  const reasons: string[] = [];
+  const netCaptures = input.captures.filter((c) => c.kind === 'network');
+  const fileOf = new Map(netCaptures.map((c) => [c.name, c.files[0] ?? '']));
+  const have = new Set(seen.map((c) => `${c.file}|${c.host}|${c.seq}`));
+  const checkedTo = window.toMs - LAST_SECOND_MS;
+  const inWindow = canaries.sent.filter((c) => c.sentAtMs >= window.fromMs && c.sentAtMs < checkedTo);
+  for (const [host, crosses] of Object.entries(canaries.capturesFor)) {
+    if (crosses.length === 0) continue;
+    const mine = inWindow.filter((c) => c.host === host);
+    if (mine.length === 0) {
+      if (checkedTo - window.fromMs >= MIN_CHECKED_MS) reasons.push(`canary injection point ${host} sent no canary in this window, so nothing shows the captures ${crosses.join(', ')} could see`);
+      continue;
+    }
+    for (const cap of crosses) {
+      const file = fileOf.get(cap);
+      if (file === undefined) continue;
+      const missing = mine.filter((c) => !have.has(`${file}|${c.host}|${c.seq}`));
+      if (missing.length === 0) continue;
+      if (missing.length === mine.length) {
+        reasons.push(`capture ${cap} (${file}) holds none of the ${mine.length} canaries ${host} sent in this window: wrong interface, interface down, or a tap or mirror that does not carry ${host}'s traffic`);
+        continue;
+      }
+      const protoOf = (c: { protocol?: string }) => c.protocol ?? 'udp';
+      for (const proto of [...new Set(missing.map(protoOf))]) {
+        const all = mine.filter((c) => protoOf(c) === proto);
+        const miss = missing.filter((c) => protoOf(c) === proto);
+        const first = miss[0]!;
+        const hint = miss.length === all.length ? `: a capture filter or mirror hides ${proto}` : '';
+        reasons.push(
+          `capture ${cap} (${file}) misses ${miss.length} of ${all.length} ${proto} canaries from ${host} (first: #${first.seq} to ${first.target}${first.dst ? ` ${first.dst}` : ''} sent at ${iso(first.sentAtMs)})${hint}`,
+        );
+      }
+    }
+  }
+  return reasons;
+}
 
 /** Why the network evidence of a window cannot prove absence (empty when it can). */
 export async function networkBlindness(data: WindowData): Promise<string[]> {
@@ -13,26 +64,12 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   const scan = await data.network();
   for (const d of scan.damage) reasons.push(`${d.file} is damaged at byte offset ${d.offset}: ${d.reason}`);
 
-  // Canaries: every canary sent in the window (but its last second) must be in every capture it crosses.
-  if (input.canaries) {
-    const seen = new Set(scan.canaries.map((c) => `${c.file}|${c.host}|${c.seq}|${c.target}`));
-    const fileOf = new Map(netCaptures.map((c) => [c.name, c.files[0] ?? '']));
-    let missing = 0;
-    let first = '';
-    for (const c of input.canaries.sent) {
-      if (c.sentAtMs < window.fromMs || c.sentAtMs >= window.toMs - 1000) continue;
-      for (const capName of input.canaries.capturesFor[c.host] ?? []) {
-        const file = fileOf.get(capName);
-        if (!file) continue;
-        if (!seen.has(`${file}|${c.host}|${c.seq}|${c.target}`)) {
-          missing++;
-          first ||= `canary ${c.host}#${c.seq} to ${c.target} sent at ${iso(c.sentAtMs)} is missing from ${file}`;
-        }
-      }
-    }
-    if (missing > 0) reasons.push(`${missing} canar${missing === 1 ? 'y' : 'ies'} missing (the capture was blind): ${first}`);
-  } else if (input.rig.virtual) {
-    reasons.push('no canaries were sent: the capture cannot show it could see');
+  if (input.canaries) reasons.push(...canaryBlindness(data, scan.canaries));
+  else if (netCaptures.length > 0) reasons.push('no canaries were sent: the captures cannot show they could see');
+
+  // Silence is not proof: canaries run in every window, so a capture with no packet at all was blind.
+  if (window.toMs - window.fromMs >= LAST_SECOND_MS) {
+    for (const f of scan.files) if (f.inWindow === 0) reasons.push(`${f.file} holds no packet at all in this window: the capture was blind`);
   }
 
   // The sinkhole is a second witness: a connection it saw that no capture holds means blindness.

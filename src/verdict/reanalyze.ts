@@ -12,7 +12,7 @@ import { judgeRun } from './engine.js';
 export interface Reanalysis {
   verdict: string;
   analyzerVersion: string;
-  phases: Array<{ name: string; verdict: string; assertions: Array<{ kind: string; verdict: string }> }>;
+  phases: Array<{ name: string; verdict: string; assertions: Array<{ kind: string; verdict: string; reason?: string }> }>;
 }
 
 export async function reanalyzeRun(runDir: string): Promise<Reanalysis> {
@@ -38,6 +38,6 @@ export async function reanalyzeRun(runDir: string): Promise<Reanalysis> {
   return {
     verdict: j.verdict,
     analyzerVersion: ANALYZER_VERSION,
-    phases: j.phases.map((p) => ({ name: p.name, verdict: p.verdict, assertions: p.assertions.map((a) => ({ kind: a.kind, verdict: a.verdict })) })),
+    phases: j.phases.map((p) => ({ name: p.name, verdict: p.verdict, assertions: p.assertions.map((a) => ({ kind: a.kind, verdict: a.verdict, ...(a.reason ? { reason: a.reason } : {}) })) })),
   };
 }

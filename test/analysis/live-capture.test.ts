@@ -55,11 +55,14 @@ beforeAll(async () => {
   lab.run(lab.inner, ['curl', '-s', '-k', '-m', '2', '--resolve', `telemetry.vendor.example:8443:${OUT4B}`, 'https://telemetry.vendor.example:8443/']);
   lab.run(lab.inner, ['nc', '-6', '-u', '-w', '1', OUT6, '9999'], 'v6 leak\n');
   // Canaries: one to the lab and one outside, marked under the secret; one forged (wrong secret).
-  const canary = (target: 'lab' | 'outside', seq: number, secret: string) =>
-    encodeCanary(secret, { runId: 'test', host: 'dev', seq, sentAtMs: Date.now(), target });
-  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:10.${n}.0.1:${CANARY_PORT}`], canary('lab', 1, SECRET));
-  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:${OUT4}:${CANARY_PORT}`], canary('outside', 2, SECRET));
-  lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:${OUT4B}:${CANARY_PORT}`], canary('outside', 3, 'a-firmware-guess'));
+  // (The mark binds addresses and ports: socat sends from the source port the canary names.)
+  const canary = (target: 'lab' | 'outside', seq: number, secret: string, dst: string, srcPort: number) =>
+    encodeCanary(secret, { runId: 'test', host: 'dev', seq, sentAtMs: Date.now(), target, protocol: 'udp' }, { src: `10.${n}.0.2`, dst, srcPort, dstPort: CANARY_PORT });
+  const sendCanary = (target: 'lab' | 'outside', seq: number, secret: string, dst: string, srcPort: number) =>
+    lab.run(lab.inner, ['socat', '-u', 'STDIN', `UDP:${dst}:${CANARY_PORT},sourceport=${srcPort}`], canary(target, seq, secret, dst, srcPort));
+  sendCanary('lab', 1, SECRET, `10.${n}.0.1`, 40001);
+  sendCanary('outside', 2, SECRET, OUT4, 40002);
+  sendCanary('outside', 3, 'a-firmware-guess', OUT4B, 40003);
   await new Promise((r) => setTimeout(r, 500));
   await stopEth();
   await stopAny();

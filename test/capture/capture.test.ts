@@ -125,7 +125,9 @@ describe('CanarySender', () => {
     const caps = [...hosts, 'sinkhole'].map((h) => capture(`canary-${h}`, h, { filter: 'udp port 47474' }));
     await Promise.all(caps.map((c) => c.start()));
     const runId = 'canarytest';
-    const sender = new CanarySender({ runId, secret: 's3cret', lab, hosts, labTarget: '10.231.0.1', outsideTarget: '203.0.113.99', intervalMs: 300 });
+    const child = nodeScript(import.meta.url, '../../src/devices/capture/canary-child');
+    const injectors = hosts.map((h) => ({ name: h, argv: ['ip', 'netns', 'exec', lab.netns(h), ...child], source: lab.host(h).address, interface: 'eth0' }));
+    const sender = new CanarySender({ runId, secret: 's3cret', injectors, targets: { lab: '10.231.0.1', outside: '203.0.113.99' }, protocols: ['udp'], intervalMs: 300 });
     await sender.start();
     await new Promise((res) => setTimeout(res, 1000));
     await sender.sendNow();
@@ -143,7 +145,7 @@ describe('CanarySender', () => {
         .filter(Boolean)
         .map((l) => l.split('\t'));
       for (const s of mine) {
-        const want = `AIRLOCK-CANARY/1 ${runId} ${h} ${s.seq} ${s.sentAtMs} ${s.target} `;
+        const want = `AIRLOCK-CANARY/2 ${runId} ${h} ${s.seq} ${s.sentAtMs} ${s.target} udp `;
         const hit = payloads.find(([, dst, hex]) => dst === s.dst && Buffer.from(hex!, 'hex').toString('latin1').startsWith(want));
         expect(hit, `${h} #${s.seq}`).toBeDefined();
         expect(hit![0]).toBe(lab.host(h).address);

@@ -60,6 +60,19 @@ describe('the example rig file', () => {
       },
       powerSampleHz: 10,
       canaryIntervalMs: 2000,
+      // The virtual rig's default: one injection point per device, crossing its own port's capture.
+      canaries: {
+        intervalMs: 2000,
+        protocols: ['udp', 'tcp', 'icmp', 'dns'],
+        labTarget: '10.231.0.1',
+        outsideTarget: '203.0.113.99',
+        inject: {
+          drone: { name: 'drone', host: 'drone', crosses: ['drone'] },
+          controller: { name: 'controller', host: 'controller', crosses: [] },
+          phone: { name: 'phone', host: 'phone', crosses: [] },
+        },
+      },
+      captureLossMax: 0.001,
     };
     const rig = loadRig(G + 'rig/virtual.yaml');
     expect(rig).toEqual(expected);
@@ -78,6 +91,14 @@ describe('the example rig file', () => {
     expect(rig.captures.sdr).toEqual({});
     expect(rig.powerSampleHz).toBe(10);
     expect(rig.canaryIntervalMs).toBe(2000);
+    expect(rig.captureLossMax).toBe(0.001);
+    expect(rig.canaries).toEqual({
+      intervalMs: 2000,
+      protocols: ['udp', 'tcp', 'icmp', 'dns'],
+      labTarget: '192.168.50.1',
+      outsideTarget: '203.0.113.99',
+      inject: { bench: { name: 'bench', interface: 'eth1', source: '192.168.50.250', crosses: ['lan'] } },
+    });
   });
 });
 

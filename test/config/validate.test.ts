@@ -32,6 +32,15 @@ describe('airlock validate', () => {
     expect(io.stderr[io.stderr.length - 1]).toBe(`${B}gone.yaml: no such file`);
   });
 
+  it('refuses a rig with a network capture that no canary crosses, naming the capture', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'no-canary-route.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}no-canary-route.yaml:11:5: captures.network.uplink: no canary crosses capture "uplink": name it in a canaries.inject.<point>.crosses list, or a silent capture here proves nothing`,
+    ]);
+  });
+
   it('--rig overrides the scenario\'s own rig', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [G + 'scenarios/needs-captures.yaml'], rig: G + 'rig/virtual.yaml' }, io);

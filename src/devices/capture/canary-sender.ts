@@ -1,124 +1,143 @@
 /**
- * Canaries: Airlock's own marked packets, sent from inside each device's namespace (so they
- * cross the links the device's traffic crosses) to a lab address and to an outside one, at
- * known times. The analysis requires each one in the capture; a phase missing one is
- * INCONCLUSIVE. One small child per namespace; the per-run secret goes to it on stdin.
+ * Canaries: Airlock's own marked packets (src/analysis/canary.ts), sent from every injection
+ * point the rig names, to a lab address and to an outside one, in several protocols, at a fixed
+ * interval and at the start and end of every phase. The analysis requires each one in every
+ * capture it must cross; a phase missing one is INCONCLUSIVE.
+ *
+ * One child per injection point (canary-child.ts), started by the injector's own argv: `ip netns
+ * exec` on the virtual rig, plain node on Airlock's host, `ssh ... airlock canary-helper` on a
+ * lab-side host. The per-run secret goes to it on stdin.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawnInGroup } from '../../process-groups.js';
+import readline from 'node:readline';
 import type pino from 'pino';
-import { nodeScript } from '../../child-script.js';
+import type { CanaryProtocol } from '../../analysis/canary.js';
+import { LINGER_MS, type CanaryChildSettings, type SentCanaryLine } from './canary-child.js';
 import { CanaryStartError } from './errors.js';
 export { readSinkholeLog } from '../../analysis/sinkhole-log.js';
 export type { SinkholeRecord } from '../../analysis/sinkhole-log.js';
 
-/** The outside address canaries go to on the virtual rig (a documentation address, routed to the sinkhole). */
+/** The outside address canaries go to by default (TEST-NET-3, RFC 5737: routed nowhere). */
 export const CANARY_OUTSIDE_TARGET = '203.0.113.99';
 
-export interface SentCanary {
-  host: string;
-  seq: number;
-  target: 'lab' | 'outside';
-  dst: string;
-  dstPort: number;
-  sentAtMs: number;
+export type SentCanary = SentCanaryLine;
+
+/** Where one canary child runs and what it sends from. */
+export interface CanaryInjector {
+  name: string;
+  /** argv that starts a canary child speaking the stdin/stdout protocol of canary-child.ts. */
+  argv: string[];
+  source: string;
+  interface?: string;
 }
 
 export interface CanarySenderOptions {
   runId: string;
   secret: string;
-  /** The lab (anything with netns(host)), or a map host -> namespace name. */
-  lab: { netns(host: string): string } | Record<string, string>;
-  hosts: string[];
-  /** A lab address (e.g. the sinkhole's). */
-  labTarget: string;
-  /** An outside documentation address (routed to the sinkhole inside the lab). */
-  outsideTarget: string;
+  injectors: CanaryInjector[];
+  targets: { lab: string; outside: string };
+  protocols?: CanaryProtocol[];
   /** 0 = only on sendNow(). */
   intervalMs: number;
+  /** How long a child may take to say it is ready (SSH needs longer). */
+  startTimeoutMs?: number;
   log?: pino.Logger;
 }
 
-interface Sender {
-  host: string;
-  child: ChildProcess;
-  waiters: (() => void)[];
+interface Child {
+  injector: CanaryInjector;
+  proc: ChildProcess;
+  rounds: number;
+  waiters: Array<{ round: number; resolve: () => void }>;
 }
 
 export class CanarySender {
   private readonly opts: CanarySenderOptions;
-  private readonly senders: Sender[] = [];
+  private readonly children: Child[] = [];
   private readonly sent: SentCanary[] = [];
+  readonly errors: string[] = [];
 
   constructor(opts: CanarySenderOptions) {
     this.opts = opts;
   }
 
-  private netnsOf(host: string): string {
-    const lab = this.opts.lab;
-    return typeof (lab as { netns?: unknown }).netns === 'function' ? (lab as { netns(h: string): string }).netns(host) : (lab as Record<string, string>)[host]!;
-  }
-
-  /** Starts one sender per host; resolves when each has sent its first round. */
+  /** Starts one child per injection point; resolves when each has sent its first round. */
   async start(): Promise<void> {
-    const script = nodeScript(import.meta.url, '../../sim/lab/canary-child');
-    await Promise.all(
-      this.opts.hosts.map(
-        (host) =>
-          new Promise<void>((resolve, reject) => {
-            const ns = this.netnsOf(host);
-            if (!ns) return reject(new CanaryStartError(host, 'no namespace for this host'));
-            const child = spawnInGroup('ip', ['netns', 'exec', ns, ...script], { stdio: ['pipe', 'pipe', 'pipe'] });
-            const s: Sender = { host, child, waiters: [] };
-            this.senders.push(s);
-            let buf = '';
-            let ready = false;
-            let err = '';
-            child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
-            child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-              buf += d;
-              let i: number;
-              while ((i = buf.indexOf('\n')) >= 0) {
-                const line = buf.slice(0, i);
-                buf = buf.slice(i + 1);
-                const m = JSON.parse(line) as SentCanary & { ready?: boolean };
-                if (m.ready) {
-                  ready = true;
-                  resolve();
-                } else {
-                  this.sent.push(m);
-                  for (const w of s.waiters.splice(0)) w();
-                }
-              }
-            });
-            child.on('exit', (code) => {
-              for (const w of s.waiters.splice(0)) w();
-              if (!ready) reject(new CanaryStartError(host, `exited (${code}): ${err.trim()}`));
-            });
-            child.stdin!.on('error', () => undefined);
-            const o = this.opts;
-            child.stdin!.write(JSON.stringify({ runId: o.runId, host, secret: o.secret, labTarget: o.labTarget, outsideTarget: o.outsideTarget, intervalMs: o.intervalMs }) + '\n');
-          }),
-      ),
-    );
-    this.opts.log?.info({ hosts: this.opts.hosts }, 'canary senders started');
+    await Promise.all(this.opts.injectors.map((inj) => this.startOne(inj)));
+    this.opts.log?.info({ injectors: this.opts.injectors.map((i) => i.name) }, 'canary senders started');
   }
 
-  /** Sends one round from every host now; resolves when each has reported it sent. */
+  private startOne(inj: CanaryInjector): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const [cmd, ...args] = inj.argv;
+      const proc = spawnInGroup(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child: Child = { injector: inj, proc, rounds: 0, waiters: [] };
+      this.children.push(child);
+      let ready = false;
+      let err = '';
+      const timer = setTimeout(() => fail(`did not start within ${this.opts.startTimeoutMs ?? 15000} ms`), this.opts.startTimeoutMs ?? 15000);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        if (!ready) reject(new CanaryStartError(inj.name, why));
+      };
+      proc.once('error', (e) => fail(e.message));
+      proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
+      readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+        let m: Partial<SentCanary> & { ready?: boolean; round?: number; error?: string; fatal?: string };
+        try {
+          m = JSON.parse(line);
+        } catch {
+          return void this.opts.log?.warn({ injector: inj.name, reply: line.slice(0, 200) }, 'canary child printed a line that is not JSON');
+        }
+        if (m.fatal) {
+          this.errors.push(`${inj.name}: ${m.fatal}`);
+          return fail(m.fatal);
+        }
+        if (m.error) {
+          this.errors.push(`${inj.name}: ${m.error}`);
+          this.opts.log?.warn({ injector: inj.name, reply: m.error }, 'canary not sent');
+        } else if (m.round !== undefined) {
+          child.rounds++;
+          if (!ready) {
+            ready = true;
+            clearTimeout(timer);
+            resolve();
+          }
+          for (const w of child.waiters.splice(0)) if (child.rounds >= w.round) w.resolve();
+            else child.waiters.push(w);
+        } else if (m.seq !== undefined) this.sent.push({ ...(m as SentCanary), host: inj.name });
+      });
+      proc.once('exit', (code) => {
+        for (const w of child.waiters.splice(0)) w.resolve();
+        fail(`exited (${code}): ${err.trim()}`);
+      });
+      proc.stdin!.on('error', () => undefined);
+      const o = this.opts;
+      const settings: CanaryChildSettings = {
+        runId: o.runId,
+        host: inj.name,
+        secret: o.secret,
+        source: inj.source,
+        ...(inj.interface ? { interface: inj.interface } : {}),
+        targets: o.targets,
+        ...(o.protocols ? { protocols: o.protocols } : {}),
+        intervalMs: o.intervalMs,
+      };
+      proc.stdin!.write(JSON.stringify(settings) + '\n');
+    });
+  }
+
+  /** Sends one round from every injection point now; resolves when each has reported it. */
   async sendNow(): Promise<SentCanary[]> {
     const before = this.sent.length;
     await Promise.all(
-      this.senders.map(
-        (s) =>
+      this.children.map(
+        (c) =>
           new Promise<void>((resolve) => {
-            if (s.child.exitCode !== null) return resolve();
-            const want = this.sent.filter((c) => c.host === s.host).length + 2;
-            const check = () => {
-              if (this.sent.filter((c) => c.host === s.host).length >= want || s.child.exitCode !== null) resolve();
-              else s.waiters.push(check);
-            };
-            s.waiters.push(check);
-            s.child.stdin!.write('send\n');
+            if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+            c.waiters.push({ round: c.rounds + 1, resolve });
+            c.proc.stdin!.write('send\n');
           }),
       ),
     );
@@ -132,13 +151,13 @@ export class CanarySender {
 
   async stop(): Promise<SentCanary[]> {
     await Promise.all(
-      this.senders.map(
-        (s) =>
+      this.children.map(
+        (c) =>
           new Promise<void>((resolve) => {
-            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-            s.child.once('exit', () => resolve());
-            s.child.stdin!.end();
-            setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
+            if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+            c.proc.once('exit', () => resolve());
+            c.proc.stdin!.end();
+            setTimeout(() => c.proc.kill('SIGKILL'), LINGER_MS + 3000).unref();
           }),
       ),
     );
