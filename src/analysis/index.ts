@@ -4,6 +4,7 @@ export {
   NetworkScanner,
   fileLabel,
   ANALYZER_VERSION,
+  CANARY_LOOKBACK_MS,
   type ScanOptions,
   type NetworkScan,
   type FlowSummary,

@@ -176,7 +176,7 @@ const F_CANARY0 = 512; // end A sent an accepted canary on this flow
 const F_CANARY1 = 1024;
 
 /** How long before a window canaries are still looked at (their answers may fall inside it). */
-const CANARY_LOOKBACK_MS = 5000;
+export const CANARY_LOOKBACK_MS = 5000;
 
 /** At most this many payload packets of a flow are searched for a TLS/HTTP name. */
 const NAME_SEARCH_PACKETS = 6;

@@ -23,6 +23,7 @@ import type { RigConfig, ScenarioConfig } from '../config/types.js';
 import type { Finding, Verdict } from '../analysis/finding.js';
 import { worstVerdict } from '../analysis/finding.js';
 import {
+  CANARY_LOOKBACK_MS,
   NetworkScanner,
   fileLabel,
   readCapture,
@@ -104,7 +105,9 @@ export class RunJudge {
       canarySecret: input.canaries?.secret,
       catalogue: input.catalogue,
     };
-    this.scanners = this.windows.map(() => new NetworkScanner(opts));
+    // Each window's scanner knows where its window starts, so the canaries it is also shown from
+    // just before it (file() below) are only looked at, never judged.
+    this.scanners = this.windows.map((w) => new NetworkScanner({ ...opts, fromMs: w.fromMs }));
     this.whole = input.scenario.runAssertions.length > 0 ? new NetworkScanner(opts) : undefined;
   }
 
@@ -113,10 +116,14 @@ export class RunJudge {
     const perWindow = this.scanners.map((s) => s.file(label));
     const whole = this.whole?.file(label);
     const windows = this.windows;
+    const lookback = this.input.canaries ? CANARY_LOOKBACK_MS : 0;
     return (p) => {
       const i = windowIndexAt(windows, p.timeMs, this.hint);
       this.hint = i;
       perWindow[i]!(p);
+      // The last seconds before a window: its scanner learns the canaries sent there, so their
+      // answers arriving inside the window are known as answers to Airlock's own packets.
+      for (let k = i + 1; k < windows.length && p.timeMs >= windows[k]!.fromMs - lookback; k++) perWindow[k]!(p);
       if (whole) whole(p);
     };
   }
