@@ -67,6 +67,8 @@ const out = Buffer.allocUnsafe(4 * 1024 * 1024);
 let used = 0;
 let records = 0;
 let bytes = 24;
+/** Bytes of whole records on disk (the header included). */
+let written = 24;
 
 const gh = Buffer.alloc(24);
 gh.writeUInt32LE(0xa1b2c3d4, 0);
@@ -83,11 +85,17 @@ function flush(sync: boolean): void {
       let off = 0;
       while (off < used) off += fs.writeSync(fd, out, off, used - off);
       used = 0;
+      written = bytes;
     }
     if (sync) fs.fsyncSync(fd);
   } catch (e) {
-    // A full disk: every whole record written so far stays readable (a torn last record is
-    // cut by the reader); say why and stop, so the parent reports a fault, not a crash.
+    // A full disk: cut what this flush wrote in part, so every whole record written before
+    // stays readable; say why and stop, so the parent reports a fault, not a crash.
+    try {
+      fs.ftruncateSync(fd, written);
+    } catch {
+      // the file keeps a torn last record; readers report it as damage at that offset
+    }
     say({ error: (e as Error).message, code: (e as NodeJS.ErrnoException).code, writeFailed: true, records });
     process.exit(1);
   }

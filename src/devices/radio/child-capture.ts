@@ -77,7 +77,14 @@ export class ChildCapture implements Capture {
     });
     void proc.exited.then((e) => {
       if (this.stopping) return;
-      this.setFault(new RadioFaultError('AIRLOCK_RADIO_TOOL_EXITED', this.name, this.o.tool, `${proc.describeExit(e)} before it was stopped`));
+      const fault = new RadioFaultError('AIRLOCK_RADIO_TOOL_EXITED', this.name, this.o.tool, `${proc.describeExit(e)} before it was stopped`);
+      // A tool that writes its own file and stopped because the disk is full: a disk fault.
+      if (/ENOSPC|No space left on device/i.test(proc.stderr())) {
+        this.setFault(fault, false);
+        reportWriteError(this.o.file, Object.assign(new Error(`${this.o.tool}: no space left on device`), { code: 'ENOSPC' }));
+        return;
+      }
+      this.setFault(fault);
     });
     const deadline = Date.now() + (this.o.startTimeoutMs ?? 5000);
     for (;;) {

@@ -18,7 +18,7 @@ import type pino from 'pino';
 import type { RigConfig } from '../../config/types.js';
 import { nodeScript } from '../../child-script.js';
 import { spawnInGroup } from '../../process-groups.js';
-import { reportFault } from '../../devices/health/index.js';
+import { reportFault, reportWriteError } from '../../devices/health/index.js';
 import { LabConfigError, LabError, LabFaultError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
@@ -289,6 +289,11 @@ export class VirtualLab {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        if (line.includes('"writeFailed":true')) {
+          const m = JSON.parse(line) as { code?: string; error?: string };
+          reportWriteError('sinkhole.jsonl', Object.assign(new Error(m.error ?? 'write failed'), { code: m.code }));
+          continue;
+        }
         const waiter = this.sinkholeLines.shift();
         waiter?.(line);
       }

@@ -2,7 +2,7 @@
  * Classic pcap writer (microsecond timestamps) that writes each record through to the file
  * descriptor at once, so a capture child killed by a signal leaves every frame it saw on disk.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 
 export const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 export const LINKTYPE_BLUETOOTH_LE_LL = 251;
@@ -37,13 +37,28 @@ export function pcapFile(linkType: number, frames: { timeMs: number; data: Buffe
 export class PcapFileWriter {
   private fd: number | undefined;
   count = 0;
+  /** Bytes of whole records (and the header) in the file. */
+  private size = 24;
   constructor(file: string, linkType: number) {
     this.fd = openSync(file, 'wx');
     writeSync(this.fd, pcapHeader(linkType));
   }
   write(timeMs: number, data: Buffer): void {
     if (this.fd === undefined) return;
-    writeSync(this.fd, pcapRecord(timeMs, data));
+    const rec = pcapRecord(timeMs, data);
+    try {
+      let off = 0;
+      while (off < rec.length) off += writeSync(this.fd, rec, off);
+    } catch (e) {
+      // A full disk: cut the torn record, so the file still reads whole up to the last frame.
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // the file keeps a torn last record; readers report it as damage at that offset
+      }
+      throw e;
+    }
+    this.size += rec.length;
     this.count++;
   }
   close(): void {

@@ -41,8 +41,19 @@ const UPDATE_NAME = 'update.lab';
 
 let recorded = 0;
 const fd = fs.openSync(logFile, 'a');
+let writeFailed = false;
 function record(r: Omit<SinkholeRecord, 'time' | 't'>): void {
-  if (recorded > maxRecords) return;
+  if (recorded > maxRecords || writeFailed) return;
+  try {
+    recordLine(r);
+  } catch (e) {
+    // A full disk: keep answering (the lab's gateway must not vanish), tell the parent once.
+    writeFailed = true;
+    process.stdout.write(JSON.stringify({ writeFailed: true, code: (e as NodeJS.ErrnoException).code, error: (e as Error).message }) + '\n');
+  }
+}
+
+function recordLine(r: Omit<SinkholeRecord, 'time' | 't'>): void {
   const t = Date.now();
   const line: SinkholeRecord = { time: new Date(t).toISOString(), t, ...r, uplink: services.uplink || undefined };
   if (++recorded > maxRecords) {
