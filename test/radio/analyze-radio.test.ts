@@ -13,6 +13,7 @@ import path from 'node:path';
 import { analyzeCommand } from '../../src/cli/commands/analyze.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { decodeBleRecord } from '../../src/analysis/radio/ble.js';
+import { decodeOdid } from '../../src/analysis/radio/odid.js';
 import { pcapFile } from '../../src/sim/radio/pcap-writer.js';
 import * as F from '../../src/sim/radio/frames.js';
 import { BLE_DRONE, BLE_TAG, CTRL, DJI, DRONE, PHONE, RID, radioFixtures, fullPack } from '../fixtures/radio/generate.js';
@@ -64,6 +65,7 @@ function expectFullRemoteId(fields: Record<string, string | number>): void {
     altBaroM: RID.altBaroM,
     heightM: RID.heightM,
     speedMps: RID.speedMps,
+    verticalSpeedMps: RID.verticalSpeedMps,
     directionDeg: RID.directionDeg,
     statusName: 'airborne',
     operatorLat: RID.operatorLat,
@@ -97,6 +99,7 @@ describe('fixtures', () => {
     expect((loc[1]! >> 1) & 1).toBe(1); // direction >= 180: E/W bit
     expect(loc[2]).toBe(90); // 270 - 180
     expect(loc[3]).toBe(49); // 12.25 m/s / 0.25
+    expect(loc.readInt8(4)).toBe(-3); // -1.5 m/s / 0.5
     expect(loc.readInt32LE(5)).toBe(473977419);
     expect(loc.readUInt16LE(15)).toBe((488.5 + 1000) * 2);
     expect(msg(3)[0]! >> 4).toBe(2); // Auth page 0
@@ -109,6 +112,29 @@ describe('fixtures', () => {
     expect(sys.readUInt16LE(18)).toBe((452 + 1000) * 2);
     expect(msg(7)[0]! >> 4).toBe(5);
     expect(msg(7).subarray(2, 19).toString('latin1')).toBe(RID.operatorId);
+  });
+});
+
+describe('Open Drone ID special values', () => {
+  it('unknown direction (361 as 181 with the E/W bit), unknown vertical speed (126) and 255 with the multiplier are left out', () => {
+    const m = Buffer.alloc(25);
+    m[0] = 0x12; // Location, protocol version 2
+    m[1] = (2 << 4) | 0x02 | 0x01; // airborne, E/W bit, speed multiplier
+    m[2] = 181;
+    m[3] = 255;
+    m.writeInt8(126, 4);
+    m.writeInt32LE(473977419, 5);
+    const d = decodeOdid(m)!;
+    expect(d).toMatchObject({ messages: ['location'], status: 2, lat: 47.3977419 });
+    expect(d.directionDeg).toBeUndefined();
+    expect(d.speedMps).toBeUndefined();
+    expect(d.verticalSpeedMps).toBeUndefined();
+    // Without the multiplier, 255 is 63.75 m/s; with it, 10 is 10 * 0.75 + 63.75.
+    m[1] = 2 << 4;
+    expect(decodeOdid(m)!.speedMps).toBe(63.75);
+    m[1] = (2 << 4) | 0x01;
+    m[3] = 10;
+    expect(decodeOdid(m)!.speedMps).toBe(71.25);
   });
 });
 

@@ -10,7 +10,9 @@
  * Message layouts (byte offsets inside the 25 bytes):
  *  0 Basic ID      1: ID type << 4 | UA type; 2..21: UAS ID (20 chars)
  *  1 Location      1: status << 4 | height type << 2 | E/W direction << 1 | speed multiplier;
- *                  2: direction; 3: horizontal speed; 4: vertical speed (int8 * 0.5 m/s);
+ *                  2: direction (+180 with the E/W bit; 361 unknown); 3: horizontal speed (* 0.25,
+ *                  or * 0.75 + 63.75 with the multiplier; 255 with it unknown); 4: vertical
+ *                  speed (int8 * 0.5 m/s; 63 m/s unknown);
  *                  5: latitude; 9: longitude; 13: pressure altitude; 15: geodetic altitude;
  *                  17: height; 19: vertical << 4 | horizontal accuracy; 20: baro << 4 | speed
  *                  accuracy; 21: timestamp (1/10 s since the hour); 23: timestamp accuracy
@@ -214,9 +216,10 @@ export function decodeOdidMessage(b: Buffer, into: OdidInfo): boolean {
       const mult = flags & 1;
       const dir = b[2]! + (ew ? 180 : 0);
       if (dir < 360) into.directionDeg = dir;
-      if (b[3]! !== 255) into.speedMps = mult ? b[3]! * 0.75 + 255 * 0.25 : b[3]! * 0.25;
+      // 255 with the multiplier set is "unknown" (255 m/s); without it, 255 is 63.75 m/s.
+      if (!(mult && b[3] === 255)) into.speedMps = mult ? b[3]! * 0.75 + 255 * 0.25 : b[3]! * 0.25;
       const vs = b.readInt8(4);
-      if (vs !== 63) into.verticalSpeedMps = vs * 0.5;
+      if (vs !== 126) into.verticalSpeedMps = vs * 0.5; // 126 * 0.5 = 63 m/s: unknown
       const la = latlon(b.readInt32LE(5));
       const lo = latlon(b.readInt32LE(9));
       if (la !== undefined) into.lat = la;

@@ -30,6 +30,7 @@ export interface OdidEncodeFields {
   /** Operational status: 1 ground (default), 2 airborne. */
   status?: number;
   speedMps?: number;
+  verticalSpeedMps?: number;
   directionDeg?: number;
   /** Operator (pilot) position (degrees) and altitude (m). */
   operatorLat: number;
@@ -63,14 +64,15 @@ export function encodeBasicId(f: Pick<OdidEncodeFields, 'serial' | 'idType' | 'u
 export function encodeLocation(f: OdidEncodeFields): Buffer {
   const b = Buffer.alloc(SIZE);
   b[0] = header(0x1);
-  const dir = f.directionDeg ?? 361;
-  const ew = dir >= 180 && dir < 360 ? 1 : 0;
+  const dir = f.directionDeg ?? 361; // 361: unknown, written as 181 with the E/W bit
+  const ew = dir >= 180 ? 1 : 0;
   const speed = f.speedMps ?? 0;
   const mult = speed > 255 * 0.25 ? 1 : 0;
   b[1] = (((f.status ?? 1) & 0x0f) << 4) | (ew << 1) | mult;
-  b[2] = dir > 359 ? 181 : ew ? dir - 180 : dir; // 181: invalid direction
+  b[2] = dir > 359 ? 181 : ew ? dir - 180 : dir;
   b[3] = Math.min(254, Math.round(mult ? (speed - 255 * 0.25) / 0.75 : speed / 0.25));
-  b.writeInt8(0, 4);
+  // Vertical speed in 0.5 m/s steps, +-62 m/s; 126 (63 m/s) is "unknown".
+  b.writeInt8(f.verticalSpeedMps === undefined ? 126 : Math.max(-124, Math.min(124, Math.round(f.verticalSpeedMps / 0.5))), 4);
   b.writeInt32LE(encDeg(f.lat), 5);
   b.writeInt32LE(encDeg(f.lon), 9);
   b.writeUInt16LE(encAlt(f.altBaroM), 13);
