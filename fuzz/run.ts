@@ -127,7 +127,12 @@ async function fuzzOne(t: Target): Promise<Summary> {
   const stat = (name: string) => Number(new RegExp(`stat::${name}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
   const lastCov = [...text.matchAll(/cov: (\d+) ft: (\d+) corp: (\d+)/g)].pop();
   const done = /Done (\d+) runs in (\d+) second/.exec(text);
-  const executions = Number.isFinite(stat('number_of_executed_units')) ? stat('number_of_executed_units') : Number(done?.[1] ?? 0);
+  // libFuzzer prints "Done N runs" and its final stats only on some exits; the last status line
+  // ("#N DONE", "#N pulse", "#N NEW" ...) always carries the execution count.
+  const lastStatus = [...text.matchAll(/^#(\d+)\s/gm)].pop();
+  const executions = Number.isFinite(stat('number_of_executed_units'))
+    ? stat('number_of_executed_units')
+    : Number(done?.[1] ?? lastStatus?.[1] ?? 0);
   const elapsed = (Date.now() - started) / 1000;
   const summary: Summary = {
     target: t.name,

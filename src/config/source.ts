@@ -6,14 +6,23 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LineCounter, isAlias, type Alias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, type Alias, type YAMLMap, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { CONFIG_CODES, ConfigError, type ConfigIssue } from './errors.js';
 import type { SourcePos } from './types.js';
 
 /** Config files larger than this are refused before parsing (docs/technician/scenarios-and-rigs.md). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
-/** Upper bound on nodes visited while expanding aliases (a "billion laughs" file stays cheap). */
-const MAX_NODES = 100_000;
+/**
+ * Upper bound on nodes visited while expanding aliases (a "billion laughs" file stays cheap).
+ * The largest shipped file has a few hundred nodes; 100,000 let a bomb cost a second of CPU.
+ */
+const MAX_NODES = 20_000;
+/**
+ * Deepest nesting accepted. Rig, scenario and suite files nest under ten levels; without a bound
+ * a hostile file (thousands of nested lists, or an alias that contains itself) overflowed the
+ * stack and ended in an internal error instead of a message.
+ */
+const MAX_DEPTH = 64;
 
 export type Seg = string | number;
 
@@ -217,11 +226,16 @@ function toPlain(
 ): unknown {
   let visited = 0;
   const resolved = new Map<object, ReturnType<Alias['resolve']>>();
+  // The mappings and lists being walked, from the root down to the current node.
+  const open = new Set<unknown>();
   const walk = (node: unknown, path: Seg[], fallback: SourcePos): unknown => {
     if (++visited > MAX_NODES) {
       throw new ConfigError(CONFIG_CODES.invalid, [
         { ...fallback, path: formatPath(path), message: `the document expands to more than ${MAX_NODES} nodes (alias loop or alias bomb?)` },
       ]);
+    }
+    if (path.length - rootPath.length > MAX_DEPTH) {
+      throw new ConfigError(CONFIG_CODES.invalid, [{ ...fallback, path: formatPath(path.slice(0, rootPath.length + 8)), message: `nested deeper than ${MAX_DEPTH} levels` }]);
     }
     if (isAlias(node)) {
       // Alias.resolve searches the whole document: once per alias node, not once per use.
@@ -233,6 +247,9 @@ function toPlain(
       const here = node.range ? posOf(node.range[0]) : fallback;
       index.values.set(pointer(path), here);
       if (!target) return null;
+      if (open.has(target)) {
+        throw new ConfigError(CONFIG_CODES.invalid, [{ ...here, path: formatPath(path), message: `the alias *${node.source} refers to a value that contains it (an alias loop)` }]);
+      }
       // Positions inside an alias point at the anchored original.
       return walk(target, path, here);
     }
@@ -241,40 +258,47 @@ function toPlain(
     // An empty value (`key:`) has a zero-width range at the next token: point at the key instead.
     if (nodeRange && !(isScalar(node) && node.value === null && node.source === '')) here = posOf(nodeRange[0]);
     if (!index.values.has(pointer(path))) index.values.set(pointer(path), here);
-    if (isMap(node)) {
-      const out: Record<string, unknown> = {};
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const k = pair.key;
-        let key: string;
-        if (k === null || k === undefined) key = '';
-        else if (isScalar(k)) key = k.value === null ? '' : String(k.value);
-        else {
-          const kp = (k as { range?: [number, number, number] }).range;
-          throw new ConfigError(CONFIG_CODES.invalid, [
-            { ...(kp ? posOf(kp[0]) : here), path: formatPath(path), message: 'a key must be a plain word, not a list or mapping' },
-          ]);
-        }
-        const keyPath = [...path, key];
-        const kr = isScalar(k) ? k.range : undefined;
-        const keyPos = kr ? posOf(kr[0]) : here;
-        index.keys.set(pointer(keyPath), keyPos);
-        Object.defineProperty(out, key, {
-          value: walk(pair.value, keyPath, keyPos),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+    if (isMap(node) || isSeq(node)) {
+      open.add(node);
+      try {
+        return isMap(node) ? mapToPlain(node, path, here) : node.items.map((item, i) => walk(item, [...path, i], here));
+      } finally {
+        open.delete(node);
       }
-      return out;
     }
-    if (isSeq(node)) return node.items.map((item, i) => walk(item, [...path, i], here));
     if (isScalar(node)) {
       const v = node.value;
       if (typeof v === 'bigint') return Number(v);
       return v;
     }
     return node === null || node === undefined ? null : String(node);
+  };
+  const mapToPlain = (node: YAMLMap, path: Seg[], here: SourcePos): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const k = pair.key;
+      let key: string;
+      if (k === null || k === undefined) key = '';
+      else if (isScalar(k)) key = k.value === null ? '' : String(k.value);
+      else {
+        const kp = (k as { range?: [number, number, number] }).range;
+        throw new ConfigError(CONFIG_CODES.invalid, [
+          { ...(kp ? posOf(kp[0]) : here), path: formatPath(path), message: 'a key must be a plain word, not a list or mapping' },
+        ]);
+      }
+      const keyPath = [...path, key];
+      const kr = isScalar(k) ? k.range : undefined;
+      const keyPos = kr ? posOf(kr[0]) : here;
+      index.keys.set(pointer(keyPath), keyPos);
+      Object.defineProperty(out, key, {
+        value: walk(pair.value, keyPath, keyPos),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
   };
   return walk(root, rootPath, { file: index.file, line: 1, col: 1 });
 }

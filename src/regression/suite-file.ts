@@ -119,7 +119,14 @@ export function loadSuite(file: string): SuiteConfig {
     const pos = at(file, lc, e.pos[0]);
     throw new SuiteFileError('AIRLOCK_SUITE_SYNTAX', `${where(pos)}: ${e.message.split('\n')[0]}`);
   }
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    // yaml throws a ReferenceError for an alias to an anchor not (yet) set, and for a file whose
+    // aliases expand more than maxAliasCount times (a "billion laughs" file).
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new SuiteFileError('AIRLOCK_SUITE_SYNTAX', `${file}: YAML: ${(e as Error).message}`, { cause: e });
+  }
   const v = validate();
   if (!v(data)) {
     const errs = (v.errors ?? []).filter((er) => er.keyword !== 'if');
