@@ -160,7 +160,8 @@ export async function executeStep(session: RigSession, step: Step, signal: Abort
         // The autopilot answered but refused (e.g. arming while its pre-arm checks fail): the
         // scenario cannot go on as written. Not a rig fault: the device answered.
         if (reply.result !== 'ACCEPTED') {
-          throw new StepError('abort', `${what}: refused by the autopilot (${reply.result}${reply.statustext ? `: ${reply.statustext}` : ''})`);
+          const tries = (reply as { attempts?: number }).attempts;
+          throw new StepError('abort', `${what}: refused by the autopilot (${reply.result}${tries && tries > 1 ? ` after ${tries} attempts` : ''}${reply.statustext ? `: ${reply.statustext}` : ''})`);
         }
         return;
       }

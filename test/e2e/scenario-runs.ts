@@ -22,10 +22,10 @@ export const SHORT: Record<string, string[]> = {
 
 
 /** One clean run of a shipped scenario, shortened; every assertion must pass. */
-export function cleanScenarioTest(name: string): void {
+export function cleanScenarioTest(name: string, opts: { rig?: string; label?: string; check?: (runDir: string) => void } = {}): void {
   const sets = SHORT[name]!;
-  it(`${name} passes`, { timeout: 120_000 }, async () => {
-    const args = ['run', `scenarios/${name}.yaml`, '--out', tempOut(), ...sets.flatMap((s) => ['--set', s])];
+  it(`${name} passes${opts.label ? ` (${opts.label})` : ''}`, { timeout: 120_000 }, async () => {
+    const args = ['run', `scenarios/${name}.yaml`, '--out', tempOut(), ...(opts.rig ? ['--rig', opts.rig] : []), ...sets.flatMap((s) => ['--set', s])];
     const r = await runAirlock(args);
     const runDir = runDirOf(r);
     const result = readResult(runDir);
@@ -55,6 +55,7 @@ export function cleanScenarioTest(name: string): void {
       expect(amps.reduce((a, b) => a + b, 0) / amps.length).toBeGreaterThan(0.8);
       expect(Number(rows[rows.length - 1]![2])).toBeLessThan(0.01);
     }
+    opts.check?.(runDir);
     const left = leftovers(result.runId);
     expect(left.netns).toEqual([]);
     expect(left.processes).toEqual([]);

@@ -67,6 +67,8 @@ interface CommandSpec {
   params: number[];
   /** Refusals worth retrying until the timeout (ArduPilot's pre-arm checks). */
   retryRefusals: boolean;
+  /** Sent as COMMAND_INT (the autopilot expects it there): frame, and x/y as degrees * 1e7. */
+  int?: { frame: number; x: number; y: number };
 }
 
 export class MavlinkLink implements FlightLink {
@@ -96,6 +98,8 @@ export class MavlinkLink implements FlightLink {
   private readonly ackWaits = new Set<() => void>();
   private readonly noteListeners = new Set<(event: string, fields: Record<string, unknown>) => void>();
   private readonly book = new StreamBook();
+  /** Recent STATUSTEXTs: the autopilot's stated reasons for a refusal. */
+  private readonly texts: { text: string; at: number }[] = [];
   private streamRound = 0;
   /** Requests owed (the first heartbeat or a reboot came during a quiet phase). */
   private streamsOwed?: string;
@@ -303,6 +307,8 @@ export class MavlinkLink implements FlightLink {
       case MSG.STATUSTEXT: {
         const t = decodePacket(packet) as unknown as { text: string; severity: number };
         this.tel.lastStatustext = { text: t.text, at: now, n: (this.tel.lastStatustext?.n ?? 0) + 1 };
+        this.texts.push({ text: t.text, at: now });
+        if (this.texts.length > 50) this.texts.shift();
         this.ctx.log.info({ statustext: t.text, severity: t.severity }, 'autopilot says');
         break;
       }
@@ -516,7 +522,21 @@ export class MavlinkLink implements FlightLink {
         if (!req) {
           throw new FlightInputError('AIRLOCK_FLIGHT_MODE', `${this.name}: set_mode: ${this.cfg.autopilot} has no mode "${modeName}"`);
         }
-        return { command: MAV_CMD.DO_SET_MODE, params: [MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, req.param2, req.param3, 0, 0, 0, 0], retryRefusals: false };
+        // Retried like arming: ArduPilot refuses GUIDED until it has a position estimate.
+        return { command: MAV_CMD.DO_SET_MODE, params: [MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, req.param2, req.param3, 0, 0, 0, 0], retryRefusals: true };
+      }
+      case 'return':
+      case 'rtl':
+        return { command: MAV_CMD.NAV_RETURN_TO_LAUNCH, params: [0, 0, 0, 0, 0, 0, 0], retryRefusals: false };
+      case 'reposition': {
+        // DO_REPOSITION belongs in COMMAND_INT (PX4 and ArduPilot take it there): here, at an
+        // altitude above home; x/y INT32_MAX = "keep the current position" (MAVLink common.xml).
+        const alt = num('altitude', NaN);
+        if (!(alt > 0)) {
+          throw new FlightInputError('AIRLOCK_FLIGHT_COMMAND', `${this.name}: reposition needs altitude (metres above home)`);
+        }
+        const INT32_MAX = 2147483647;
+        return { command: MAV_CMD.DO_REPOSITION, params: [-1, 1, 0, NaN, 0, 0, alt], retryRefusals: false, int: { frame: 6 /* GLOBAL_RELATIVE_ALT_INT */, x: INT32_MAX, y: INT32_MAX } };
       }
       case 'reboot':
         return { command: MAV_CMD.PREFLIGHT_REBOOT_SHUTDOWN, params: [1, 0, 0, 0, 0, 0, 0], retryRefusals: false };
@@ -534,7 +554,7 @@ export class MavlinkLink implements FlightLink {
     if (typeof id !== 'number') {
       throw new FlightInputError(
         'AIRLOCK_FLIGHT_COMMAND',
-        `${this.name}: unknown command "${name}" (arm, disarm, takeoff, land, set_mode, reboot, preflight_calibration, or a MAV_CMD name)`,
+        `${this.name}: unknown command "${name}" (arm, disarm, takeoff, land, return, reposition, set_mode, reboot, preflight_calibration, or a MAV_CMD name)`,
       );
     }
     const p = [1, 2, 3, 4, 5, 6, 7].map((i) => num(`param${i}`, 0));
@@ -560,12 +580,27 @@ export class MavlinkLink implements FlightLink {
     let confirmation = 0;
     let last: { result: number } | undefined;
     const log = this.ctx.log.child({ command: name });
-    const statustext = (): string | undefined =>
-      this.tel.lastStatustext && this.tel.lastStatustext.n > textsBefore ? this.tel.lastStatustext.text : undefined;
+    // Every distinct STATUSTEXT since the command began: the autopilot's stated reasons.
+    const statustext = (): string | undefined => {
+      if (!(this.tel.lastStatustext && this.tel.lastStatustext.n > textsBefore)) return undefined;
+      const seen = [...new Set(this.texts.filter((t) => t.at >= started).map((t) => t.text))];
+      return seen.length ? seen.join(' | ') : this.tel.lastStatustext.text;
+    };
 
     while (Date.now() < deadline) {
       attempts++;
-      this.send(MSG.COMMAND_LONG, {
+      if (spec.int) {
+        this.send(MSG.COMMAND_INT, {
+          targetSystem: this.cfg.systemId,
+          targetComponent: AUTOPILOT_COMPID,
+          frame: spec.int.frame,
+          command: spec.command,
+          current: 0,
+          autocontinue: 0,
+          _param1: spec.params[0], _param2: spec.params[1], _param3: spec.params[2], _param4: spec.params[3],
+          _param5: spec.int.x, _param6: spec.int.y, _param7: spec.params[6],
+        });
+      } else this.send(MSG.COMMAND_LONG, {
         targetSystem: this.cfg.systemId,
         targetComponent: AUTOPILOT_COMPID,
         command: spec.command,
