@@ -100,4 +100,18 @@ describe('airlock report --pdf', () => {
       else process.env.AIRLOCK_CHROMIUM = saved;
     }
   });
+
+  it('a bundle is reported the same way, written beside the bundle', async () => {
+    const dir = path.join(tmp, 'bundles');
+    fs.mkdirSync(dir);
+    const bundle = path.join(dir, 'evidence.tar.gz');
+    expect((await airlock('bundle', fx.dir, '--out', bundle)).code).toBe(0);
+    const r = await airlock('report', bundle, '--key', pub);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim()).toBe(path.join(dir, 'evidence.report.html'));
+    const html = fs.readFileSync(path.join(dir, 'evidence.report.html'), 'utf8');
+    expect(html).toContain('data-trust="trusted"');
+    expect(html).toContain(`VERIFIED when this report was made: Ed25519 signature by trusted key ${fingerprint}`);
+    expect(fs.readdirSync(dir).sort()).toEqual(['evidence.report.html', 'evidence.tar.gz']); // the unpacked copy is gone
+  });
 });
