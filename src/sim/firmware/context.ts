@@ -27,6 +27,8 @@ export interface FirmwareContext {
   udp(dst: string, port: number, payload: Buffer, opts?: { srcPort?: number }): void;
   lookup(name: string, type?: 'A' | 'AAAA'): Promise<string[]>;
   https(dst: string, serverName: string, payload: string): void;
+  /** As https(), resolving when the payload was sent and the connection closed (or failed; 3 s at most). */
+  httpsAndWait(dst: string, serverName: string, payload: string): Promise<void>;
   httpPost(dst: string, host: string, path: string, body: string): void;
   mdnsAnnounce(): void;
   /** Binds a UDP port that swallows what arrives (so peers get no ICMP unreachable). */
@@ -124,6 +126,19 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): FirmwareCon
       s.on('error', () => undefined);
       s.on('timeout', () => s.destroy());
       stops.push(() => void s.destroy());
+    },
+    httpsAndWait(dst, serverName, payload) {
+      return new Promise<void>((resolve) => {
+        const s = tls.connect({ host: dst, port: 443, servername: serverName, rejectUnauthorized: false, timeout: 3000 });
+        const done = () => {
+          s.destroy();
+          resolve();
+        };
+        s.on('secureConnect', () => s.end(payload, () => setTimeout(done, 200)));
+        s.on('error', done);
+        s.on('timeout', done);
+        s.on('close', done);
+      });
     },
     httpPost(dst, host, path, body) {
       const s = net.connect({ host: dst, port: 80, timeout: 3000 });

@@ -55,6 +55,8 @@ interface HostState {
   /** Start time of pid (from /proc), against pid reuse. */
   start?: string;
   startedAt?: number;
+  /** The main process is a shell running a compound command: its children are signalled too. */
+  shell?: boolean;
 }
 
 export const LONG_PRESS_MS = 1000;
@@ -66,9 +68,26 @@ export function firmwareStateDir(runId: string): string {
   return path.join(runStateDir(runId), 'firmware');
 }
 
-/** argv that runs the firmware of a spec (profile entry or `sh -c command`). */
+/**
+ * Whether a firmware command is one simple command (`/opt/fw/run --flag`), which `exec` can
+ * replace the shell with. Anything that may be a list, a pipeline, a subshell or a compound
+ * command is not; quoting is not parsed, so a quoted `;` also counts as compound (the safe side:
+ * a compound command's shell children are signalled as well).
+ */
+export function isSimpleCommand(command: string): boolean {
+  const c = command.trim();
+  if (c === '' || /[;&|()`\n{}]/.test(c)) return false;
+  return !/^(if|for|while|until|case|!)(\s|$)/.test(c);
+}
+
+/**
+ * argv that runs the firmware of a spec: a profile entry, or the command through `sh -c`. A simple
+ * command is run as `exec command`, so the process the soft power-off signals is the program the
+ * user named, not a shell that would not pass the signal on (dash does not).
+ */
 export function firmwareArgv(spec: FirmwareSpec): string[] {
   if (isProfileName(spec.firmware)) return [...nodeScript(import.meta.url, './main'), '--profile', spec.firmware];
+  if (isSimpleCommand(spec.firmware)) return ['sh', '-c', /^exec\s/.test(spec.firmware.trim()) ? spec.firmware : `exec ${spec.firmware.trim()}`];
   return ['sh', '-c', spec.firmware];
 }
 
@@ -199,7 +218,8 @@ export class FirmwareHost implements SimLoad, SimButtonContact {
     child.on('exit', () => this.children.delete(child));
     child.on('error', () => undefined);
     child.unref();
-    this.write({ powered: true, pid: child.pid, pgid: child.pid, start: processStartTime(child.pid) ?? undefined, startedAt: Date.now() });
+    const shell = !isProfileName(this.spec.firmware) && !isSimpleCommand(this.spec.firmware);
+    this.write({ powered: true, pid: child.pid, pgid: child.pid, start: processStartTime(child.pid) ?? undefined, startedAt: Date.now(), ...(shell ? { shell } : {}) });
   }
 
   setClosed(closed: boolean): void {
@@ -217,11 +237,7 @@ export class FirmwareHost implements SimLoad, SimButtonContact {
     const s = this.read();
     if (!s.powered) return;
     if (alive(s.pid, s.start)) {
-      try {
-        process.kill(s.pid!, 'SIGTERM');
-      } catch {
-        /* just exited */
-      }
+      signalFirmware(s, 'SIGTERM');
     } else {
       this.start(s);
     }
@@ -248,13 +264,41 @@ export function sendDeviceAction(runId: string, device: string, action: string):
   try {
     const s = JSON.parse(fs.readFileSync(path.join(dir, `${device}.json`), 'utf8')) as HostState;
     if (s.pid && alive(s.pid, s.start)) {
-      process.kill(s.pid, 'SIGUSR1');
+      signalFirmware(s, 'SIGUSR1');
       return true;
     }
   } catch {
     /* no firmware running */
   }
   return false;
+}
+
+/** Direct children of `pid` (from /proc), in the process group `pgid`. */
+function childrenOf(pid: number, pgid: number): number[] {
+  return groupMembers(pgid).filter((p) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3)[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Sends a signal to the firmware the user named: its main process (the program itself, exec'd
+ * over the shell), and, when that is a shell running a compound command, the shell's children
+ * too. A power cut is not this: it kills the whole group (killGroup).
+ */
+function signalFirmware(s: HostState, signal: NodeJS.Signals): void {
+  const targets = s.shell && s.pgid ? [...childrenOf(s.pid!, s.pgid), s.pid!] : [s.pid!];
+  for (const pid of targets) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* just exited */
+    }
+  }
 }
 
 function killGroup(pgid: number | undefined): void {

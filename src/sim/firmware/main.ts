@@ -33,15 +33,19 @@ if (values['after-off']) {
     if (stopping) return;
     stopping = true;
     ctx.log('soft power-off');
-    void ctx.stopAll().finally(() => {
-      if (profile.afterSoftOff) {
-        const [node, ...args] = nodeScript(import.meta.url, './main');
-        // Not detached: the child stays in the firmware's process group, so a power cut kills it.
-        spawn(node!, [...args, '--profile', name, '--after-off'], { stdio: 'inherit' }).unref();
-      }
-      ctx.log('main process exits');
-      process.exit(0);
-    });
+    void ctx
+      .stopAll()
+      .then(() => (profile.atSoftOff ? Promise.race([profile.atSoftOff(ctx), new Promise((r) => setTimeout(r, 5000))]) : undefined))
+      .catch((e: unknown) => ctx.log(`error at soft power-off: ${String(e)}`))
+      .finally(() => {
+        if (profile.afterSoftOff) {
+          const [node, ...args] = nodeScript(import.meta.url, './main');
+          // Not detached: the child stays in the firmware's process group, so a power cut kills it.
+          spawn(node!, [...args, '--profile', name, '--after-off'], { stdio: 'inherit' }).unref();
+        }
+        ctx.log('main process exits');
+        process.exit(0);
+      });
   });
   await startLabTraffic(ctx);
   profile.powered?.(ctx);

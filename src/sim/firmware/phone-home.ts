@@ -26,3 +26,13 @@ export const leaks = {
 };
 
 export const LEAK_INTERVAL_MS = 3000;
+
+/**
+ * A flight record uploaded as a sync at power-off: DNS for the vendor's name, then an HTTPS POST
+ * to its outside address; resolves once the POST was sent (or gave up), so the caller may stop.
+ */
+export async function uploadFlightRecord(ctx: FirmwareContext): Promise<void> {
+  await ctx.lookup(VENDOR_NAME);
+  const body = flightRecord(ctx);
+  await ctx.httpsAndWait(VENDOR_V4, VENDOR_NAME, `POST /v1/flightrecord HTTP/1.1\r\nHost: ${VENDOR_NAME}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

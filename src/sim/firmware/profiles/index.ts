@@ -8,6 +8,7 @@ import { leakyIpv6 } from './leaky-ipv6.js';
 import { leakyWhenOff } from './leaky-when-off.js';
 import { leakyDelayed } from './leaky-delayed.js';
 import { zombieOff } from './zombie-off.js';
+import { syncAtOff } from './sync-at-off.js';
 import type { FirmwareProfile } from './profile.js';
 
 export const PROFILES = {
@@ -20,6 +21,7 @@ export const PROFILES = {
   'leaky-when-off': leakyWhenOff,
   'leaky-delayed': leakyDelayed,
   'zombie-off': zombieOff,
+  'sync-at-off': syncAtOff,
 } satisfies Record<string, FirmwareProfile>;
 
 export type ProfileName = keyof typeof PROFILES;
