@@ -156,6 +156,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .option('--firmware <device=image|command>', 'firmware under test (repeatable)', collectPairs('--firmware'))
     .option('--controls <file>', "the lab's control mapping for every run's reports (schema/controls.schema.json)")
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
+    .option('--key <file>', 'Ed25519 private key (PEM) to sign every run (or env AIRLOCK_SIGNING_KEY)')
     .option('--json', 'print machine-readable JSON events', false)
     .action((suite: string, o) =>
       guard(async () => (await import('./commands/suite.js')).suiteCommand({ suite, ...o }, io))(),

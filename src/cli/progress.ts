@@ -14,7 +14,7 @@ const fmt = (ms: number) => {
 };
 
 const colour = (verdict: string) =>
-  verdict === 'PASS' ? pc.green(verdict) : verdict === 'FAIL' ? pc.red(verdict) : pc.yellow(verdict);
+  verdict === 'PASS' ? pc.green(verdict) : verdict === 'FAIL' ? pc.red(verdict) : verdict === 'NOT_RUN' ? pc.dim(verdict) : pc.yellow(verdict);
 
 export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) => void {
   if (json) return (e) => io.out(JSON.stringify({ ...e, time: new Date().toISOString() }));

@@ -38,3 +38,9 @@ export function findingLine(f: Finding): string {
   } else if (f.kind === 'mavlink') parts.push(`link ${f.link} system ${f.systemId}, ${f.count} packets`);
   return parts.join('; ');
 }
+
+/** A phase's loosening of the run-wide egress policy, as shown beside its verdict. */
+export function allowText(allow: { hosts: string[]; names: string[] }): string {
+  const parts = [allow.hosts.length ? `hosts ${allow.hosts.join(', ')}` : '', allow.names.length ? `names ${allow.names.join(', ')}` : ''].filter(Boolean);
+  return `allowed beyond the lab: ${parts.join('; ') || 'nothing'}`;
+}

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Finding } from '../analysis/finding.js';
-import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
+import { allowText, findingAddresses, findingNames, findingPointer } from './finding-text.js';
 import { hashFile, libpcapVersionString, MANIFEST_FILE, SIGNATURE_FILE, walkRunDir } from './manifest.js';
 import type { ControlsSection } from './controls.js';
 import type { ReportSeries } from './report-data.js';
@@ -53,6 +53,8 @@ function findingRows(r: RunResult): FindingRow[] {
   let n = 0;
   for (const p of r.phases) for (const a of p.assertions) for (const f of a.findings) rows.push({ n: ++n, phase: p.name, assertion: a.kind, f });
   for (const a of r.runAssertions) for (const f of a.findings) rows.push({ n: ++n, phase: '(run)', assertion: a.kind, f });
+  // Windows outside the phases (preflight, gaps, safing): judged by the run-wide egress policy.
+  for (const c of r.coverage ?? []) if (c.kind !== 'phase') for (const a of c.assertions) for (const f of a.findings) rows.push({ n: ++n, phase: `(${c.name})`, assertion: a.kind, f });
   return rows;
 }
 
@@ -249,6 +251,7 @@ const NOT_TESTED = 'No assertion of this run bears on this control: nothing was 
 /** Print: the summary alone on page 1, each section on a new page, colours kept, charts fit the page. */
 const PRINT_CSS = `
 .v-NOT_TESTED{background:#57606a}
+.v-NOT_RUN{background:#57606a}
 #run-summary h1{font-size:22px}#run-summary h3{margin:10px 0 4px}
 #run-summary table{font-size:12px}
 .control{margin:8px 0 16px}.control h3{margin-bottom:2px}.phases{color:#57606a}
@@ -294,10 +297,14 @@ ${rows
 ${r.phases
   .map(
     (p) =>
-      `<tr><td>${h(p.name)}${p.incomplete ? ' <em>(incomplete)</em>' : ''}</td><td>${verdictBadge(p.verdict)}</td><td><code>${h(p.startedAt ?? '-')}</code></td><td><code>${h(p.endedAt ?? '-')}</code></td><td>${p.assertions
+      `<tr><td>${h(p.name)}${p.incomplete ? ' <em>(incomplete)</em>' : ''}</td><td>${verdictBadge(p.verdict)}${p.allow ? `<br><span class="allow">${h(allowText(p.allow))}</span>` : ''}</td><td><code>${h(p.startedAt ?? '-')}</code></td><td><code>${h(p.endedAt ?? '-')}</code></td><td>${p.assertions
         .map((a) => `${h(a.kind)} ${verdictBadge(a.verdict)}${a.reason ? ` <span class="muted">${h(a.reason)}</span>` : ''}`)
         .join('<br>')}</td></tr>`,
   )
+  .join('\n')}
+${(r.coverage ?? [])
+  .filter((c) => c.kind !== 'phase')
+  .map((c) => `<tr class="window"><td><em>${h(c.name)}</em></td><td>${verdictBadge(c.verdict)}</td><td><code>${h(c.from)}</code></td><td><code>${h(c.to)}</code></td><td>${c.assertions.map((a) => `${h(a.kind)} ${verdictBadge(a.verdict)}${a.reason ? ` <span class="muted">${h(a.reason)}</span>` : ''}`).join('<br>')}</td></tr>`)
   .join('\n')}
 ${r.runAssertions.length ? `<tr><td>(whole run)</td><td></td><td></td><td></td><td>${r.runAssertions.map((a) => `${h(a.kind)} ${verdictBadge(a.verdict)}`).join('<br>')}</td></tr>` : ''}
 </tbody></table>`;

@@ -46,10 +46,10 @@ function findingsBody(findings: Finding[], reason?: string): string {
 }
 
 function outcomeOf(a: AssertionResult, phase: PhaseResult | undefined, run: RunResult): Outcome {
-  const notRun = phase !== undefined && phase.startedAt === undefined && phase.incomplete;
+  const notRun = a.verdict === 'NOT_RUN' || (phase !== undefined && (phase.verdict === 'NOT_RUN' || (phase.startedAt === undefined && phase.incomplete)));
   if (notRun && a.verdict !== 'FAIL') {
     const why = run.abort?.reason ?? run.fault?.message ?? 'the run ended before it';
-    return { type: 'skipped', message: `phase "${phase.name}" did not run: ${why}` };
+    return { type: 'skipped', message: `${phase ? `phase "${phase.name}"` : a.kind} did not run: ${why}` };
   }
   if (a.verdict === 'PASS') return { type: 'pass' };
   if (a.verdict === 'FAIL') {
@@ -74,6 +74,11 @@ function suiteOf(result: RunResult, label = result.scenario): Suite {
     for (const a of p.assertions) {
       cases.push({ name: unique(`${p.name}: ${a.kind}`), classname: label, time: t, outcome: outcomeOf(a, p, result) });
     }
+  }
+  // Windows outside the phases (preflight, gaps, safing), judged by the run-wide egress policy.
+  for (const c of result.coverage ?? []) {
+    if (c.kind === 'phase') continue;
+    for (const a of c.assertions) cases.push({ name: unique(`${c.name}: ${a.kind}`), classname: label, time: seconds(c.from, c.to), outcome: outcomeOf(a, undefined, result) });
   }
   for (const a of result.runAssertions) {
     cases.push({ name: unique(`run: ${a.kind}`), classname: label, time: seconds(result.startedAt, result.endedAt), outcome: outcomeOf(a, undefined, result) });

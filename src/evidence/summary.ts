@@ -1,6 +1,6 @@
 /** summary.md: the verdict, the phases and the findings with their evidence, for a ticket or a pull request. */
 import type { Finding } from '../analysis/finding.js';
-import { findingAddresses, findingNames, findingPointer } from './finding-text.js';
+import { allowText, findingAddresses, findingNames, findingPointer } from './finding-text.js';
 import type { ControlsSection } from './controls.js';
 import type { AssertionResult, RunResult } from './result.js';
 import type { SignerInfo } from './run-summary.js';
@@ -76,14 +76,21 @@ export function summaryMarkdown(r: RunResult, extras: SummaryExtras = {}): strin
 
   out.push('| phase | verdict | assertions |', '| --- | --- | --- |');
   for (const p of r.phases) {
-    out.push(`| ${mdText(p.name)}${p.incomplete ? ' (incomplete)' : ''} | ${p.verdict} | ${p.assertions.map(assertionCell).join(', ') || '-'} |`);
+    out.push(`| ${mdText(p.name)}${p.incomplete ? ' (incomplete)' : ''} | ${p.verdict}${p.allow ? ` (${mdText(allowText(p.allow))})` : ''} | ${p.assertions.map(assertionCell).join(', ') || '-'} |`);
   }
   if (r.runAssertions.length) out.push(`| whole run | | ${r.runAssertions.map(assertionCell).join(', ')} |`);
   out.push('');
+  const windows = (r.coverage ?? []).filter((c) => c.kind !== 'phase');
+  if (windows.length) {
+    out.push('Outside the phases, the run-wide egress policy judged:', '', '| window | from | to | verdict |', '| --- | --- | --- | --- |');
+    for (const c of windows) out.push(`| ${mdText(c.name)} | ${mdCode(c.from)} | ${mdCode(c.to)} | ${c.verdict} |`);
+    out.push('');
+  }
 
   const failing: { where: string; a: AssertionResult }[] = [];
   for (const p of r.phases) for (const a of p.assertions) failing.push({ where: `${p.name} / ${a.kind}`, a });
   for (const a of r.runAssertions) failing.push({ where: `run / ${a.kind}`, a });
+  for (const c of r.coverage ?? []) if (c.kind !== 'phase') for (const a of c.assertions) failing.push({ where: `${c.name} / ${a.kind}`, a });
 
   const withFindings = failing.filter((x) => x.a.findings.length);
   out.push(`## Findings (${withFindings.reduce((n, x) => n + x.a.findings.length, 0)})`, '');

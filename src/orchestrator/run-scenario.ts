@@ -56,6 +56,8 @@ export interface RunScenarioOptions {
   firmware?: Record<string, string>;
   /** Private key file for signing (else env AIRLOCK_SIGNING_KEY; else unsigned). */
   key?: string;
+  /** The signing key itself (PEM), loaded once by a caller that runs many scenarios (suite). */
+  signingKeyPem?: string;
   /** The lab's control mapping (schema/controls.schema.json), extending or replacing the shipped one. */
   controls?: string;
   /** Aborting this signal aborts the run (safing first). SIGINT/SIGTERM/SIGHUP do the same. */
@@ -163,7 +165,7 @@ async function runLocked(
 ): Promise<RunOutcome> {
   const emit = opts.onProgress ?? (() => {});
   // Read the signing key before anything is powered: a bad key is an input error now, not after the run.
-  const key = loadSigningKey({ keyFile: opts.key, env: process.env });
+  const key = opts.signingKeyPem ?? loadSigningKey({ keyFile: opts.key, env: process.env });
   // Likewise the control mapping: a bad file is an input error before anything is powered.
   const controls = loadControlsMapping(opts.controls);
   // The key (or its path) must not reach any child: simulators, captures, the firmware under test.
@@ -579,12 +581,18 @@ async function runLocked(
     verdict: result.verdict,
     exitCode,
     runDir: dir.path,
-    // Each finding with every name it carried (findingNames), so the console hides none.
-    phases: result.phases.map((p) => ({
-      name: p.name,
-      verdict: p.verdict,
-      findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}`)),
-    })),
+    // Each finding with every name it carried (findingNames), so the console hides none; then any
+    // window outside the phases the run-wide policy did not pass (preflight, a gap, safing).
+    phases: [
+      ...result.phases.map((p) => ({
+        name: p.name,
+        verdict: p.verdict,
+        findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}`)),
+      })),
+      ...(result.coverage ?? [])
+        .filter((c) => c.kind !== 'phase' && c.verdict !== 'PASS')
+        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}`)) })),
+    ],
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });
   return { runDir: dir.path, result, exitCode };

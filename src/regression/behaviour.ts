@@ -277,7 +277,7 @@ export async function runBehaviour(run: LoadedRun): Promise<RunBehaviour> {
   for (const p of result.phases ?? []) {
     const w = windowOf(p);
     if (!w) {
-      notes.push(`${run.key}: phase ${p.name} has no time window (it never ran): nothing to compare`);
+      notes.push(`${run.key}: phase ${p.name} is NOT_RUN (it never started): nothing to compare`);
       continue;
     }
     const b = emptyPhase(p.name, w.toMs - w.fromMs);

@@ -211,7 +211,7 @@ export function comparisonMarkdown(c: Comparison): string {
     }
     for (const p of s.phases) {
       if (!p.added.length && !p.removed.length) continue;
-      out.push(`### phase ${p.phase}${!p.inA ? ' (only in B)' : !p.inB ? ' (only in A)' : ''}`, '');
+      out.push(`### phase ${p.phase}${!p.inA ? ' (only in B; NOT_RUN or absent in A)' : !p.inB ? ' (only in A; NOT_RUN or absent in B)' : ''}`, '');
       if (p.added.length) {
         out.push('New in B:', '');
         for (const ch of p.added) out.push(`- ${ch.significant ? '**' : ''}${LABEL[ch.kind]}${ch.significant ? '**' : ''}: ${ch.detail}${evidence(ch)}`);

@@ -15,7 +15,7 @@ import type { RunResult, FirmwareRecord } from '../evidence/result.js';
 import type { Verdict } from '../analysis/finding.js';
 import { worstVerdict } from '../analysis/finding.js';
 import { AirlockError } from '../errors.js';
-import { RunDirectory } from '../evidence/index.js';
+import { loadSigningKey, RunDirectory, SIGNATURE_FILE } from '../evidence/index.js';
 import { withRigLock } from '../rig/rig-lock.js';
 import { loadSuite, type SuiteConfig } from './suite-file.js';
 import { RegressionInputError } from './errors.js';
@@ -30,6 +30,8 @@ export interface RunScenarioFn {
     json?: boolean;
     io: SuiteIO;
     signal?: AbortSignal;
+    /** Signing key (PEM) for the run, loaded once for the whole suite. */
+    signingKeyPem?: string;
   }): Promise<{ runDir: string; result: RunResult; exitCode: number }>;
 }
 
@@ -53,6 +55,8 @@ export interface SuiteOptions {
   signal?: AbortSignal;
   /** Lock directory override (tests). */
   lockDir?: string;
+  /** Private key file that signs every run (else env AIRLOCK_SIGNING_KEY, read once for all runs). */
+  key?: string;
 }
 
 export interface SuiteFirmware extends FirmwareRecord {
@@ -76,6 +80,8 @@ export interface SuiteRunRecord {
   /** Distinct outside addresses in the run's network findings (for history). */
   outsideDestinations?: string[];
   findings?: number;
+  /** Whether the run directory was signed. */
+  signed?: boolean;
   reason?: string;
   durationMs?: number;
 }
@@ -155,11 +161,11 @@ function summaryMarkdown(rec: SuiteRecord, suiteDir: string): string {
     '',
     '## Scenarios',
     '',
-    '| # | scenario | verdict | exit | outside destinations | run directory / reason |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| # | scenario | verdict | exit | signed | outside destinations | run directory / reason |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rec.runs.map(
       (r, i) =>
-        `| ${i + 1} | ${r.scenario} | ${r.status === 'run' ? r.verdict : r.status === 'error' ? 'ERROR' : 'NOT RUN'} | ${r.exitCode ?? ''} | ${(r.outsideDestinations ?? []).join(', ')} | ${r.runDir ?? ''}${r.reason ? ` ${r.reason}` : ''}${r.fault ? ` rig fault: ${r.fault.message}` : ''} |`,
+        `| ${i + 1} | ${r.scenario} | ${r.status === 'run' ? r.verdict : r.status === 'error' ? 'ERROR' : 'NOT RUN'} | ${r.exitCode ?? ''} | ${r.status === 'run' ? (r.signed ? 'yes' : 'no') : ''} | ${(r.outsideDestinations ?? []).join(', ')} | ${r.runDir ?? ''}${r.reason ? ` ${r.reason}` : ''}${r.fault ? ` rig fault: ${r.fault.message}` : ''} |`,
     ),
     '',
   ];
@@ -176,6 +182,10 @@ export interface SuiteIO {
 
 export async function runSuite(opts: SuiteOptions, io: SuiteIO, deps: SuiteDeps): Promise<{ suiteDir: string; record: SuiteRecord }> {
   const suite: SuiteConfig = loadSuite(opts.suite);
+  // The signing key is read once, before anything runs, and handed to every run: a run takes the
+  // key out of the environment (no child may see it), so reading it per run would sign only the first.
+  const signingKeyPem = loadSigningKey({ keyFile: opts.key, env: process.env });
+  delete process.env.AIRLOCK_SIGNING_KEY;
   const set = (i: number): Record<string, string> => suite.scenarios[i]!.set;
 
   // Validate every scenario first: a typo in the third file must not cost a night on the first two.
@@ -243,6 +253,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIO, deps: SuiteDeps)
           json: opts.json ?? false,
           io,
           ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(signingKeyPem ? { signingKeyPem } : {}),
         });
         const result = r.result;
         const fw = (result.firmware ?? []).map((f) => ({ ...f, sha256: f.sha256 ?? firmware.find((x) => x.device === f.device && x.value === f.value)?.sha256 ?? (rig.virtual ? sha256Hex(f.value) : undefined) }));
@@ -259,6 +270,7 @@ export async function runSuite(opts: SuiteOptions, io: SuiteIO, deps: SuiteDeps)
           firmware: fw,
           outsideDestinations: outsideOf(result),
           findings: (result.findings ?? []).length,
+          signed: fs.existsSync(path.join(r.runDir, SIGNATURE_FILE)),
           durationMs: Date.now() - t0,
         };
         runs.push(rec);

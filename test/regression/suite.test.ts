@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { suiteCommand } from '../../src/cli/commands/suite.js';
 import { memoryIO } from '../../src/cli/io.js';
-import { junitForSuite, RunDirectory, type RunResult } from '../../src/evidence/index.js';
+import { generateKeyPair, junitForSuite, RunDirectory, type RunResult } from '../../src/evidence/index.js';
 import type { SuiteDeps, SuiteRecord } from '../../src/regression/index.js';
 
 const require = createRequire(import.meta.url);
@@ -81,6 +81,25 @@ function suiteOut(io: ReturnType<typeof memoryIO>): { dir: string; rec: SuiteRec
 }
 
 describe('suite runner', () => {
+  it('reads the signing key once (env) and hands it to every run, with the variable gone before the first', async () => {
+    const { privateKeyPem } = generateKeyPair();
+    const keys: Array<string | undefined> = [];
+    const deps = fakeDeps({}, []);
+    const inner = deps.runScenario;
+    deps.runScenario = async (o) => {
+      keys.push(o.signingKeyPem);
+      expect(process.env.AIRLOCK_SIGNING_KEY).toBeUndefined();
+      return inner(o);
+    };
+    process.env.AIRLOCK_SIGNING_KEY = privateKeyPem;
+    try {
+      await suiteCommand({ suite: suiteFile, out: path.join(tmp, 'keyed'), lockDir, handleSignals: false }, memoryIO(), deps);
+    } finally {
+      delete process.env.AIRLOCK_SIGNING_KEY;
+    }
+    expect(keys).toEqual([privateKeyPem, privateKeyPem, privateKeyPem]);
+  });
+
   it('runs every scenario in order with its set values; a FAIL does not stop the suite (exit 1)', async () => {
     const calls: string[] = [];
     const io = memoryIO();
@@ -100,7 +119,7 @@ describe('suite runner', () => {
     expect(junit.match(/<testsuite /g)).toHaveLength(3);
     expect(junit.match(/<testcase /g)).toHaveLength(6);
     expect(junit).toMatch(/<testcase name="quiet: no_egress" classname="beta"[^>]*>\s*<failure/);
-    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| 2 | beta | FAIL | 1 | 203.0.113.10 |');
+    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| 2 | beta | FAIL | 1 | no | 203.0.113.10 |');
   });
 
   it('a rig fault stops the suite: the rest are not run, skipped in junit.xml with the reason (exit 4)', async () => {
