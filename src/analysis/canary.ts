@@ -120,3 +120,17 @@ export function decodeDnsCanary(secret: Buffer | string, name: string, b: Canary
   const c: Canary = { runId, host, seq: Number(seq), sentAtMs: Number(sentAt), target: target as Canary['target'], protocol: 'dns' };
   return checked(secret, c, tag, b);
 }
+
+/** A canary as its sender recorded it: what the capture must hold, once, near `sentAtMs`. */
+export interface SentCanary {
+  /** The injection point that sent it. */
+  host: string;
+  seq: number;
+  target: 'lab' | 'outside';
+  protocol?: 'udp' | 'tcp' | 'icmp' | 'dns';
+  src?: string;
+  dst?: string;
+  srcPort?: number;
+  dstPort?: number;
+  sentAtMs: number;
+}

@@ -25,18 +25,9 @@ export interface FlightControl {
   onNote?(listener: (event: string, fields: Record<string, unknown>) => void): () => void;
 }
 
-export interface SentCanary {
-  /** The injection point that sent it. */
-  host: string;
-  seq: number;
-  target: 'lab' | 'outside';
-  protocol?: 'udp' | 'tcp' | 'icmp' | 'dns';
-  src?: string;
-  dst?: string;
-  srcPort?: number;
-  dstPort?: number;
-  sentAtMs: number;
-}
+
+export type { SentCanary } from '../analysis/canary.js';
+import type { SentCanary } from '../analysis/canary.js';
 
 export interface CanarySource {
   /** The per-run HMAC secret (revealed in the run directory only after the run). */

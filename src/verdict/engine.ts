@@ -34,30 +34,13 @@ import {
   type NetworkScan,
 } from '../analysis/index.js';
 import { RadioCollector, type RadioReport } from '../analysis/radio/index.js';
-import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowResult } from '../evidence/result.js';
-import type { SentCanary } from '../orchestrator/index.js';
+import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowResult } from './result.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { decide, judgeAssertion, judgeEgressPolicy, paramsOf } from './rules.js';
 import { WindowData } from './window-data.js';
 
-export interface JudgeInput {
-  runDir: string;
-  rig: RigConfig;
-  scenario: ScenarioConfig;
-  /** Phase windows as they ran (epoch ms); endMs absent when a phase never ended. */
-  windows: Array<{ startMs?: number; endMs?: number }>;
-  /** When the captures started (epoch ms): the first judged instant. */
-  capturesStartMs?: number;
-  /** End of captures (epoch ms): the last window never extends past it. */
-  capturesEndMs: number;
-  /** Phases cut short by an abort or a fault (index), and phases never started. */
-  incomplete: Set<number>;
-  captures: CaptureRecord[];
-  canaries?: { secret: string; sent: SentCanary[]; capturesFor: Record<string, string[]> };
-  floorsDbm?: Record<string, number>;
-  /** Default: the shipped endpoint catalogue. */
-  catalogue?: EndpointCatalogue;
-}
+export type { JudgeInput } from './input.js';
+import type { JudgeInput } from './input.js';
 
 export interface Judgement {
   phases: PhaseResult[];

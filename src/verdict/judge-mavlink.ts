@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Assertion } from '../config/types.js';
 import type { MavlinkFinding } from '../analysis/finding.js';
 import { summarizeTlog } from '../devices/flight/index.js';
-import type { JudgeInput } from './engine.js';
+import type { JudgeInput } from './input.js';
 
 interface RxErrorLine {
   timeUs: number;

@@ -1,7 +1,7 @@
 /** Radio assertions over the raw sweep CSVs and Wi-Fi/BLE captures of the run directory. */
 import type { Assertion, RigBand } from '../config/types.js';
 import type { RadioFinding } from '../analysis/finding.js';
-import type { JudgeInput } from './engine.js';
+import type { JudgeInput } from './input.js';
 
 type RadioAssertion = Extract<Assertion, { kind: 'no_radio' | 'radio_only' | 'no_remote_id' | 'no_probe_requests' }>;
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadRig, loadScenario } from '../config/index.js';
 import { ANALYZER_VERSION } from '../analysis/index.js';
-import type { RunResult } from '../evidence/result.js';
+import type { RunResult } from './result.js';
 import { judgeRun } from './engine.js';
 
 export interface Reanalysis {

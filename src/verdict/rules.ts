@@ -12,11 +12,11 @@ import path from 'node:path';
 import type { Assertion, PhaseAllow, RigConfig } from '../config/types.js';
 import type { Finding, MavlinkFinding, NetworkFinding, PowerFinding, Verdict } from '../analysis/finding.js';
 import { EgressPolicy } from '../analysis/index.js';
-import type { AssertionResult } from '../evidence/result.js';
+import type { AssertionResult } from './result.js';
 import { judgeRadio } from './judge-radio.js';
 import { judgeMavlink } from './judge-mavlink.js';
 import { WindowData, type Window } from './window-data.js';
-import type { JudgeInput } from './engine.js';
+import type { JudgeInput } from './input.js';
 import { networkBlindness } from './network-blindness.js';
 import { deviceIdentities, findingsOfDevices, withoutAllowedNames } from './attribution.js';
 

@@ -3,7 +3,7 @@
  * Canary datagrams are left out here: the canary check accounts for them on its own.
  */
 import { CANARY_PORT } from '../analysis/canary.js';
-import { readSinkholeLog } from '../sim/sinkhole/index.js';
+import { readSinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface SinkholeRecord {
   timeMs: number;

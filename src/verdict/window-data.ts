@@ -1,7 +1,7 @@
 /** The data of one judged window: its network scan (made once by the engine, shared by the window's rules) and the sinkhole's records. */
 import path from 'node:path';
 import type { NetworkScan } from '../analysis/index.js';
-import type { JudgeInput } from './engine.js';
+import type { JudgeInput } from './input.js';
 import { readSinkholeRecords, type SinkholeRecord } from './sinkhole-witness.js';
 
 export interface Window {
