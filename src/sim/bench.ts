@@ -9,7 +9,7 @@
  * drone firmware's telemetry port.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pino from 'pino';
@@ -49,16 +49,17 @@ async function makePty(dir: string, name: string): Promise<PtyPair> {
   return { dev, sim, proc };
 }
 
-function waitReady(proc: ChildProcess, name: string): Promise<void> {
+function waitReady(proc: ChildProcess, name: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new RigFaultError('AIRLOCK_SIM_START', name, 'start', `simulator did not start: ${err.trim()}`)), 15_000);
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('"ready":true')) {
+      const line = out.split('\n').find((l) => l.includes('"ready":true'));
+      if (line) {
         clearTimeout(timer);
-        resolve();
+        resolve(line);
       }
     });
     proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -72,6 +73,8 @@ function waitReady(proc: ChildProcess, name: string): Promise<void> {
 export class VirtualBench {
   private readonly ptys = new Map<string, PtyPair>();
   private readonly sims = new Map<string, ChildProcess>();
+  /** Network power switches (`netswitch`): their base URL on the loopback. */
+  private readonly urls = new Map<string, string>();
   private stopping = false;
 
   private constructor(
@@ -102,6 +105,8 @@ export class VirtualBench {
   /** `sim:NAME` -> Airlock's end of that simulator's PTY. */
   resolvePort(port: string): string {
     const name = port.slice('sim:'.length);
+    const url = this.urls.get(name);
+    if (url) return url;
     const pty = this.ptys.get(name);
     if (!pty) throw new InputError('AIRLOCK_SIM_UNKNOWN', `no simulator "${name}" on the virtual rig`);
     return pty.dev;
@@ -184,17 +189,24 @@ export class VirtualBench {
   }
 
   private async startSimulator(name: string, sim: { model: string; channels: Record<number, Wiring> }): Promise<void> {
-    const pty = await makePty(this.dir, name);
-    this.ptys.set(name, pty);
+    // A network power switch listens on a loopback HTTP port; the others sit on a PTY pair.
+    const pty = sim.model === 'netswitch' ? undefined : await makePty(this.dir, name);
+    if (pty) this.ptys.set(name, pty);
     const [cmd, ...args] = nodeScript(import.meta.url, './instruments/sim-main');
     const baud = Object.values(this.rig.power).find((p) => p.port === `sim:${name}`)?.baudRate;
     const proc = spawnInGroup(
       cmd!,
-      [...args, '--model', sim.model, '--port', pty.sim, '--channels', JSON.stringify(sim.channels), ...(baud ? ['--baud', String(baud)] : [])],
+      [...args, '--model', sim.model, '--port', pty ? pty.sim : '0', '--channels', JSON.stringify(sim.channels), ...(baud ? ['--baud', String(baud)] : [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.sims.set(name, proc);
-    await waitReady(proc, `simulator ${name}`);
+    const ready = await waitReady(proc, `simulator ${name}`);
+    if (!pty) {
+      const url = `http://127.0.0.1:${(JSON.parse(ready) as { port: number }).port}`;
+      this.urls.set(name, url);
+      // Recovery after a SIGKILL reaches the switch here (src/orchestrator/recover.ts).
+      writeFileSync(path.join(this.dir, `${name}.url`), url + '\n');
+    }
     proc.stdout?.resume();
     // A simulator that ends unasked is the instrument gone (its cable pulled): a rig fault at once.
     proc.once('exit', (code, signal) => {
@@ -202,7 +214,7 @@ export class VirtualBench {
       const devices = [...Object.entries(this.rig.power), ...Object.entries(this.rig.buttons)].filter(([, c]) => c.port === `sim:${name}`).map(([n]) => n);
       reportFault(new RigFaultError('AIRLOCK_SIM_DIED', devices.join(', ') || name, `simulator ${name}`, `the ${sim.model} simulator ${code !== null ? `exited with code ${code}` : `was killed by ${signal}`}`));
     });
-    this.log.info({ sim: name, model: sim.model, pid: proc.pid, port: pty.dev }, 'simulator started');
+    this.log.info({ sim: name, model: sim.model, pid: proc.pid, port: pty?.dev ?? this.urls.get(name) }, 'simulator started');
   }
 
   /** Stops simulators, PTYs, firmware and the lab. Idempotent. */
