@@ -16,6 +16,7 @@ import type { ControlsSection } from './controls.js';
 import type { ReportSeries } from './report-data.js';
 import type { RunResult } from './result.js';
 import type { DeviceIdentity, SignerInfo } from './run-summary.js';
+import { autopilotLine } from './summary.js';
 import { escapeHtml as h } from './xml.js';
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -317,6 +318,7 @@ ${r.runAssertions.length ? `<tr><td>(whole run)</td><td></td><td></td><td></td><
     ['host', `${os.hostname()} (${process.platform} ${os.release()}, ${process.arch})`],
     ['rig', r.rig],
     ...r.firmware.map((f): [string, string] => [`firmware ${f.device}`, `${f.value}${f.sha256 ? ` (sha256 ${f.sha256})` : ''}`]),
+    ...Object.entries(r.links ?? {}).map(([name, l]): [string, string] => [`autopilot ${name}`, autopilotLine(l)]),
     ...Object.entries(r.params).map(([k, v]): [string, string] => [`param ${k}`, v]),
     ...Object.entries(r.settings).map(([k, v]): [string, string] => [`setting ${k}`, v]),
   ];

@@ -63,11 +63,20 @@ export interface SummaryExtras {
   signer?: SignerInfo;
 }
 
+/** The autopilot as it introduced itself (HEARTBEAT, AUTOPILOT_VERSION), from the link's record in result.json. */
+export function autopilotLine(link: unknown): string {
+  const id = (link as { identity?: Record<string, unknown> } | undefined)?.identity;
+  if (!id) return 'not heard';
+  const v = id.flightSwVersion !== undefined ? ` ${id.flightSwVersion} ${id.releaseType}, git ${id.gitHash}, board ${id.boardVersion}` : ` (${id.source})`;
+  return `${id.autopilot ?? '?'} ${id.vehicleType ?? '?'}${v}`;
+}
+
 export function summaryMarkdown(r: RunResult, extras: SummaryExtras = {}): string {
   const out: string[] = [];
   out.push(`# Airlock: ${ICON[r.verdict] ?? r.verdict}: ${mdText(r.scenario)}`, '');
   out.push(`- run ${mdCode(r.runId)} on rig ${mdCode(r.rig)}, ${mdCode(r.startedAt)} to ${mdCode(r.endedAt)}, exit code ${r.exitCode}${r.complete ? '' : ', **incomplete**'}`);
   for (const fw of r.firmware) out.push(`- firmware ${mdCode(fw.device)}: ${mdCode(fw.value)}${fw.sha256 ? ` (sha256 ${mdCode(fw.sha256)})` : ''}`);
+  for (const [name, l] of Object.entries(r.links ?? {})) out.push(`- autopilot on link ${mdCode(name)}: ${mdText(autopilotLine(l))}`);
   if (r.fault) out.push(`- **rig fault** ${mdCode(r.fault.code)}: ${mdText(r.fault.message)} (the rig was made safe)`);
   if (r.abort) out.push(`- **aborted**: ${mdText(r.abort.reason)}`);
   out.push(`- Airlock ${mdCode(r.airlockVersion)}, analyzer ${mdCode(r.analyzerVersion)}`);

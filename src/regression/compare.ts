@@ -60,6 +60,8 @@ export interface Comparison {
   currentThresholdA: number;
   scenarios: ScenarioComparison[];
   notes: string[];
+  /** Autopilots whose identity (AUTOPILOT_VERSION: version, git hash, board) differs between A and B. */
+  autopilotChanges: { scenario: string; link: string; a: string; b: string }[];
   totals: { added: number; removed: number; newFindings: number; newOutsideDestinations: number; significant: number };
   exitCode: 0 | 1;
 }
@@ -165,6 +167,7 @@ export async function compareDirs(aDir: string, bDir: string, opts: CompareOptio
   const keys: string[] = [];
   for (const r of [...A.runs, ...B.runs]) if (!keys.includes(r.key)) keys.push(r.key);
   const notes: string[] = [];
+  const autopilotChanges: Comparison['autopilotChanges'] = [];
   const scenarios: ScenarioComparison[] = [];
   for (const key of keys) {
     const ra = A.runs.find((r) => r.key === key);
@@ -175,6 +178,16 @@ export async function compareDirs(aDir: string, bDir: string, opts: CompareOptio
     if (!ra) notes.push(`${key}: only in B (everything it does counts as new)`);
     if (!rb) notes.push(`${key}: only in A (not run in B)`);
     scenarios.push(compareRuns(key, ba, bb, ra, rb, thresholdA));
+    if (ra && rb) {
+      for (const link of new Set([...Object.keys(ra.result.links ?? {}), ...Object.keys(rb.result.links ?? {})])) {
+        const ia = autopilotText(ra.result.links?.[link]);
+        const ib = autopilotText(rb.result.links?.[link]);
+        if (ia !== ib) {
+          autopilotChanges.push({ scenario: key, link, a: ia, b: ib });
+          notes.push(`${key}: the autopilot on link ${link} changed: ${ia} -> ${ib}`);
+        }
+      }
+    }
   }
   const all = scenarios.flatMap((s) => s.phases);
   const added = all.flatMap((p) => p.added);
@@ -185,7 +198,15 @@ export async function compareDirs(aDir: string, bDir: string, opts: CompareOptio
     newOutsideDestinations: added.filter((c) => c.kind === 'outsideDestinations').length,
     significant: added.filter((c) => c.significant).length,
   };
-  return { a: A.dir, b: B.dir, currentThresholdA: thresholdA, scenarios, notes, totals, exitCode: totals.significant > 0 ? 1 : 0 };
+  return { a: A.dir, b: B.dir, currentThresholdA: thresholdA, scenarios, notes, autopilotChanges, totals, exitCode: totals.significant > 0 ? 1 : 0 };
+}
+
+/** "ARDUPILOTMEGA QUADROTOR 4.5.7 official, git 2a3dc4b7, board 0" from a run's link record. */
+export function autopilotText(link: unknown): string {
+  const id = (link as { identity?: Record<string, unknown> } | undefined)?.identity;
+  if (!id) return 'not recorded';
+  if (id.flightSwVersion === undefined) return `${id.autopilot ?? '?'} ${id.vehicleType ?? ''} (${id.source ?? 'no AUTOPILOT_VERSION'})`.replace(/\s+/g, ' ');
+  return `${id.autopilot} ${id.vehicleType} ${id.flightSwVersion} ${id.releaseType}, git ${id.gitHash}, board ${id.boardVersion}`;
 }
 
 function evidence(c: ChangeItem): string {

@@ -60,6 +60,8 @@ async function makeRun(parent: string, scenario: string, leaky: boolean): Promis
     runAssertions: [],
     findings: [],
     captures: [],
+    // The link's record as a run writes it: the leaky build also runs a newer autopilot.
+    links: { drone: { identity: { autopilot: 'ARDUPILOTMEGA', vehicleType: 'QUADROTOR', flightSwVersion: leaky ? '4.5.8' : '4.5.7', releaseType: 'official', gitHash: leaky ? '9c1e0f3a' : '2a3dc4b7', boardVersion: 0, source: 'AUTOPILOT_VERSION' } } },
   };
   fs.writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
   fs.writeFileSync(path.join(dir, 'rig.yaml'), RIG_YAML);
@@ -116,7 +118,12 @@ describe('compare (real captures)', () => {
     expect(quiet.removed).toEqual([]);
     // nothing changed in the other scenario, nor in the boot phase
     expect(c.scenarios.find((s) => s.scenario === 'standby-on-ground')!.phases.flatMap((p) => [...p.added, ...p.removed])).toEqual([]);
+    // The autopilot build changed between A and B: said, per scenario and link.
+    expect(c.autopilotChanges).toEqual([
+      { scenario: 'system-off', link: 'drone', a: 'ARDUPILOTMEGA QUADROTOR 4.5.7 official, git 2a3dc4b7, board 0', b: 'ARDUPILOTMEGA QUADROTOR 4.5.8 official, git 9c1e0f3a, board 0' },
+    ]);
     const md = comparisonMarkdown(c);
+    expect(md).toContain('the autopilot on link drone changed: ARDUPILOTMEGA QUADROTOR 4.5.7 official, git 2a3dc4b7, board 0 -> ARDUPILOTMEGA QUADROTOR 4.5.8 official, git 9c1e0f3a, board 0');
     expect(md).toContain('## system-off: PASS -> FAIL');
     expect(md).toContain('### phase quiet');
     expect(md).toMatch(new RegExp(`outside destination\\*\\*: ${OUTSIDE.replace(/\./g, '\\.')}`));
