@@ -283,7 +283,9 @@ class FileScanner {
   malformed = 0;
   /** Byte offset of the current packet's record, and the source MAC of its outermost frame (0: none). */
   private fileOffset = 0;
-  private mac = 0;
+  /** Where the current frame's source MAC is (macAt -1: none); read only when a flow is created. */
+  private macBuf: Buffer = Buffer.alloc(0);
+  private macAt = -1;
   /** Names read from TLS, HTTP and QUIC, each once per flow (DNS names live in `dns`). */
   private readonly appNames: NameRecord[] = [];
   private readonly appNameSeen = new Set<string>();
@@ -339,7 +341,7 @@ class FileScanner {
     this.ms = ms;
     this.index = p.index;
     this.fileOffset = p.fileOffset;
-    this.mac = 0;
+    this.macAt = -1;
     this.procAt = -1;
     if (lt === 149 || lt === 258) {
       // Apple PKTAP (libpcap's pktap header, little-endian): header length, record type, the
@@ -372,6 +374,16 @@ class FileScanner {
           this.procAt = end - 32;
           this.procKind = 2;
         }
+        // The plain untagged IP frame, nearly every frame, goes straight to ip().
+        if (end - off >= 14) {
+          const et = (buf[off + 12]! << 8) | buf[off + 13]!;
+          if (et === 0x0800 || et === 0x86dd) {
+            this.macBuf = buf;
+            this.macAt = off + 6;
+            this.ip(et, buf, off + 14, end, 0);
+            return;
+          }
+        }
         this.ether(buf, off, end, 0);
         return;
       case 113: // Linux cooked v1: the sender's link address at 6..13 (length at 4..5), protocol at 14
@@ -379,7 +391,10 @@ class FileScanner {
           this.malformed++;
           return;
         }
-        if (buf[off + 4] === 0 && buf[off + 5] === 6) this.mac = macAt(buf, off + 6);
+        if (buf[off + 4] === 0 && buf[off + 5] === 6) {
+          this.macBuf = buf;
+          this.macAt = off + 6;
+        }
         this.sllPayload((buf[off + 14]! << 8) | buf[off + 15]!, buf, off + 16, end);
         return;
       case 276: // Linux cooked v2: protocol at 0, link address length at 11, address at 12
@@ -387,7 +402,10 @@ class FileScanner {
           this.malformed++;
           return;
         }
-        if (buf[off + 11] === 6) this.mac = macAt(buf, off + 12);
+        if (buf[off + 11] === 6) {
+          this.macBuf = buf;
+          this.macAt = off + 12;
+        }
         this.sllPayload((buf[off]! << 8) | buf[off + 1]!, buf, off + 20, end);
         return;
       case 101:
@@ -437,7 +455,10 @@ class FileScanner {
       this.malformed++;
       return;
     }
-    if (depth === 0) this.mac = macAt(buf, off + 6);
+    if (depth === 0) {
+      this.macBuf = buf;
+      this.macAt = off + 6;
+    }
     let et = (buf[off + 12]! << 8) | buf[off + 13]!;
     off += 14;
     while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
@@ -919,7 +940,7 @@ class FileScanner {
     const f = r / Layout.STRIDE;
     this.names[f] = undefined;
     u[r + R.INIT_DIR] = dir;
-    const mac = this.mac;
+    const mac = this.macAt >= 0 ? macAt(this.macBuf, this.macAt) : 0;
     if (mac !== 0) {
       t.c32[r + C.MAC_HI] = 0x10000 | Math.floor(mac / 4294967296);
       t.c32[r + C.MAC_LO] = mac >>> 0;
