@@ -100,10 +100,23 @@ function ipv6Text(b: Buffer, o: number): string {
 
 // ------------------------------------------------------------------ decoding, layer by layer
 
+const RADIO_LINK_TYPES = [105, 127, 251, 256, 272];
+
 function decodeFrame(p: CapturePacket): DecodedFrame {
-  const frame = p.frame();
+  let frame = p.frame();
+  let linkType = p.linkType;
   const out: DecodedFrame = { packets: [], control: 0, unjudged: [], malformed: 0 };
-  switch (p.linkType) {
+  if (linkType === 149 || linkType === 258) {
+    // Apple PKTAP: a little-endian header (its length first, record type at 4, inner link type at 8).
+    if (frame.length < 12) return { ...out, malformed: 1 };
+    const headerLength = frame.readUInt32LE(0);
+    if (headerLength < 12 || headerLength > frame.length) return { ...out, malformed: 1 };
+    if (frame.readUInt32LE(4) !== 1) return out; // no packet follows the header
+    linkType = frame.readUInt32LE(8);
+    frame = frame.subarray(headerLength);
+    if ([...RADIO_LINK_TYPES, 149, 258].includes(linkType)) return { ...out, unjudged: [{ kind: Unjudged.LINK_TYPE, value: linkType }] };
+  }
+  switch (linkType) {
     case 1:
       ethernet(frame, 0, out);
       break;
@@ -152,7 +165,7 @@ function decodeFrame(p: CapturePacket): DecodedFrame {
       break;
     }
     default:
-      out.unjudged.push({ kind: Unjudged.LINK_TYPE, value: p.linkType });
+      out.unjudged.push({ kind: Unjudged.LINK_TYPE, value: linkType });
   }
   return out;
 }
@@ -691,7 +704,7 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
     };
 
     await readCapture(file, (p) => {
-      if (p.linkType === 127) return; // 802.11 radiotap: the radio analysis reads it
+      if (RADIO_LINK_TYPES.includes(p.linkType) && opts.onRadio) return; // the radio analysis reads these
       if (p.timeMs >= to) return;
       early = p.timeMs < from;
       if (early && (opts.canarySecret === undefined || p.timeMs < from - CANARY_LOOKBACK_MS)) return;

@@ -67,6 +67,16 @@ describe('hot path and reference scan agree', () => {
     expect(findings).toBeGreaterThan(20);
   }, 120_000);
 
+  it('on the radio folder\'s captures (PKTAP, PCAPdroid, radio link types without and with the radio hook)', async () => {
+    const radio = path.join(here, '../fixtures/radio');
+    const files = readdirSync(radio).filter((f) => f.endsWith('.pcap'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) {
+      await agree([path.join(radio, f)], { lab: ['10.0.0.0/8', '192.168.0.0/16'] });
+      await agree([path.join(radio, f)], { lab: ['10.0.0.0/8'], onRadio: () => {} });
+    }
+  }, 60_000);
+
   it('on the encapsulation fixtures made by scapy', async () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.pcap'));
     expect(files.length).toBeGreaterThanOrEqual(12);
