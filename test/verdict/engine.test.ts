@@ -108,6 +108,12 @@ interface Row {
   captures?: Partial<CaptureRecord>[];
   damage?: string;
   canaries?: false | Array<{ at: number; host: string }>;
+  /**
+   * Lab traffic every 250 ms through the whole run, as the virtual rig's canaries and lab chatter
+   * give every window: a capture with no packet at all in a window is blind (INCONCLUSIVE), which
+   * only the rows about blindness want. Default true.
+   */
+  background?: boolean;
   expect: { verdict: string; phases?: string[]; coverage?: Record<string, string>; check?: (j: Judgement) => void };
 }
 
@@ -135,7 +141,9 @@ async function judge(row: Row): Promise<Judgement> {
         : { secret: 'k', sent: (row.canaries ?? []).map((c, i) => ({ host: c.host, seq: i, target: 'lab' as const, sentAtMs: T0 + c.at })), capturesFor: { drone: ['drone'] } },
   });
   const byFile = new Map<string, Pkt[]>();
-  for (const p of row.packets ?? []) byFile.set(p.file ?? 'net-drone.pcap', [...(byFile.get(p.file ?? 'net-drone.pcap') ?? []), p]);
+  const background: Pkt[] = row.background === false ? [] : Array.from({ length: 33 }, (_, i) => lab(-1000 + i * 250));
+  const all = [...(row.packets ?? []), ...background.map((p) => ({ ...p, file: 'net-drone.pcap' }))].sort((a, b) => a.at - b.at);
+  for (const p of all) byFile.set(p.file ?? 'net-drone.pcap', [...(byFile.get(p.file ?? 'net-drone.pcap') ?? []), p]);
   if (!byFile.has('net-drone.pcap')) byFile.set('net-drone.pcap', []);
   for (const [file, pkts] of byFile) {
     const push = j.file(file);
@@ -151,6 +159,19 @@ const verdicts = (j: Judgement) => j.phases.map((p) => p.verdict);
 const powerCsv = (amps: number[]) => ['time,volts,amps', ...amps.map((a, i) => `${new Date(T0 + 4600 + i * 200).toISOString()},12,${a}`)].join('\n') + '\n';
 
 const rows: Row[] = [
+  {
+    rule: 'a capture with no packet at all in a window was blind: INCONCLUSIVE, never PASS',
+    background: false,
+    packets: [lab(100), lab(600), lab(1100), lab(1600), lab(6600)],
+    expect: {
+      verdict: 'INCONCLUSIVE',
+      check: (j) => {
+        expect(j.phases[0]!.verdict).toBe('PASS');
+        expect(j.phases[1]!.verdict).toBe('INCONCLUSIVE');
+        expect(JSON.stringify(j.phases[1])).toMatch(/holds no packet at all in this window/);
+      },
+    },
+  },
   { rule: 'every window judged, nothing leaves: PASS', packets: [lab(100), lab(2500), lab(6600)], expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] } },
   {
     rule: 'egress_policy judges a phase without assertions',
