@@ -20,6 +20,7 @@ import {
   tlsClientHelloRecordLength,
   tlsServerName,
 } from './app-names.js';
+import { CaptureLossMeter, type CaptureLossCounts } from './capture-loss.js';
 import { CANARY_DNS_SUFFIX, CANARY_MAGIC, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary, type CanaryBinding } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
@@ -118,6 +119,8 @@ export interface FileSummary {
   malformed: number;
   /** Frames of a decoded link type inside the scan's time window (all of them without one). */
   inWindow: number;
+  /** TCP capture loss counts (capture-loss.ts). */
+  tcpLoss: CaptureLossCounts;
 }
 
 export interface NetworkScan {
@@ -292,6 +295,8 @@ class FileScanner {
   /** QUIC ClientHello bytes being gathered per flow (CRYPTO frames of Initial packets). */
   private readonly quicHellos = new Map<number, QuicCryptoAssembler>();
   inWindow = 0;
+  /** TCP capture loss of this file in the window (capture-loss.ts). */
+  readonly loss = new CaptureLossMeter();
   /** The current packet is before the window: looked at only for canaries. */
   private early = false;
 
@@ -659,6 +664,7 @@ class FileScanner {
       this.unjudged(Unjudged.NESTING, MAX_DEPTH);
       return;
     }
+    let ipEnd = end;
     const t = this.t;
     let proto: number;
     let l4 = 0;
@@ -676,6 +682,7 @@ class FileScanner {
         return;
       }
       if (total >= ihl && off + total < end) end = off + total;
+      ipEnd = off + total;
       proto = buf[off + 9]!;
       t.fam = 4;
       t.s0 = ((buf[off + 12]! << 24) | (buf[off + 13]! << 16) | (buf[off + 14]! << 8) | buf[off + 15]!) >>> 0;
@@ -700,6 +707,7 @@ class FileScanner {
       }
       const plen = (buf[off + 4]! << 8) | buf[off + 5]!;
       if (plen > 0 && off + 40 + plen < end) end = off + 40 + plen;
+      ipEnd = plen > 0 ? off + 40 + plen : end;
       t.fam = 6;
       t.s0 = ((buf[off + 8]! << 24) | (buf[off + 9]! << 16) | (buf[off + 10]! << 8) | buf[off + 11]!) >>> 0;
       t.s1 = ((buf[off + 12]! << 24) | (buf[off + 13]! << 16) | (buf[off + 14]! << 8) | buf[off + 15]!) >>> 0;
@@ -780,6 +788,8 @@ class FileScanner {
       if (this.fragments.size > 65536) this.fragments.clear();
       this.fragments.set(firstFragmentKey, r);
     }
+    // The segment's length from the IP header: a capture cut short by its snaplen still says it.
+    if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) this.loss.packet(buf, l4, seq, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), r / Layout.STRIDE, dir);
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
     // for these addresses and ports, sent within the tolerance, and seen for the first time here.
     if (this.secret !== undefined && !nonFirstFragment) {
@@ -1359,6 +1369,7 @@ export class NetworkScanner {
       unjudged: [...scanner.unknown.values()].map((k) => ({ type: describeUnjudged(k.kind, k.value), count: k.count, packet: k.packet })),
       malformed: scanner.malformed,
       inWindow: scanner.inWindow,
+      tcpLoss: scanner.loss.counts(),
     };
     if (info.firstMs !== undefined) summary.firstMs = info.firstMs;
     if (info.lastMs !== undefined) summary.lastMs = info.lastMs;

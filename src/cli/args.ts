@@ -142,6 +142,17 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     );
 
   program
+    .command('canary-helper')
+    .description("send canaries from this lab-side host for a run on another (started by the run over SSH; speaks JSON lines on stdin/stdout)")
+    .action(() =>
+      guard(async () => {
+        const { runCanaryChild } = await import('../devices/capture/canary-child.js');
+        await runCanaryChild(process.stdin, process.stdout);
+        return process.exitCode === 1 ? 4 : 0;
+      })(),
+    );
+
+  program
     .command('keygen')
     .description('make an Ed25519 key pair for signing runs')
     .option('--out <dir>', 'directory for airlock.key and airlock.pub', '.')

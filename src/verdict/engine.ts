@@ -38,6 +38,7 @@ import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowR
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { decide, judgeAssertion, judgeEgressPolicy, paramsOf } from './rules.js';
 import { WindowData } from './window-data.js';
+import { captureLossOf } from './network-blindness.js';
 
 export type { JudgeInput } from './input.js';
 import type { JudgeInput } from './input.js';
@@ -144,6 +145,7 @@ export class RunJudge {
           incomplete,
           ...(phase.allow ? { allow: phase.allow } : {}),
           assertions,
+          captureLoss: await captureLossOf(data),
         });
         coverage.push({ kind: w.kind, name: w.name, from: iso(w.fromMs), to: iso(w.toMs), verdict: assertions[0]!.verdict as Verdict, assertions: [assertions[0]!] });
       } else {

@@ -1,5 +1,7 @@
 /** Whether a window's network evidence can prove absence: drops, damage, canaries, the sinkhole as second witness. */
 import type { SeenCanary } from '../analysis/index.js';
+import { CAPTURE_LOSS_MIN_ACKS } from '../analysis/capture-loss.js';
+import type { CaptureLossEntry } from './result.js';
 import type { WindowData } from './window-data.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -54,6 +56,27 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
   return reasons;
 }
 
+const DEFAULT_LOSS_MAX = 0.001;
+
+/** The TCP capture loss of every network capture in a window, or why it is not estimated. */
+export async function captureLossOf(data: WindowData): Promise<CaptureLossEntry[]> {
+  const scan = await data.network();
+  const out: CaptureLossEntry[] = [];
+  for (const c of data.input.captures.filter((x) => x.kind === 'network')) {
+    for (const file of c.files) {
+      const f = scan.files.find((s) => s.file === file);
+      const l = f?.tcpLoss;
+      if (!l || l.flows === 0) continue; // no TCP here: nothing to estimate
+      const e: CaptureLossEntry = { capture: c.name, file, acks: l.acks, gaps: l.gaps, gapBytes: l.gapBytes };
+      if (l.bothWays === 0) e.notEstimated = `none of its ${l.flows} TCP flows has both directions in the capture (a one-way mirror or tap cannot show what it missed)`;
+      else if (l.acks < CAPTURE_LOSS_MIN_ACKS) e.notEstimated = `only ${l.acks} ACKs of new data (at least ${CAPTURE_LOSS_MIN_ACKS} are needed to say)`;
+      else e.percent = (100 * l.gaps) / l.acks;
+      out.push(e);
+    }
+  }
+  return out;
+}
+
 /** Why the network evidence of a window cannot prove absence (empty when it can). */
 export async function networkBlindness(data: WindowData): Promise<string[]> {
   const reasons: string[] = [];
@@ -66,6 +89,16 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
 
   if (input.canaries) reasons.push(...canaryBlindness(data, scan.canaries));
   else if (netCaptures.length > 0) reasons.push('no canaries were sent: the captures cannot show they could see');
+
+  // Capture loss: acknowledged TCP data the capture never saw, above the rig's limit.
+  const limit = input.rig.captureLossMax ?? DEFAULT_LOSS_MAX;
+  for (const e of await captureLossOf(data)) {
+    if (e.percent !== undefined && e.percent / 100 > limit) {
+      reasons.push(
+        `capture ${e.capture} (${e.file}) missed an estimated ${e.percent.toFixed(2)} % of TCP data in this window (${e.gaps} of ${e.acks} ACKs acknowledged data it never saw; limit ${(limit * 100).toFixed(2)} %)`,
+      );
+    }
+  }
 
   // Silence is not proof: canaries run in every window, so a capture with no packet at all was blind.
   if (window.toMs - window.fromMs >= LAST_SECOND_MS) {

@@ -33,6 +33,20 @@ export interface PhaseResult {
   /** What the scenario allowed beyond the run-wide egress policy in this phase (`allow:`). */
   allow?: { hosts: string[]; names: string[] };
   assertions: AssertionResult[];
+  /** TCP capture loss per network capture in the phase's window (src/analysis/capture-loss.ts). */
+  captureLoss?: CaptureLossEntry[];
+}
+
+export interface CaptureLossEntry {
+  capture: string;
+  file: string;
+  acks: number;
+  gaps: number;
+  gapBytes: number;
+  /** gaps / acks in percent; absent when not estimated. */
+  percent?: number;
+  /** Why there is no figure (one direction only, too few ACKs). */
+  notEstimated?: string;
 }
 
 /** One judged window of the run's time coverage (src/verdict/coverage.ts). */

@@ -35,6 +35,12 @@ describe('proof of sight', () => {
   it('the untouched run passes, its canaries were seen, and re-analysis agrees', async () => {
     expect(result.verdict).toBe('PASS');
     expect(result.analysisInput?.canaries?.sent.length).toBeGreaterThan(0);
+    // Every capture carries TCP (the canaries' SYNs at least): each phase says its capture loss
+    // for each, as a figure or with why there is none.
+    for (const phase of result.phases) {
+      expect(phase.captureLoss?.map((c) => c.capture).sort()).toEqual(['controller', 'drone', 'phone', 'uplink']);
+      for (const c of phase.captureLoss!) expect(c.percent !== undefined || /ACKs|both directions/.test(c.notEstimated ?? '')).toBe(true);
+    }
     const again = await reanalyzeRun(copyRun());
     expect(again.verdict).toBe('PASS');
     expect(standby(again).verdict).toBe('PASS');

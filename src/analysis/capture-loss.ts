@@ -1,0 +1,134 @@
+/**
+ * TCP capture loss, estimated the way Zeek's capture-loss script does (policy/misc/capture-loss):
+ * an ACK that acknowledges data the capture never saw is a gap; the estimate is gaps per ACK.
+ * A capture that missed packets on a real bench (a mirror port over its bandwidth, a tap
+ * dropping frames) shows here even when libpcap itself reports no drops.
+ *
+ * Hand-written and allocation-free (it runs on the scan's hot path, for TCP packets only): per
+ * flow five words in one growing Uint32Array indexed by flow id, sequence numbers compared in
+ * serial-number arithmetic (RFC 1982), no object per packet.
+ *
+ * Per flow and direction: `next`, the end of the data seen without a hole; `hi`, the end of the
+ * highest data seen (SYN and FIN take one sequence number each); at most one open hole, from
+ * `next` to `holeEnd`; `ack`, the highest acknowledgement the other side sent for it. An ACK that
+ * advances `ack` is an ACK event; one that also goes beyond `next` acknowledged bytes the capture
+ * never saw (the hole, or data past `hi`): a gap, counted once, after which the counters move past
+ * it. Only flows whose both directions are in the capture say anything. One hole per direction
+ * keeps the state small: two holes under one ACK count as one gap, so the figure never overstates.
+ */
+
+/** Fewer ACK events than this in a capture and window: too few to say (docs/technician/proof-of-sight.md). */
+export const CAPTURE_LOSS_MIN_ACKS = 100;
+
+const WORDS = 9;
+const NEXT0 = 0;
+const HI0 = 2;
+const HOLE0 = 4;
+const ACK0 = 6;
+const BITS = 8;
+const SEEN0 = 1; // a packet from side 0 was seen (SEEN0 << side)
+const ACKED0 = 4; // side 0's data has been acknowledged once (ACKED0 << side)
+const HOLE_OPEN0 = 16; // side 0's data has a hole from NEXT to HOLE
+
+/** a after b in sequence space. */
+const after = (a: number, b: number) => ((a - b) | 0) > 0;
+
+export interface CaptureLossCounts {
+  /** ACKs that acknowledged new data of a direction the capture also holds. */
+  acks: number;
+  /** Of those, ACKs for data the capture never saw. */
+  gaps: number;
+  /** Bytes acknowledged but never seen. */
+  gapBytes: number;
+  /** TCP flows with both directions in the capture. */
+  bothWays: number;
+  /** TCP flows seen at all. */
+  flows: number;
+}
+
+export class CaptureLossMeter {
+  private s = new Uint32Array(1024 * WORDS);
+  acks = 0;
+  gaps = 0;
+  gapBytes = 0;
+  bothWays = 0;
+  flows = 0;
+
+  /** One TCP segment of flow `flow` from side `dir` (0 or 1); `len` is its payload length. */
+  packet(buf: Uint8Array, l4: number, seq: number, len: number, flow: number, dir: number): void {
+    const o = flow * WORDS;
+    if (o + WORDS > this.s.length) {
+      const grown = new Uint32Array(Math.max(this.s.length * 2, o + WORDS));
+      grown.set(this.s);
+      this.s = grown;
+    }
+    const s = this.s;
+    const flags = buf[l4 + 13]!;
+    let bits = s[o + BITS]!;
+    if (bits === 0) this.flows++;
+    const end = (seq + len + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0)) >>> 0;
+    const seen = SEEN0 << dir;
+    const holeBit = HOLE_OPEN0 << dir;
+    const n = o + NEXT0 + dir;
+    const h = o + HI0 + dir;
+    if ((bits & seen) === 0) {
+      if ((bits & (SEEN0 | (SEEN0 << 1))) !== 0) this.bothWays++;
+      bits |= seen;
+      s[n] = end;
+      s[h] = end;
+    } else if (end !== seq) {
+      if (!after(seq, s[n]!)) {
+        // In order (or a retransmission reaching into the hole): the hole-free part grows.
+        if (after(end, s[n]!)) s[n] = end;
+        if ((bits & holeBit) !== 0 && !after(s[o + HOLE0 + dir]!, s[n]!)) {
+          bits &= ~holeBit;
+          if (after(s[h]!, s[n]!)) s[n] = s[h]!;
+        }
+      } else if ((bits & holeBit) === 0) {
+        bits |= holeBit;
+        s[o + HOLE0 + dir] = seq;
+      }
+      if (after(end, s[h]!)) s[h] = end;
+      if ((bits & holeBit) === 0 && after(s[h]!, s[n]!)) s[n] = s[h]!;
+    }
+    if (flags & 0x10) {
+      // This ACK acknowledges the other side's data.
+      const d = dir ^ 1;
+      if ((bits & (SEEN0 << d)) !== 0) {
+        const a = ((buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!) >>> 0;
+        const acked = ACKED0 << d;
+        if ((bits & acked) === 0) {
+          bits |= acked;
+          s[o + ACK0 + d] = a;
+        } else if (after(a, s[o + ACK0 + d]!)) {
+          this.acks++;
+          const next = s[o + NEXT0 + d]!;
+          if (after(a, next)) {
+            this.gaps++;
+            const hi = s[o + HI0 + d]!;
+            const dHole = HOLE_OPEN0 << d;
+            if ((bits & dHole) !== 0) {
+              const holeEnd = s[o + HOLE0 + d]!;
+              this.gapBytes += ((after(a, holeEnd) ? holeEnd : a) - next) >>> 0;
+              if (after(a, holeEnd) || a === holeEnd) {
+                bits &= ~dHole;
+                s[o + NEXT0 + d] = hi;
+              } else s[o + NEXT0 + d] = a;
+            }
+            if (after(a, hi)) {
+              this.gapBytes += (a - hi) >>> 0;
+              s[o + HI0 + d] = a;
+              s[o + NEXT0 + d] = a;
+            }
+          }
+          s[o + ACK0 + d] = a;
+        }
+      }
+    }
+    s[o + BITS] = bits;
+  }
+
+  counts(): CaptureLossCounts {
+    return { acks: this.acks, gaps: this.gaps, gapBytes: this.gapBytes, bothWays: this.bothWays, flows: this.flows };
+  }
+}
