@@ -221,7 +221,12 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     wifi[name] = { name, interface: r.str(c.interface) ?? '', ...(typeof c.channel === 'number' ? { channel: c.channel } : {}) };
   }
   const ble: Record<string, RigBle> = {};
-  for (const [name, c] of entries(caps.ble)) ble[name] = { name, driver: c.driver === 'virtual' ? 'virtual' : 'command', command: r.str(c.command) ?? '' };
+  for (const [name, c] of entries(caps.ble)) {
+    if ((c.command === undefined) === (c.driver === undefined)) {
+      r.fail(['captures', 'ble', name], 'a BLE capture needs either `command` (a sniffer bridge that writes a pcap to stdout) or `driver: virtual`, and not both', { atKey: true });
+    }
+    ble[name] = { name, driver: c.driver === 'virtual' ? 'virtual' : 'command', command: r.str(c.command) ?? '' };
+  }
 
   const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
   const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, intervalMs: canaryIntervalMs, addressIn });

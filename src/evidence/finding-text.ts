@@ -29,12 +29,15 @@ export function findingLine(f: Finding): string {
     const names = findingNames(f);
     parts.push(`${f.protocol} ${findingAddresses(f)}${names ? ` ${f.names && f.names.length > 1 ? 'names' : 'name'} ${names}` : ''}`);
     if (f.srcMac) parts.push(`from MAC ${f.srcMac}`);
+    if (f.process) parts.push(`process ${f.process}`);
     if (f.count > 1) parts.push(`${f.count} packets (${f.packet}..${f.lastPacket})`);
   } else if (f.kind === 'power') parts.push(`${f.channel} ${f.amps} A > limit ${f.limitAmps} A`);
   else if (f.kind === 'radio') {
     if (f.band) parts.push(`band ${f.band}`);
     if (f.peakDbm !== undefined) parts.push(`peak ${f.peakDbm} dBm`);
     if (f.transmitter) parts.push(`transmitter ${f.transmitter}`);
+    if (f.carrier) parts.push(`carrier ${f.carrier}`);
+    if (f.count !== undefined && f.count > 1 && f.packet !== undefined) parts.push(`${f.count} frames (${f.packet}..${f.lastPacket ?? f.packet})`);
   } else if (f.kind === 'mavlink') parts.push(`link ${f.link} system ${f.systemId}, ${f.count} packets`);
   return parts.join('; ');
 }

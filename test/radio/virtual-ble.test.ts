@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBleCapture } from '../../src/devices/radio/ble.js';
@@ -13,6 +13,8 @@ import { readBleCapture } from '../../src/analysis/radio/ble.js';
 import { judgeNoRemoteId } from '../../src/analysis/radio/assertions.js';
 import { encodeOdidMessagePack, REMOTE_ID_BLE_PORT } from '../../src/sim/radio/remote-id.js';
 import { makeAirPair, sendUdp, type AirPair } from './air-pair.js';
+import { loadRig } from '../../src/config/index.js';
+import { configErrorOf } from '../config/helpers.js';
 
 let air: AirPair;
 let dir: string;
@@ -71,5 +73,25 @@ describe('virtual BLE sniffer on the air link', () => {
     expect(v.findings[0]!.summary).toContain('operator ID OP-VIRT-7');
     const quiet = await judgeNoRemoteId({ files: ['radio-sniffer.pcap'], runDir: dir, fromMs: quietFrom, toMs: quietTo });
     expect(quiet).toEqual({ verdict: 'PASS', findings: [] });
+  });
+});
+
+describe('captures.ble in the rig file', () => {
+  const withBle = (ble: string) => {
+    const text = readFileSync('rig/virtual.yaml', 'utf8').replace(/  ble:\n    sniffer: \{ driver: virtual \}\n/, `  ble:\n    sniffer: ${ble}\n`);
+    const f = path.join(dir, `rig-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(f, text);
+    return f;
+  };
+  it('the shipped virtual rig has the virtual sniffer; a command is the other kind', () => {
+    expect(loadRig('rig/virtual.yaml').captures.ble).toEqual({ sniffer: { name: 'sniffer', driver: 'virtual', command: '' } });
+    expect(loadRig(withBle('{ command: "nrf-bridge --pcap" }')).captures.ble.sniffer).toEqual({ name: 'sniffer', driver: 'command', command: 'nrf-bridge --pcap' });
+  });
+  it('neither or both of command and driver, or an unknown driver, is a schema error naming the line', () => {
+    for (const bad of ['{ }', '{ driver: virtual, command: "x" }', '{ driver: nrf }']) {
+      const e = configErrorOf(() => loadRig(withBle(bad)));
+      expect(e.code, bad).toBe('AIRLOCK_CONFIG_INVALID');
+      expect(e.lines.join('\n'), bad).toMatch(/captures\.ble\.sniffer|ble/);
+    }
   });
 });
