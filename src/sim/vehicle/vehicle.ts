@@ -38,7 +38,7 @@ export interface VehicleOptions {
   /** Which autopilot to be (default ardupilot). */
   flavour?: Flavour;
   log?: (line: string) => void;
-  /** Time from start until pre-arm checks pass (ms, default 3000; real SITL takes tens of seconds). */
+  /** Time from start until pre-arm checks pass (ms, default 2000: short, so the shipped scenarios stay well under 90 s; real SITL takes tens of seconds, see docs/technician/autopilots.md). */
   prearmDelayMs?: number;
   /** MAVLink version the vehicle sends (default 2). */
   mavlinkVersion?: 1 | 2;
@@ -121,7 +121,7 @@ class Vehicle implements VehicleSim {
     this.encoder.version = opts.mavlinkVersion ?? 2;
     this.log = opts.log ?? (() => {});
     this.mode = this.bootMode();
-    this.prearmOkAt = this.bootAt + (opts.prearmDelayMs ?? 3000);
+    this.prearmOkAt = this.bootAt + (opts.prearmDelayMs ?? 2000);
     this.defaultStreams();
     this.scanner = new FrameScanner((p) => this.receive(p));
     port.on('data', (chunk: Buffer) => this.scanner.push(chunk));
@@ -294,8 +294,9 @@ class Vehicle implements VehicleSim {
       return;
     }
     const climbRate = this.opts.climbRate ?? 2.5;
-    // 1 m/s: within ArduPilot's LAND_SPEED range (30-200 cm/s), quicker than its 50 cm/s default.
-    const landRate = this.opts.landRate ?? 1.0;
+    // 1.5 m/s: within ArduPilot's LAND_SPEED range (30-200 cm/s), quicker than its 50 cm/s
+    // default, so the shipped scenarios stay well inside their 90 s.
+    const landRate = this.opts.landRate ?? 1.5;
     if (this.returning && this.alt < this.spec.rtlAltM) {
       this.targetAlt = this.spec.rtlAltM;
     } else if (this.returning) {
@@ -523,7 +524,7 @@ class Vehicle implements VehicleSim {
     this.alt = 0;
     this.targetAlt = 0;
     this.landed = MAV_LANDED_STATE.ON_GROUND;
-    this.prearmOkAt = this.silentUntil + (this.opts.prearmDelayMs ?? 3000);
+    this.prearmOkAt = this.silentUntil + (this.opts.prearmDelayMs ?? 2000);
     // A fresh boot forgets what ground stations asked for.
     this.defaultStreams();
   }
