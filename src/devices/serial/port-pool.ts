@@ -115,7 +115,11 @@ export class SharedPort {
         });
         port.on('error', () => undefined);
         port.on('close', (why: unknown) => {
-          if (this.port === port) this.port = null;
+          if (this.port === port) {
+            // The next transaction opens the path again (a re-enumerated device is used again).
+            this.port = null;
+            this.opening = null;
+          }
           // Closed without close(): the device went away. Reported at once on the health
           // channel; the next transaction reopens the path if the device came back.
           if (!this.closed) reportFault(new SerialLostError(path, [...this.devices], why));
