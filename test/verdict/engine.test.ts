@@ -246,6 +246,18 @@ const rows: Row[] = [
     expect: { verdict: 'FAIL', phases: ['PASS', 'PASS', 'FAIL'], check: (j) => expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['FAIL', 'PASS']) },
   },
   {
+    rule: 'no_egress devices: a leak from an address the rig file does not list stays a finding (no device can be named)',
+    scenario: PHASES.replace('- no_egress: {}', '- no_egress: { devices: [drone] }'),
+    packets: [leak(5000, OUTSIDE, '10.231.0.77')],
+    expect: { verdict: 'FAIL', check: (j) => expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['FAIL', 'FAIL']) },
+  },
+  {
+    rule: 'no_egress allow_names: an allowed name asked of an outside resolver is still egress',
+    scenario: PHASES.replace('- no_egress: {}', '- no_egress: { allow_names: [update.lab] }'),
+    packets: [{ at: 5000, frame: udp(DRONE, OUTSIDE, 40001, 53, dnsQuery('update.lab')) }],
+    expect: { verdict: 'FAIL', check: (j) => expect(j.phases[2]!.assertions.map((a) => a.verdict)).toEqual(['FAIL', 'FAIL']) },
+  },
+  {
     rule: 'no_dns with allow_names',
     scenario: PHASES.replace('- no_egress: {}', '- no_dns: { allow_names: [a.example] }'),
     packets: [dns(5000, 'a.example'), dns(5100, 'b.example')],
