@@ -1,5 +1,5 @@
 /**
- * tlog reading: Airlock's reader (src/devices/flight/tlog.ts: own framing, CRC checked) against
+ * tlog reading: Airlock's reader (src/analysis/mavlink/tlog.ts: own framing, CRC checked) against
  * node-mavlink's MavLinkTLogPacketSplitter + MavLinkPacketParser, on the same generated file in
  * the same run.   npx tsx bench/tlog.bench.ts [packets]   (default 2,000,000)
  *

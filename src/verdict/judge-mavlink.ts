@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Assertion } from '../config/types.js';
 import type { MavlinkFinding } from '../analysis/finding.js';
-import { summarizeTlog } from '../devices/flight/index.js';
+import { summarizeTlog } from '../analysis/mavlink/tlog.js';
 import type { JudgeInput } from './input.js';
 
 interface RxErrorLine {

@@ -5,8 +5,8 @@
  */
 import { MavLinkProtocolV1, MavLinkProtocolV2 } from 'node-mavlink';
 import type { MavLinkData } from 'node-mavlink';
-import { MESSAGE_REGISTRY } from './crc.js';
-import { MAGIC_V1, packetMsgId } from './framing.js';
+import { MESSAGE_REGISTRY } from '../../analysis/mavlink/crc.js';
+import { MAGIC_V1, packetMsgId } from '../../analysis/mavlink/framing.js';
 
 const V1 = new MavLinkProtocolV1();
 const V2 = new MavLinkProtocolV2();

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import type { AutopilotIdentity, CommandResult, FlightCondition, FlightLink, LinkEvent, LinkStats } from './flight-link.js';
 import { FlightError, FlightInputError, FlightOpenError, FlightTransportLost } from './errors.js';
 import { reportFault } from '../health/index.js';
-import { FrameScanner, packetMsgId, packetSeq, packetSysId, MAGIC_V1 } from './framing.js';
-import type { DamageInfo } from './framing.js';
+import { FrameScanner, packetMsgId, packetSeq, packetSysId, MAGIC_V1 } from '../../analysis/mavlink/framing.js';
+import type { DamageInfo } from '../../analysis/mavlink/framing.js';
 import { DATA_STREAM_OF, STREAM_NEEDS, StreamBook } from './streams.js';
-import { messageName } from './crc.js';
+import { messageName } from '../../analysis/mavlink/crc.js';
 import {
   PacketEncoder,
   decodePacket,
@@ -26,7 +26,7 @@ import {
   MAGIC_FORCE_ARM,
 } from './codec.js';
 import { modeName, modeRequest } from './modes.js';
-import { TlogWriter, nowUs } from './tlog.js';
+import { TlogWriter, nowUs } from './tlog-writer.js';
 import { createTransport, parseEndpoint } from './transport.js';
 import type { Transport } from './transport.js';
 import { common } from 'node-mavlink';
