@@ -10,7 +10,6 @@ import { loadConfigSource, type ConfigSource, type Seg } from './source.js';
 import type {
   ButtonDriverName,
   CanaryProtocolName,
-  CaptureTestFault,
   PowerDriverName,
   RigBand,
   RigBle,
@@ -176,15 +175,9 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const network: Record<string, RigNetworkCapture> = {};
   for (const [name, c] of entries(caps.network)) {
     const path = ['captures', 'network', name];
-    const tf = c.test_fault;
-    const testFault: CaptureTestFault | undefined =
-      tf === 'wrong-interface' || tf === 'down' ? { kind: tf } : isObj(tf) && typeof tf['drop-vlan'] === 'string' ? { kind: 'drop-vlan', host: tf['drop-vlan'] } : undefined;
-    if (testFault && d.virtual !== true) r.fail([...path, 'test_fault'], 'test_fault models a blind capture on the virtual rig only');
-    if (testFault?.kind === 'drop-vlan') ref([...path, 'test_fault', 'drop-vlan'], testFault.host, devices, 'device');
     network[name] = {
       name,
       interface: r.str(c.interface) ?? '',
-      ...(testFault ? { testFault } : {}),
       ...(typeof c.filter === 'string' ? { filter: c.filter } : {}),
       bufferSize: r.unit(c, 'buffer_size', path, parseSize, { dflt: 32 * 1024 * 1024, min: 'positive', what: 'the buffer size' }),
       snaplen: r.int(c.snaplen, 65535),

@@ -91,11 +91,7 @@ export interface RigNetworkCapture {
   /** libpcap buffer size in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
   bufferSize: number;
   snaplen: number;
-  /** Virtual rig, tests only: make the capture blind the way real benches go blind. */
-  testFault?: CaptureTestFault;
 }
-
-export type CaptureTestFault = { kind: 'wrong-interface' } | { kind: 'down' } | { kind: 'drop-vlan'; host: string };
 
 export interface RigBand {
   name: string;

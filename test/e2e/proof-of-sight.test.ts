@@ -66,6 +66,41 @@ describe('proof of sight', () => {
     expect(again.verdict).toBe('INCONCLUSIVE');
   });
 
+  // The ways a real bench goes blind, made from the real run's own captures with real tools:
+  // each gives INCONCLUSIVE naming why, where the untouched run above gives PASS.
+  const reasonOf = (r: Parameters<typeof standby>[0]) =>
+    (standby(r).assertions.find((a) => a.kind === 'no_egress') as { verdict: string; reason?: string }) ?? { verdict: '' };
+
+  it('capture on the wrong interface (the drone capture holds the phone port): INCONCLUSIVE, none of the drone canaries', async () => {
+    const dir = copyRun();
+    cpSync(path.join(dir, 'net-phone.pcap'), path.join(dir, 'net-drone.pcap'));
+    const a = reasonOf(await reanalyzeRun(dir));
+    expect(a.verdict).toBe('INCONCLUSIVE');
+    expect(a.reason).toMatch(/capture drone \(net-drone\.pcap\) holds none of the \d+ canaries drone sent in this window: wrong interface/);
+  });
+
+  it('a capture filter that hides TCP (tshark -Y "not tcp"): INCONCLUSIVE, naming tcp', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'net-drone.pcap');
+    execFileSync('tshark', ['-r', file, '-Y', 'not tcp', '-w', `${file}.cut`, '-F', 'pcap']);
+    renameSync(`${file}.cut`, file);
+    const a = reasonOf(await reanalyzeRun(dir));
+    expect(a.verdict).toBe('INCONCLUSIVE');
+    expect(a.reason).toMatch(/capture drone \(net-drone\.pcap\) misses \d+ of \d+ tcp canaries from drone .*a capture filter or mirror hides tcp/);
+    expect(a.reason).not.toMatch(/hides (udp|icmp|dns)/);
+  });
+
+  it('a capture interface that was down (the file holds no packet): INCONCLUSIVE, no packet at all', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'net-drone.pcap');
+    execFileSync('editcap', ['-r', file, `${file}.cut`, '0']); // keeps no frame: only the file header
+    renameSync(`${file}.cut`, file);
+    expect(execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' })).toMatch(/Number of packets:\s+0/);
+    const a = reasonOf(await reanalyzeRun(dir));
+    expect(a.verdict).toBe('INCONCLUSIVE');
+    expect(a.reason).toMatch(/net-drone\.pcap holds no packet at all in this window: the capture was blind/);
+  });
+
   it('a connection the sinkhole saw but no capture holds makes the phase INCONCLUSIVE', async () => {
     const dir = copyRun();
     const w = result.phases.find((p) => p.name === 'standby')!;
