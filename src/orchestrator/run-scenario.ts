@@ -228,11 +228,6 @@ async function runLocked(
 
   /** Safing on a rig session: canaries, every channel off, captures stopped, links and rig closed. */
   async function safeSession(s: RigSession): Promise<void> {
-    try {
-      sentCanaries = (await s.canaries?.stop()) ?? [];
-    } catch (error) {
-      timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
-    }
     for (const [name, ch] of s.power) {
       try {
         await ch.off();
@@ -244,6 +239,18 @@ async function runLocked(
         timeline.append({ event: 'safing_error', channel: name, error: f.reason });
         safingFaults.push(f);
       }
+    }
+    // Safing is a judged window too (src/verdict/coverage.ts): a last canary round, after the
+    // power is off, shows the captures could still see while the devices went down.
+    try {
+      await s.canaries?.round?.();
+    } catch (error) {
+      timeline.append({ event: 'safing_error', what: 'canary round', error: (error as Error).message });
+    }
+    try {
+      sentCanaries = (await s.canaries?.stop()) ?? [];
+    } catch (error) {
+      timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
     }
     await sleep(500);
     capturesEndMs = Date.now();
