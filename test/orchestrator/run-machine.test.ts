@@ -113,4 +113,42 @@ describe('run machine', () => {
     expect(log).toEqual(['preflight', 'safe', 'safe done', 'analyse', 'report']);
     expect(done.context.fault?.device).toBe('drone');
   });
+
+  it('a FAULT from a health monitor stops the running step, goes to safing at once and records the first fault only', async () => {
+    let stepAborted = false;
+    const { actor, log } = harness({
+      steps: [2, 1],
+      safeMs: 50,
+      stepImpl: (_ref, signal) =>
+        new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => {
+            stepAborted = true;
+            resolve();
+          });
+        }),
+    });
+    actor.start();
+    await waitFor(actor, (s) => s.matches('running'));
+    const fault = { code: 'AIRLOCK_SERIAL_LOST', message: 'relay gone', device: 'phone', occurredAt: '2026-01-01T00:00:00.000Z', detectedAt: '2026-01-01T00:00:00.001Z' };
+    actor.send({ type: 'FAULT', fault });
+    await waitFor(actor, (s) => s.matches('safing'));
+    // a second fault and an abort during safing change nothing
+    actor.send({ type: 'FAULT', fault: { code: 'AIRLOCK_SIM_DIED', message: 'later' } });
+    actor.send({ type: 'ABORT', reason: 'SIGINT' });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(stepAborted).toBe(true);
+    expect(log).toEqual(['preflight', 'step 0.0', 'safe', 'safe done', 'analyse', 'report']);
+    expect(done.context.fault).toEqual(fault);
+    expect(done.context.abort).toBeUndefined();
+    expect(done.context.windows[0]!.endMs).toBeTypeOf('number');
+  });
+
+  it('a FAULT during preflight goes to safing without running a step', async () => {
+    const { actor, log } = harness({ steps: [1], stepImpl: async () => {} });
+    actor.start();
+    actor.send({ type: 'FAULT', fault: { code: 'AIRLOCK_LAB_PART_DIED', message: 'sinkhole exited' } });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(log.filter((l) => l.startsWith('step'))).toEqual([]);
+    expect(done.context.fault?.code).toBe('AIRLOCK_LAB_PART_DIED');
+  });
 });
