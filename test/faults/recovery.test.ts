@@ -6,16 +6,23 @@
  * its lab, and finalises the run directory: INCONCLUSIVE, "interrupted: the Airlock process
  * was killed" at the time of its last timeline entry, with a manifest `verify` can read.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { describe, expect, it } from 'vitest';
 import { leftovers, runAirlock, startAirlock, tempOut } from '../utils/airlock.js';
 import { readTimeline, SHORT } from './fault-run.js';
 
+// A state root of its own (AIRLOCK_STATE_ROOT, inherited by every airlock this file starts):
+// a run started meanwhile by another test file recovers the dead runs of /run/airlock, and
+// would otherwise finish these before `recover` is asked to.
+const STATE_ROOT = mkdtempSync(path.join(tmpdir(), 'airlock-state-'));
+process.env.AIRLOCK_STATE_ROOT = STATE_ROOT;
+
 /** SCPI `OUTP?` asked of the killed run's drone supply over its own PTY. */
 async function askOutput(runId: string): Promise<string> {
-  const port = new SerialPort({ path: `/run/airlock/${runId}/bench/psu-a.dev`, baudRate: 115200, autoOpen: false });
+  const port = new SerialPort({ path: `${STATE_ROOT}/${runId}/bench/psu-a.dev`, baudRate: 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   try {
     let got = '';
@@ -77,7 +84,7 @@ function checkFinalised(runDir: string, runId: string): void {
   const left = leftovers(runId);
   expect(left.netns).toEqual([]);
   expect(left.processes).toEqual([]);
-  expect(existsSync(`/run/airlock/${runId}`)).toBe(false);
+  expect(existsSync(`${STATE_ROOT}/${runId}`)).toBe(false);
 }
 
 describe('fault matrix: SIGKILL and recovery', () => {
