@@ -12,7 +12,7 @@
  * capture exactly when the firmware sends one.
  *
  * Each record is written through at once; it stops on SIGTERM/SIGINT without waiting for
- * traffic (node_pcap's close() waits for the next packet: DESIGN.md trap).
+ * traffic (node_pcap's close() waits for the next packet: docs/developer/dependency-traps.md).
  */
 import { createRequire } from 'node:module';
 import { PcapFileWriter, LINKTYPE_NORDIC_BLE } from './pcap-writer.js';
