@@ -95,6 +95,8 @@ export interface CaptureDamage {
   file: string;
   offset: number;
   reason: string;
+  /** The file is whole, but holds frames of a type not decoded (frame-types.ts): not damage, still not judged. */
+  unjudged?: boolean;
 }
 
 export interface FileSummary {
@@ -1380,6 +1382,7 @@ export class NetworkScanner {
     for (const k of scanner.unknown.values()) {
       result.damage.push({
         file: label,
+        unjudged: true,
         offset: k.offset,
         reason: `${k.count} frame${k.count === 1 ? '' : 's'} of ${describeUnjudged(k.kind, k.value)} (first: packet #${k.packet}) ${k.count === 1 ? 'is' : 'are'} not decoded, so ${k.count === 1 ? 'it was' : 'they were'} not judged`,
       });

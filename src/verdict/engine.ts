@@ -250,7 +250,7 @@ export async function judgeCaptures(files: string[], opts: { lab: string[]; labN
   const damage: CaptureDamage[] = [...scan.damage];
   if (radio.undecoded > 0) damage.push({ file: files.join(', '), offset: -1, reason: `${radio.undecoded} radio frame(s) are too short or of a header layout not decoded, so they were not judged` });
   const findings: Finding[] = [...scan.findings, ...radio.broadcasts, ...radio.probes];
-  const blind = damage.map((d) => `${d.file}${d.offset >= 0 ? ` is damaged at byte offset ${d.offset}` : ''}: ${d.reason}`);
+  const blind = damage.map((d) => `${d.file}${d.offset >= 0 ? ` ${d.unjudged ? 'has frames it cannot judge from' : 'is damaged at'} byte offset ${d.offset}` : ''}: ${d.reason}`);
   const assertion: AssertionResult = {
     kind: 'egress_policy',
     ...decide(scan.findings, scan.findings.length > 0 ? [] : blind, false),

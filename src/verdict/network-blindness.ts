@@ -85,7 +85,7 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   if (netCaptures.length === 0) reasons.push('no network capture on this rig');
   for (const c of netCaptures) if (c.lossy) reasons.push(`capture ${c.name} is lossy: ${c.reason ?? 'packets dropped'}`);
   const scan = await data.network();
-  for (const d of scan.damage) reasons.push(`${d.file} is damaged at byte offset ${d.offset}: ${d.reason}`);
+  for (const d of scan.damage) reasons.push(`${d.file} ${d.unjudged ? 'has frames it cannot judge from' : 'is damaged at'} byte offset ${d.offset}: ${d.reason}`);
 
   if (input.canaries) reasons.push(...canaryBlindness(data, scan.canaries));
   else if (netCaptures.length > 0) reasons.push('no canaries were sent: the captures cannot show they could see');

@@ -105,7 +105,7 @@ function render(scan: NetworkScan, radio: RadioReport, verdict: Verdict, finding
   }
   if (radio.observations.length > 0) lines.push('', 'Other transmitters (observations, not judged):', observationTable(radio.observations));
   if (damage.length > 0) lines.push('');
-  for (const d of damage) lines.push(`${d.file}: ${d.offset >= 0 ? `damaged at byte offset ${d.offset}: ` : ''}${d.reason}`);
+  for (const d of damage) lines.push(`${d.file}: ${d.offset >= 0 ? `${d.unjudged ? 'frames not judged from' : 'damaged at'} byte offset ${d.offset}: ` : ''}${d.reason}`);
   return lines.join('\n');
 }
 
@@ -127,7 +127,7 @@ export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promi
         radio: { frames: radio.frames, undecoded: radio.undecoded, observations: radio.observations },
       }),
     );
-    for (const d of damage) io.err(`airlock: ${d.file}: ${d.offset >= 0 ? `damaged at byte offset ${d.offset}: ` : ''}${d.reason}`);
+    for (const d of damage) io.err(`airlock: ${d.file}: ${d.offset >= 0 ? `${d.unjudged ? 'frames not judged from' : 'damaged at'} byte offset ${d.offset}: ` : ''}${d.reason}`);
   } else {
     io.out(render(scan, radio, verdict, findings, damage));
   }
