@@ -98,7 +98,7 @@ export function loadControlsMapping(labFile?: string): ControlsMapping {
 }
 
 export interface ControlEvidence {
-  /** The phase's name, or "(whole run)" for a run-wide assertion. */
+  /** The phase's name, "(whole run)" for a run-wide assertion, or "(<window>)" for a window outside the phases (preflight, a gap, safing). */
   phase: string;
   kind: string;
   verdict: string;
@@ -134,7 +134,8 @@ function observedVerdict(v: string): ObservedVerdict {
 
 /**
  * The Controls section of a run. Findings are numbered as in the reports' findings tables: phase by
- * phase, assertion by assertion, then the run-wide assertions.
+ * phase, assertion by assertion, then the run-wide assertions, then the windows outside the phases
+ * (preflight, gaps, safing).
  */
 export function observeControls(r: RunResult, mapping: ControlsMapping): ControlsSection {
   const all: ControlEvidence[] = [];
@@ -150,6 +151,9 @@ export function observeControls(r: RunResult, mapping: ControlsMapping): Control
   };
   for (const p of r.phases) for (const a of p.assertions) add(p.name, a);
   for (const a of r.runAssertions) add('(whole run)', a);
+  // The windows outside the phases (preflight, gaps, safing), judged by the run-wide egress policy:
+  // a leak there bears on the boundary controls too. Numbered after the rest, as in the reports.
+  for (const c of r.coverage ?? []) if (c.kind !== 'phase') for (const a of c.assertions) add(`(${c.name})`, a);
 
   const mapped = new Set(mapping.controls.flatMap((c) => c.kinds));
   const unmapped = [...new Set(all.map((e) => e.kind).filter((k) => !mapped.has(k)))];

@@ -78,7 +78,8 @@ describe('the shipped mapping', () => {
     for (const c of shippedControls()) {
       expect(c.source.document.length).toBeGreaterThan(10);
       expect(c.source.section).toContain(c.framework.startsWith('NIST') ? c.id : '89.110');
-      for (const k of c.kinds) expect(scenarioSchema, k).toContain(`"${k}"`);
+      // egress_policy is the run-wide policy the engine judges in every window, not a scenario assertion.
+      for (const k of c.kinds) if (k !== 'egress_policy') expect(scenarioSchema, k).toContain(`"${k}"`);
     }
   });
 
@@ -128,6 +129,39 @@ describe('the Controls section', () => {
     expect(md).toContain("- **FAIL**: Traffic from the system under test was observed crossing the lab's boundary during these phases; each finding names the packet. Phases: powered.");
     expect(md).toContain('| powered | no\\_egress | FAIL | #1 `net-drone.pcap packet 6` |');
     expect(md).toContain('Assertions of this run that no control maps: `current_below`.');
+  });
+
+  it('a leak judged only by the run-wide egress policy (a phase without no_egress, a window outside the phases) fails the boundary controls', () => {
+    // As the engine records it: every phase and every window outside the phases carries egress_policy.
+    const r = cleanResult('w');
+    const leak = leakyResult('w').phases[0]!.assertions[0]!.findings[0]!;
+    r.verdict = 'FAIL';
+    r.phases = r.phases.map((p) => ({ ...p, assertions: [{ kind: 'egress_policy', verdict: 'PASS' as const, findings: [] }, ...p.assertions] }));
+    r.phases[1]!.verdict = 'FAIL';
+    r.phases[1]!.assertions[0] = { kind: 'egress_policy', verdict: 'FAIL', findings: [leak] };
+    const late = { ...leak, packet: 40, lastPacket: 40, time: new Date(T0 + 7000).toISOString() };
+    r.coverage = [
+      { kind: 'preflight', name: 'preflight', from: new Date(T0 - 1000).toISOString(), to: new Date(T0).toISOString(), verdict: 'PASS', assertions: [{ kind: 'egress_policy', verdict: 'PASS', findings: [] }] },
+      { kind: 'safing', name: 'safing', from: new Date(T0 + 6000).toISOString(), to: new Date(T0 + 8000).toISOString(), verdict: 'FAIL', assertions: [{ kind: 'egress_policy', verdict: 'FAIL', findings: [late] }] },
+    ];
+    const c = observeControls(r, loadControlsMapping());
+    for (const id of ['SC-7', 'SC-7(5)', 'SC-7(10)', 'AC-4']) {
+      const o = c.controls.find((x) => x.control.id === id)!;
+      expect(o.status, id).toBe('FAIL');
+      expect(o.statements[0], id).toMatchObject({ verdict: 'FAIL', phases: ['quiet', '(safing)'] });
+      expect(o.statements.find((s) => s.verdict === 'PASS')!.phases, id).not.toContain('quiet');
+    }
+    const sc7 = c.controls.find((x) => x.control.id === 'SC-7')!;
+    expect(sc7.evidence.find((e) => e.phase === '(safing)')).toMatchObject({ kind: 'egress_policy', verdict: 'FAIL', findings: [{ n: 2, pointer: 'net-drone.pcap packet 40' }] });
+    expect(c.unmapped).not.toContain('egress_policy');
+
+    const { html, md } = reportsFor(r, 'policy-only');
+    expect(md).toMatch(/### NIST SP 800-53 Rev\. 5 SC-7 Boundary Protection: FAIL\n/);
+    expect(md).toContain('| quiet | egress\\_policy | FAIL | #1 `net-drone.pcap packet 6` |');
+    expect(md).toContain('| \\(safing\\) | egress\\_policy | FAIL | #2 `net-drone.pcap packet 40` |');
+    // The numbers link to the same rows of the findings table.
+    expect(controlBlock(html, 'SC-7')).toContain('<a href="#finding-2">#2</a> <code>net-drone.pcap packet 40</code>');
+    expect(html).toMatch(/<tr class="finding" id="finding-2"[^>]*>[\s\S]*?\(safing\)/);
   });
 
   it('on a clean run: what was observed, phase by phase, and never a claim of compliance', () => {
