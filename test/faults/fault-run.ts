@@ -135,9 +135,9 @@ export function checkRow(
   const failed = new Set(expected.failed ?? []);
   expect(safing.channelsFailed.map((c) => c.channel).sort()).toEqual([...failed].sort());
   expect([...safing.channelsOff].sort()).toEqual(['controller', 'drone', 'phone'].filter((c) => !failed.has(c)).sort());
-  if (failed.size === 0) expect(r.stderr).toMatch(/every channel off/);
+  if (failed.size === 0) expect(r.stderr).toMatch(/safe: every channel off/);
   else {
-    expect(r.stderr).not.toMatch(/every channel off/);
+    expect(r.stderr).not.toMatch(/safe: every channel off/);
     for (const c of failed) expect(r.stderr).toMatch(new RegExp(`channel ${c} NOT confirmed off`));
   }
 

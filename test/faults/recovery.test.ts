@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, runAirlock, startAirlock, tempOut } from '../utils/airlock.js';
 import { readTimeline, SHORT } from './fault-run.js';
 
@@ -18,7 +18,15 @@ import { readTimeline, SHORT } from './fault-run.js';
 // a run started meanwhile by another test file recovers the dead runs of /run/airlock, and
 // would otherwise finish these before `recover` is asked to.
 const STATE_ROOT = mkdtempSync(path.join(tmpdir(), 'airlock-state-'));
-process.env.AIRLOCK_STATE_ROOT = STATE_ROOT;
+const before = process.env.AIRLOCK_STATE_ROOT;
+beforeAll(() => {
+  process.env.AIRLOCK_STATE_ROOT = STATE_ROOT;
+});
+// The worker process may run other test files next: they get /run/airlock back.
+afterAll(() => {
+  if (before === undefined) delete process.env.AIRLOCK_STATE_ROOT;
+  else process.env.AIRLOCK_STATE_ROOT = before;
+});
 
 /** SCPI `OUTP?` asked of the killed run's drone supply over its own PTY. */
 async function askOutput(runId: string): Promise<string> {
