@@ -36,7 +36,7 @@ interface Target {
 }
 
 export const TARGETS: Target[] = [
-  { name: 'capture', reads: 'pcap and pcapng files', sync: false, seeds: ['test/fixtures/analysis'], maxLen: 16384 },
+  { name: 'capture', reads: 'pcap and pcapng files', sync: false, seeds: ['test/fixtures/analysis', 'test/fixtures/radio'], maxLen: 16384 },
   { name: 'tlog', reads: 'MAVLink telemetry logs', sync: false, seeds: [], maxLen: 8192 },
   { name: 'config', reads: 'rig and scenario YAML', sync: true, seeds: ['rig', 'scenarios', 'test/fixtures/config/good', 'test/fixtures/config/bad'], maxLen: 16384 },
   { name: 'suite', reads: 'suite YAML', sync: true, seeds: ['suites', 'test/fixtures/regression/suites'], maxLen: 8192 },
@@ -44,6 +44,7 @@ export const TARGETS: Target[] = [
   { name: 'dot11', reads: '802.11 records (radiotap or bare)', sync: true, seeds: [], maxLen: 4096 },
   { name: 'ble', reads: 'BLE advertising records', sync: true, seeds: [], maxLen: 1024 },
   { name: 'remote-id', reads: 'Open Drone ID messages and packs', sync: true, seeds: [], maxLen: 1024 },
+  { name: 'radio-capture', reads: 'whole Wi-Fi and BLE captures (chains across records)', sync: false, seeds: ['test/fixtures/radio', 'test/fixtures/analysis'], maxLen: 16384 },
   { name: 'bundle', reads: 'evidence bundles (.tar.gz) given to verify', sync: false, seeds: [], maxLen: 65536 },
   { name: 'verify', reads: 'run directories given to verify (one file replaced)', sync: false, seeds: [], maxLen: 65536 },
 ];

@@ -87,6 +87,17 @@ export async function writeSeeds(root: string): Promise<void> {
     if (p.linkType === 127) put(path.join(root, 'dot11'), `fixture-${k++}`, Buffer.concat([Buffer.from([0]), p.frame()]));
   });
 
+  // Records of the radio fixtures (test/fixtures/radio, made by its generate.ts), by link type.
+  const bleSelector: Record<number, number> = { 251: 0, 256: 1, 272: 2 };
+  for (const name of fs.readdirSync('test/fixtures/radio').filter((f) => f.endsWith('.pcap'))) {
+    let r = 0;
+    await readCapture(path.join('test/fixtures/radio', name), (p) => {
+      if (p.linkType === 127 || p.linkType === 105) put(path.join(root, 'dot11'), `${name}-${r++}`, Buffer.concat([Buffer.from([p.linkType === 127 ? 0 : 1]), p.frame()]));
+      const sel = bleSelector[p.linkType];
+      if (sel !== undefined) put(path.join(root, 'ble'), `${name}-${r++}`, Buffer.concat([Buffer.from([sel]), p.frame()]));
+    });
+  }
+
   // BLE: selector 0 bare link layer (251), 1 with pseudo-header (256), 2 Nordic (272)
   const adverts = [
     F.bleAdvPacket({ advertiser: 'c0:00:00:00:00:42', ad: [F.odidServiceData(3, encodeBasicId(odid))] }),
