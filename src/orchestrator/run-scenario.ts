@@ -228,6 +228,8 @@ async function runLocked(
 
   /** Safing on a rig session: canaries, every channel off, captures stopped, links and rig closed. */
   async function safeSession(s: RigSession): Promise<void> {
+    // The last phase's window runs `settle` past its end; safing's window starts there.
+    const safingWindowFromMs = Date.now() + scenario.settleMs;
     for (const [name, ch] of s.power) {
       try {
         await ch.off();
@@ -243,6 +245,8 @@ async function runLocked(
     // Safing is a judged window too (src/verdict/coverage.ts): a last canary round, after the
     // power is off, shows the captures could still see while the devices went down.
     try {
+      const wait = safingWindowFromMs + 100 - Date.now();
+      if (s.canaries?.round && wait > 0) await sleep(wait);
       await s.canaries?.round?.();
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'canary round', error: (error as Error).message });
