@@ -232,7 +232,6 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...(sinkhole !== undefined ? { sinkhole } : {}),
       ...(sinkhole6 !== undefined ? { sinkhole6 } : {}),
       names: r.strings(lab.names),
-      ...(typeof lab.sinkhole_log === 'string' ? { sinkholeLog: lab.sinkhole_log } : {}),
     },
     devices,
     power,

@@ -140,8 +140,6 @@ export interface RigConfig {
     sinkhole6?: string;
     /** Host names that resolve inside the lab (allowed for DNS besides `.local`). */
     names: string[];
-    /** Where `run` reads the gateway sinkhole's log: a path, or ssh://user@host/path. */
-    sinkholeLog?: string;
   };
   devices: Record<string, RigDevice>;
   /** Power channels in the rig file's order (safing switches them off in this order). */
