@@ -217,6 +217,12 @@ function translate(e: ErrorObject, index: PosIndex): ConfigIssue {
       message = `expected ${branches.map(describeBranch).join(', or ')}; got ${describe(e.data)}`;
       break;
     }
+    case 'not':
+      // The only `not` in the schemas: a control mapping's observed text (schema/controls.schema.json).
+      message = e.schemaPath.startsWith('#/definitions/observation/')
+        ? `${describe(e.data)} claims compliance, certification or what the product cannot do (complies, compliant, cannot send, certify, guarantee): say what was tested and observed`
+        : (e.message ?? 'fails not');
+      break;
     default:
       message = e.message ?? `fails ${e.keyword}`;
   }

@@ -9,7 +9,9 @@
  * complies with a control (the schema refuses such texts). docs/certifier/controls.md explains it.
  */
 import shipped from './controls.json' with { type: 'json' };
-import { CONFIG_CODES, ConfigError, loadConfigSource, schemaIssues, type ConfigIssue } from '../config/index.js';
+import * as fs from 'node:fs';
+import { CONFIG_CODES, ConfigError, loadConfigSource, schemaIssues, schemaPath, type ConfigIssue } from '../config/index.js';
+import { didYouMean } from '../config/schema.js';
 import { PosIndex } from '../config/source.js';
 import type { Finding } from '../analysis/finding.js';
 import { findingPointer } from './finding-text.js';
@@ -49,6 +51,26 @@ interface MappingFile {
 
 const keyOf = (c: ControlEntry): string => `${c.framework} ${c.id}`;
 
+/** The run-wide egress policy the verdict engine judges in every window (src/verdict/rules.ts). */
+const RUN_WIDE_KINDS = ['egress_policy'];
+let knownKinds: string[] | undefined;
+
+/**
+ * The assertion kinds a run can carry: those a scenario may write (schema/scenario.schema.json,
+ * `assert` items) and the run-wide egress policy. A mapping naming any other kind would leave its
+ * control "not tested" in every run, silently, so it is refused.
+ */
+export function assertionKinds(): string[] {
+  knownKinds ??= [
+    ...RUN_WIDE_KINDS,
+    ...Object.keys(
+      (JSON.parse(fs.readFileSync(schemaPath('scenario'), 'utf8')) as { properties: { assert: { items: { properties: object } } } }).properties.assert.items
+        .properties,
+    ),
+  ];
+  return knownKinds;
+}
+
 function checkMapping(data: unknown, index: PosIndex, file: string): MappingFile {
   const issues: ConfigIssue[] = schemaIssues('controls', data, index);
   if (!issues.length) {
@@ -60,6 +82,12 @@ function checkMapping(data: unknown, index: PosIndex, file: string): MappingFile
         const p = index.at(['controls', i, 'id']);
         issues.push({ file, line: p.line, col: p.col, path: `controls[${i}].id`, message: `"${c.id}" of ${c.framework} is already mapped by controls[${first}]` });
       } else seen.set(k, i);
+      const known = assertionKinds();
+      c.kinds.forEach((kind, j) => {
+        if (known.includes(kind)) return;
+        const p = index.at(['controls', i, 'kinds', j]);
+        issues.push({ file, line: p.line, col: p.col, path: `controls[${i}].kinds[${j}]`, message: `unknown assertion kind "${kind}" (${didYouMean(kind, known)}expected one of: ${known.join(', ')})` });
+      });
     });
   }
   if (issues.length) throw new ConfigError(CONFIG_CODES.invalid, issues);

@@ -204,7 +204,21 @@ describe('validate and run with mapping files', () => {
     expect(io.stdout).toEqual(['ok src/evidence/controls.json', `ok ${F}lab-extend.yaml`, `ok ${F}lab-replace.json`]);
     const err = io.stderr.join('\n');
     expect(err).toMatch(new RegExp(`${F}bad\\.yaml:6:7: controls\\[0\\]\\.source: .*section`));
-    expect(err).toMatch(new RegExp(`${F}bad\\.yaml:9:13: controls\\[0\\]\\.observed\\.PASS`));
+    expect(err).toMatch(new RegExp(`${F}bad\\.yaml:9:13: controls\\[0\\]\\.observed\\.PASS: the text "The drone complies with SC-7\\." claims compliance`));
+  });
+
+  it('validate refuses an assertion kind no run carries (a typo would leave the control "not tested" in every run)', async () => {
+    const f = path.join(tmp, 'typo.yaml');
+    fs.writeFileSync(f, fs.readFileSync(F + 'lab-extend.yaml', 'utf8').replace(/kinds: \[current_below\]/, 'kinds: [current_belw]'));
+    expect(fs.readFileSync(f, 'utf8')).toContain('current_belw');
+    const io = memoryIO();
+    expect(await validateCommand({ files: [f] }, io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/typo\.yaml:\d+:\d+: controls\[0\]\.kinds\[0\]: unknown assertion kind "current_belw" \(did you mean "current_below"\? expected one of: egress_policy, /);
+    // The run-wide policy and every scenario assertion kind are accepted.
+    const ok = path.join(tmp, 'all-kinds.yaml');
+    fs.writeFileSync(ok, fs.readFileSync(F + 'lab-extend.yaml', 'utf8').replace(/kinds: \[current_below\]/, `kinds: [egress_policy, no_egress, no_probe_requests, current_above]`));
+    const io2 = memoryIO();
+    expect(await validateCommand({ files: [ok] }, io2), io2.stderr.join('\n')).toBe(0);
   });
 
   it('validate names a control mapped twice', async () => {
