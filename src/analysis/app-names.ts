@@ -75,10 +75,13 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   return (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length)).toString('latin1', start, end);
 }
 
-/** The question name of the DNS message at `msg` as text (`example.com`), or null when malformed. */
-export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): string | null {
+/**
+ * The question name of the DNS message at `msg` as text (`example.com`), or null when malformed.
+ * `at` is where the question starts (the first one, at byte 12, unless given).
+ */
+export function dnsQuestionName(buf: Uint8Array, msg: number, end: number, at = msg + 12): string | null {
   if (end - msg < 17) return null;
-  let o = msg + 12;
+  let o = at;
   let jumps = 0;
   let n = 0;
   const out = nameScratch;
@@ -100,6 +103,29 @@ export function dnsQuestionName(buf: Uint8Array, msg: number, end: number): stri
     o += 1 + l;
   }
   return n === 0 ? '.' : out.toString('latin1', 0, n);
+}
+
+/**
+ * Where the question after the one at `at` starts (past its name, type and class), or -1 when
+ * the question runs past `end`. A message may carry several questions (RFC 1035 section 4.1.2).
+ */
+export function dnsNextQuestion(buf: Uint8Array, end: number, at: number): number {
+  let o = at;
+  for (;;) {
+    if (o >= end) return -1;
+    const l = buf[o]!;
+    if (l === 0) {
+      o += 1;
+      break;
+    }
+    if ((l & 0xc0) === 0xc0) {
+      o += 2;
+      break;
+    }
+    if (l > 63) return -1;
+    o += 1 + l;
+  }
+  return o + 4 <= end ? o + 4 : -1;
 }
 
 /** Bound on each intern table below (cleared when full, so memory stays flat). */

@@ -15,7 +15,7 @@
 import { BlockList, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { readCapture, type CapturePacket } from './capture-reader.js';
-import { dnsQuestionName, httpHosts, isQuicInitial, looksLikeHttpRequest, tlsClientHelloRecordLength, tlsServerName } from './app-names.js';
+import { dnsNextQuestion, dnsQuestionName, httpHosts, isQuicInitial, looksLikeHttpRequest, tlsClientHelloRecordLength, tlsServerName } from './app-names.js';
 import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary } from './canary.js';
 import { QuicCryptoAssembler } from './quic-initial.js';
 import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
@@ -586,21 +586,29 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
     const dnsMessage = (flow: Flow, from: 0 | 1, msg: Buffer): boolean => {
       if (msg.length < 17 || u16(msg, 4) === 0) return false;
       flow.protocol = 'dns';
-      const name = dnsQuestionName(msg, 0, msg.length);
-      if (name === null) return false;
-      const known = flow.dnsNames.get(name);
-      if (msg[2]! & 0x80) {
-        if (known && known.dir !== from) known.answered = true;
-        return false;
+      // Every question of the message (RFC 1035 section 4.1.2), up to the first that cannot be read.
+      let anyBad = false;
+      let at = 12;
+      for (let q = 0; q < u16(msg, 4); q++) {
+        if (q > 0) at = dnsNextQuestion(msg, msg.length, at);
+        if (at < 0) break;
+        const name = dnsQuestionName(msg, 0, msg.length, at);
+        if (name === null) break;
+        const known = flow.dnsNames.get(name);
+        if (msg[2]! & 0x80) {
+          if (known && known.dir !== from) known.answered = true;
+          continue;
+        }
+        const bad = !flow.confined[from] && !rules.nameAllowed(name);
+        if (!known) flow.dnsNames.set(name, { name, packet: packetNo, ms: packetMs, protocol: 'dns', bad, dir: from, answered: false });
+        if (flow.firstName === undefined) {
+          flow.firstName = name;
+          flow.named = true;
+        }
+        if (bad) flow.firstBadName ??= name;
+        if (bad) anyBad = true;
       }
-      const bad = !flow.confined[from] && !rules.nameAllowed(name);
-      if (!known) flow.dnsNames.set(name, { name, packet: packetNo, ms: packetMs, protocol: 'dns', bad, dir: from, answered: false });
-      if (flow.firstName === undefined) {
-        flow.firstName = name;
-        flow.named = true;
-      }
-      if (bad) flow.firstBadName ??= name;
-      return bad;
+      return anyBad;
     };
 
     const searchTcpName = (flow: Flow, pk: IpPacket) => {

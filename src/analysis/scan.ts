@@ -13,6 +13,8 @@ import { EgressPolicy } from './egress-policy.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import {
   dnsQuestionIs,
+  dnsNextQuestion,
+  dnsQuestionName,
   dnsQuestionNameInterned,
   httpHosts,
   isQuicInitial,
@@ -1004,7 +1006,7 @@ class FileScanner {
     // Fast path: the same name as this flow's last query (checked byte for byte, not by hash,
     // so a crafted name cannot pass for an allowed one).
     const last = u[r + R.Q_RECORD]! - 1;
-    if (last >= 0) {
+    if (last >= 0 && qd === 1) {
       const rec = this.dns[last]!;
       if (dnsQuestionIs(buf, msg, end, rec.name)) {
         if (isResponse) {
@@ -1017,6 +1019,22 @@ class FileScanner {
     }
     const name = dnsQuestionNameInterned(buf, msg, end);
     if (name === null) return false;
+    let bad = this.dnsQuestion(name, r, dir, isResponse);
+    // Every further question of the message is a name as well (RFC 1035 section 4.1.2).
+    let at = msg + 12;
+    for (let q = 1; q < qd; q++) {
+      at = dnsNextQuestion(buf, end, at);
+      if (at < 0) break;
+      const more = dnsQuestionName(buf, msg, end, at);
+      if (more === null) break;
+      if (this.dnsQuestion(more, r, dir, isResponse)) bad = true;
+    }
+    return bad;
+  }
+
+  /** One question name of a DNS message on flow `r`: true when it is a query a resolver would carry out. */
+  private dnsQuestion(name: string, r: number, dir: number, isResponse: boolean): boolean {
+    const u = this.t.u32;
     const f = r / Layout.STRIDE;
     const key = `${f} ${name}`;
     if (isResponse) {
@@ -1045,9 +1063,9 @@ class FileScanner {
       u[r + R.FLAGS] = u[r + R.FLAGS]! | F_NAMED;
     }
     if (bad) {
-      u[r + R.FLAGS] = flags | F_LAST_Q_BAD | F_DNSNAME;
+      u[r + R.FLAGS] = u[r + R.FLAGS]! | F_LAST_Q_BAD | F_DNSNAME;
       if (!this.badNames.has(f)) this.badNames.set(f, name);
-    } else u[r + R.FLAGS] = flags & ~F_LAST_Q_BAD;
+    } else u[r + R.FLAGS] = u[r + R.FLAGS]! & ~F_LAST_Q_BAD;
     return bad;
   }
 
