@@ -198,5 +198,7 @@ describe('the test-result attestation, checked with openssl alone', () => {
     expect(failed).toContain('manifest.sig.json: signature and subjects OK');
     expect(failed).toMatch(/Signature Verification Failure/);
     expect(failed).not.toContain('test-result.sig.json: signature and subjects OK');
+    // A check that failed half way leaves no scratch file in the run directory (verify would call it extra).
+    expect(fs.readdirSync(dir).filter((f) => /^(payload\.json|sig\.bin|pae\.bin)$/.test(f))).toEqual([]);
   });
 });
