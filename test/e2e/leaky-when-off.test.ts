@@ -30,6 +30,11 @@ describe('system-off with late leaks', () => {
     expect(v6[0]!.src).toBe('fd0a:231::10');
     expect(assertion(result, 'quiet', 'no_egress').verdict).toBe('PASS');
     expect(assertion(result, 'quiet', 'no_radio').verdict).toBe('PASS');
+    // ...while Airlock's canaries ran from the powered-off drone's namespace all through the quiet
+    // phase: they never cross the air link, so they are not counted as the drone's radio.
+    const quiet = phase(result, 'quiet');
+    const canaries = result.analysisInput!.canaries!.sent.filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
+    expect(canaries.length).toBeGreaterThan(8);
     const current = phase(result, 'quiet').assertions.filter((a) => a.kind === 'current_below');
     const controller = current.find((a) => a.params?.channel === 'controller')!;
     const drone = current.find((a) => a.params?.channel === 'drone')!;
