@@ -524,13 +524,14 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
     const fragments = new Map<string, Flow>();
     const unknown = new Map<string, { count: number; packet: number }>();
 
-    const flowOf = (pk: IpPacket, mac: string | undefined): { flow: Flow; from: 0 | 1 } => {
+    const flowOf = (pk: IpPacket, mac: string | undefined): { flow: Flow; from: 0 | 1; id: string; created: boolean } => {
       const a = { address: pk.src, port: pk.sport };
       const b = { address: pk.dst, port: pk.dport };
       const key = (e: { address: string; port: number }) => `${e.address} ${e.port}`;
       const sorted = key(a) <= key(b) ? [a, b] : [b, a];
       const id = `${pk.family} ${pk.proto} ${key(sorted[0]!)} ${key(sorted[1]!)}`;
       let flow = flows.get(id);
+      const created = !flow;
       if (!flow) {
         const reverse = { family: pk.family, src: pk.dst, dst: pk.src, proto: pk.proto, sport: pk.dport, dport: pk.sport };
         const end0IsSrc = sorted[0] === a;
@@ -557,7 +558,7 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
         };
         flows.set(id, flow);
       }
-      return { flow, from: flow.ends[0].address === pk.src && flow.ends[0].port === pk.sport ? 0 : 1 };
+      return { flow, from: flow.ends[0].address === pk.src && flow.ends[0].port === pk.sport ? 0 : 1, id, created };
     };
 
     let packetNo = 0;
@@ -655,7 +656,7 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
           return;
         }
       }
-      const { flow, from } = flowOf(pk, mac);
+      const { flow, from, id, created } = flowOf(pk, mac);
       if (pk.fragmentKey && pk.firstFragment) fragments.set(pk.fragmentKey, flow);
       const nonFirst = pk.fragmentKey !== undefined && !pk.firstFragment;
       if (opts.canarySecret !== undefined && !nonFirst) {
@@ -668,7 +669,12 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
           if (!early) seen(flow, from);
           return;
         }
-        if (early) return;
+        if (early) {
+          // Only canaries are looked at before the window: a flow this packet began is forgotten,
+          // so the window's first packet on it (or a canary) says who began it, not a reply.
+          if (created) flows.delete(id);
+          return;
+        }
         // On a canary's flow: the target's answers and the sender's bare TCP segments are Airlock's exchange.
         if (flow.canaryFrom && (!flow.canaryFrom.has(from) || (pk.proto === TCP && pk.payload.length === 0))) {
           seen(flow, from);

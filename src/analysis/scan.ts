@@ -181,6 +181,14 @@ const F_PENDING_HELLO = 128; // a partial ClientHello of this flow waits in pend
 const F_NAMED = 256; // names[flow] is set (read from the record's hot line, not the big array)
 const F_CANARY0 = 512; // end A sent an accepted canary on this flow
 const F_CANARY1 = 1024;
+/**
+ * The flow was created by a packet of the look-back before the window that is no canary (only
+ * canaries are looked at there): its initiator and first source MAC are not known yet, and the
+ * first packet the window judges, or an accepted canary, sets them as if it had created the flow.
+ * (A reply first seen in the look-back, its query just before it, must not make the sinkhole's
+ * address the flow's source.)
+ */
+const F_PROVISIONAL = 2048;
 
 /** How long before a window canaries are still looked at (their answers may fall inside it). */
 export const CANARY_LOOKBACK_MS = 5000;
@@ -786,7 +794,8 @@ class FileScanner {
     }
     const dir = t.dir;
     const u = t.u32;
-    if (t.created) this.initFlow(r, dir, proto, sport, dport);
+    if (t.created) this.initFlow(r, dir, proto, sport, dport, this.early);
+    else if (!this.early && (u[r + R.FLAGS]! & F_PROVISIONAL) !== 0 && !nonFirstFragment) this.initFlow(r, dir, proto, sport, dport, false);
     if (this.procAt >= 0) this.process(buf, r);
     if (firstFragmentKey !== null) {
       if (this.fragments.size > 65536) this.fragments.clear();
@@ -880,6 +889,7 @@ class FileScanner {
     if (this.canaryKeys.has(key)) return false;
     this.canaryKeys.add(key);
     const u = this.t.u32;
+    if ((u[r + R.FLAGS]! & F_PROVISIONAL) !== 0) this.initFlow(r, dir, proto, sport, dport, false);
     u[r + R.FLAGS] = u[r + R.FLAGS]! | (dir === 0 ? F_CANARY0 : F_CANARY1);
     if (c.protocol === 'dns') u[r + R.LABEL] = LABEL_DNS;
     if (early) return true;
@@ -929,7 +939,8 @@ class FileScanner {
     if (dir !== u[r + R.INIT_DIR]) u[r + R.REPLIES]++;
   }
 
-  private initFlow(r: number, dir: number, proto: number, sport: number, dport: number): void {
+  /** Sets up flow `r` from the current packet (`provisional`: a look-back packet that may be no canary; F_PROVISIONAL). */
+  private initFlow(r: number, dir: number, proto: number, sport: number, dport: number, provisional: boolean): void {
     const t = this.t;
     const p = this.policy;
     // fwd: the packet's own direction (src -> dst); rev: the reply direction.
@@ -959,7 +970,7 @@ class FileScanner {
       t.c32[r + C.MAC_HI] = 0x10000 | Math.floor(mac / 4294967296);
       t.c32[r + C.MAC_LO] = mac >>> 0;
     } else t.c32[r + C.MAC_HI] = 0;
-    u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0);
+    u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0) | (provisional ? F_PROVISIONAL : 0);
   }
 
   /** Records a TLS/HTTP/QUIC name of flow `r` (the first becomes the flow's name; each is kept once). */

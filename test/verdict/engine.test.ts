@@ -60,6 +60,13 @@ interface Pkt {
 const leak = (at: number, dst = OUTSIDE, src = DRONE): Pkt => ({ at, frame: udp(src, dst, 40000, 443, Buffer.from('upload')) });
 const lab = (at: number): Pkt => ({ at, frame: udp(DRONE, PHONE, 14550, 14550, Buffer.from('telemetry')) });
 const dns = (at: number, name: string, src = DRONE): Pkt => ({ at, frame: udp(src, SINKHOLE, 5353 + 1, 53, dnsQuery(name)) });
+/** The sinkhole's answer to `dns()` (QR set; the question alone is enough here). */
+const dnsAnswer = (at: number, name: string, dst = DRONE): Pkt => {
+  const m = dnsQuery(name);
+  m[2] = 0x81;
+  m[3] = 0x80;
+  return { at, frame: udp(SINKHOLE, dst, 53, 5353 + 1, m) };
+};
 
 function packet(p: Pkt, index: number): CapturePacket {
   const ms = T0 + p.at;
@@ -108,6 +115,8 @@ interface Row {
   captures?: Partial<CaptureRecord>[];
   damage?: string;
   canaries?: false | Array<{ at: number; host: string }>;
+  /** sinkhole.jsonl records (`at`: ms after T0), the second witness. */
+  sinkhole?: Array<{ at: number; proto: 'udp' | 'tcp' | 'dns'; src: string; srcPort: number; dst: string; dstPort: number; name?: string }>;
   /**
    * Lab traffic every 250 ms through the whole run, as the virtual rig's canaries and lab chatter
    * give every window: a capture with no packet at all in a window is blind (INCONCLUSIVE), which
@@ -122,6 +131,10 @@ const NET: CaptureRecord = { name: 'drone', kind: 'network', files: ['net-drone.
 async function judge(row: Row): Promise<Judgement> {
   const runDir = mkdtempSync(path.join(tmp, 'run-'));
   if (row.power) writeFileSync(path.join(runDir, 'power-drone.csv'), row.power);
+  if (row.sinkhole) {
+    const lines = row.sinkhole.map(({ at, ...r }) => JSON.stringify({ time: new Date(T0 + at).toISOString(), t: T0 + at, ...r }));
+    writeFileSync(path.join(runDir, 'sinkhole.jsonl'), lines.join('\n') + '\n');
+  }
   const sc = scenario(row.scenario ?? PHASES);
   const windows = (row.windows ?? [[0, 2000], [2000, 4000], [4000, 6000]]).map((w) => (w ? { startMs: T0 + w[0], endMs: T0 + w[1] } : {}));
   const captures = (row.captures ?? [{}]).map((c) => ({ ...NET, ...c }));
@@ -291,6 +304,31 @@ const rows: Row[] = [
   { rule: 'a damaged capture cannot prove absence', damage: 'truncated record', expect: { verdict: 'INCONCLUSIVE', phases: ['INCONCLUSIVE', 'INCONCLUSIVE', 'INCONCLUSIVE'] } },
   { rule: 'a leak beats blindness: FAIL stands in a damaged capture', damage: 'truncated record', packets: [leak(1000)], expect: { verdict: 'FAIL', phases: ['FAIL', 'INCONCLUSIVE', 'INCONCLUSIVE'] } },
   { rule: 'no canaries on the virtual rig: the capture cannot show it could see', canaries: false, expect: { verdict: 'INCONCLUSIVE' } },
+  {
+    // The canary child asks its DNS canaries from one socket: the answer to the last query of a
+    // window falls in the next window's look-back (where only canaries are looked at), the next
+    // query inside it. The flow is the drone's, as the sinkhole saw it, not the sinkhole's.
+    rule: "sinkhole witness: a reply in the look-back before a window does not turn the window's query around",
+    packets: [dns(-900, 'update.lab'), dnsAnswer(-400, 'update.lab'), dns(5000, 'update.lab')],
+    sinkhole: [
+      { at: -899, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' },
+      { at: 5001, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' },
+    ],
+    expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
+  },
+  {
+    rule: 'sinkhole witness: a query the sinkhole logged that no capture holds makes its window INCONCLUSIVE',
+    packets: [dns(-900, 'update.lab'), dnsAnswer(-400, 'update.lab')],
+    sinkhole: [
+      { at: -899, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' },
+      { at: 5001, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' },
+    ],
+    expect: {
+      verdict: 'INCONCLUSIVE',
+      phases: ['PASS', 'PASS', 'INCONCLUSIVE'],
+      check: (j) => expect(JSON.stringify(j.phases[2])).toMatch(/the sinkhole saw dns 10\.231\.0\.10 -> 10\.231\.0\.1:53 at .* but no capture holds it/),
+    },
+  },
   {
     rule: 'a canary sent but missing from its capture makes its window INCONCLUSIVE',
     canaries: [{ at: 2500, host: 'drone' }],
