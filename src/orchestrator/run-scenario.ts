@@ -598,11 +598,11 @@ async function runLocked(
       ...result.phases.map((p) => ({
         name: p.name,
         verdict: p.verdict,
-        findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}`)),
+        findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}${f.file ? ` [${f.file}]` : ''}`)),
       })),
       ...(result.coverage ?? [])
         .filter((c) => c.kind !== 'phase' && c.verdict !== 'PASS')
-        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}`)) })),
+        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.file ? ` [${f.file}]` : ''}`)) })),
     ],
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });
