@@ -33,7 +33,7 @@ import {
   type EndpointCatalogue,
   type NetworkScan,
 } from '../analysis/index.js';
-import { RadioCollector, type RadioReport } from '../analysis/radio/index.js';
+import { incompleteAdvertReason, RadioCollector, type RadioReport } from '../analysis/radio/index.js';
 import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowResult } from './result.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { decide, judgeAssertion, judgeEgressPolicy, paramsOf } from './rules.js';
@@ -249,6 +249,7 @@ export async function judgeCaptures(files: string[], opts: { lab: string[]; labN
   const radio = collector.report();
   const damage: CaptureDamage[] = [...scan.damage];
   if (radio.undecoded > 0) damage.push({ file: files.join(', '), offset: -1, reason: `${radio.undecoded} radio frame(s) are too short or of a header layout not decoded, so they were not judged` });
+  for (const u of radio.incompleteAdverts) damage.push({ file: u.file, offset: -1, reason: incompleteAdvertReason(u).slice(u.file.length + 2) });
   const findings: Finding[] = [...scan.findings, ...radio.broadcasts, ...radio.probes];
   const blind = damage.map((d) => `${d.file}${d.offset >= 0 ? ` ${d.unjudged ? 'has frames it cannot judge from' : 'is damaged at'} byte offset ${d.offset}` : ''}: ${d.reason}`);
   const assertion: AssertionResult = {

@@ -227,6 +227,26 @@ describe('Wi-Fi / BLE assertions', () => {
     expect(missing.verdict).toBe('INCONCLUSIVE');
   });
 
+  it('no_remote_id: a BLE 5 extended advertisement whose AUX packets were not captured is INCONCLUSIVE, not PASS', async () => {
+    const pack = encodeOdidMessagePack({ serial: 'SN-0002', lat: 47.5, lon: 8.5, altGeoM: 420, operatorLat: 47.49, operatorLon: 8.49, timeMs: T0 });
+    const ad = F.adStructure(0x16, Buffer.concat([Buffer.from([0xfa, 0xff, 0x0d, 1]), pack]));
+    const ev = F.bleExtAdvertisingEvent({ advertiser: 'c0:00:00:00:00:08', adi: { sid: 1, did: 9 }, advData: ad, phy: 'coded', maxData: 40 });
+    const rec = (i: number) => ({ timeMs: T0 + 2500 + i * 5, data: F.nordicBle(ev[i]!.ll, { channel: ev[i]!.channel, rssiDbm: -70, version: 3, phy: 'coded', auxType: i <= 1 ? 0 : 1, counter: i }) });
+    expect(ev.length).toBeGreaterThan(2);
+    // the whole chain: the pack is decoded
+    writeFileSync(path.join(dir, 'radio-ble5-all.pcap'), pcapFile(272, ev.map((_, i) => rec(i))));
+    const all = await judgeNoRemoteId({ files: ['radio-ble5-all.pcap'], runDir: dir, fromMs: T0, toMs: T0 + 5000 });
+    expect(all.verdict).toBe('FAIL');
+    // the sniffer heard only the ADV_EXT_IND on the primary channel; then the chain without its last packet
+    writeFileSync(path.join(dir, 'radio-ble5-ptr.pcap'), pcapFile(272, [rec(0)]));
+    writeFileSync(path.join(dir, 'radio-ble5-cut.pcap'), pcapFile(272, [rec(0), rec(1)]));
+    for (const file of ['radio-ble5-ptr.pcap', 'radio-ble5-cut.pcap']) {
+      const v = await judgeNoRemoteId({ files: [file], runDir: dir, fromMs: T0, toMs: T0 + 5000 });
+      expect(v.verdict).toBe('INCONCLUSIVE');
+      expect(v.reason).toContain(`${file}: 1 BLE extended advertisement(s) whose AUX packets were not captured (first at packet 1)`);
+    }
+  });
+
   it('no_probe_requests: grouped by transmitter and SSID', async () => {
     const v = await judgeNoProbeRequests({ files: ['radio-wifi.pcap'], runDir: dir, fromMs: T0, toMs: T0 + 5000 });
     expect(v.verdict).toBe('FAIL');

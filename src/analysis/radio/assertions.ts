@@ -12,7 +12,7 @@ import { bandPower, readSweepCsv, type SweepRow } from './sweep-csv.js';
 import { readCapture } from '../index.js';
 import { decodeWifiRecord, type WifiFrame } from './dot11.js';
 import { BleAdvertAssembler, decodeBleRecord, isBleLinkType, type BleAdvert } from './ble.js';
-import { isRadioLinkType, RadioCollector, type RadioReport } from './radio-report.js';
+import { incompleteAdvertReason, isRadioLinkType, RadioCollector, type RadioReport } from './radio-report.js';
 
 export interface AssertionVerdict {
   verdict: Verdict;
@@ -233,6 +233,7 @@ async function collect(opts: { files: string[]; runDir: string; fromMs: number; 
   }
   const report = collector.report();
   if (report.undecoded > 0) reasons.push(`${report.undecoded} radio frame(s) could not be decoded (too short, or a header layout not known)`);
+  for (const u of report.incompleteAdverts) reasons.push(incompleteAdvertReason(u));
   return { report, reasons };
 }
 

@@ -75,8 +75,13 @@ export interface BleAdvert {
   name?: string;
   serviceUuids16: number[];
   remoteId?: OdidInfo & { counter: number };
-  /** A chain whose last packet was not seen (the capture ended or lost it). */
+  /**
+   * A chain whose last packet was not seen (the capture ended or lost it), or an ADV_EXT_IND
+   * whose AUX_ADV_IND was never captured (`auxMissing`): its AdvData, which may be a Remote
+   * ID message pack, was not seen.
+   */
   incomplete?: boolean;
+  auxMissing?: boolean;
   /** AdvData bytes of this packet (extended advertising, before a chain is joined). */
   advData?: Buffer;
 }
@@ -297,8 +302,8 @@ interface Chain {
  */
 export class BleAdvertAssembler {
   private readonly chains = new Map<string, Chain>();
-  /** ADV_EXT_IND packets (number, time) waiting for their AUX_ADV_IND, by ADI. */
-  private readonly pointers = new Map<string, { packet: number; timeMs: number }[]>();
+  /** ADV_EXT_IND packets waiting for their AUX_ADV_IND, by ADI. */
+  private readonly pointers = new Map<string, BleAdvert[]>();
 
   push(a: BleAdvert, out: BleAdvert[]): void {
     if (a.advData === undefined) {
@@ -309,7 +314,7 @@ export class BleAdvertAssembler {
     if (a.pduType === 'ADV_EXT_IND') {
       if (a.ext?.auxPtr) {
         const l = this.pointers.get(key) ?? [];
-        l.push({ packet: a.packet, timeMs: a.timeMs });
+        l.push(a);
         this.pointers.set(key, l);
       } else this.finish({ head: a, data: [a.advData], open: false }, out);
       return;
@@ -344,13 +349,26 @@ export class BleAdvertAssembler {
     else this.finish(c, out);
   }
 
-  /** Chains still open at the end of the capture. */
+  /**
+   * Chains still open at the end of the capture, and ADV_EXT_INDs whose AUX_ADV_IND never came
+   * (one advert per ADI, marked `auxMissing`, listing the pointing packets): given out, not
+   * dropped, so a reader can say that an extended advertisement's data was not seen.
+   */
   flush(out: BleAdvert[]): void {
     for (const c of this.chains.values()) {
       c.head.incomplete = true;
       this.finish(c, out);
     }
     this.chains.clear();
+    for (const l of this.pointers.values()) {
+      const a = l[0]!;
+      a.incomplete = true;
+      a.auxMissing = true;
+      a.advData = Buffer.alloc(0);
+      a.packets = l.map((x) => x.packet);
+      this.finish({ head: a, data: [a.advData], open: false }, out);
+    }
+    this.pointers.clear();
   }
 
   private finish(c: Chain, out: BleAdvert[]): void {

@@ -3,7 +3,7 @@ export { parseSweepLine, readSweepCsv, bandPower, LineSplitter, type SweepRow, t
 export { decodeOdid, odidFields, mergeOdid, type OdidInfo } from './odid.js';
 export { readWifiCapture, parseRadiotap, decodeDot11, decodeWifiRecord, type WifiFrame, type DjiDroneId, type Radiotap } from './dot11.js';
 export { readBleCapture, decodeBleRecord, BleAdvertAssembler, type BleAdvert } from './ble.js';
-export { RadioCollector, isRadioLinkType, type RadioReport, type RadioObservation } from './radio-report.js';
+export { RadioCollector, isRadioLinkType, incompleteAdvertReason, type RadioReport, type RadioObservation } from './radio-report.js';
 export {
   judgeNoRadio,
   judgeRadioOnly,

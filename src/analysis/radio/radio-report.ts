@@ -100,6 +100,11 @@ function odidSummary(o: OdidInfo): string {
   return parts.join('; ') || `messages ${o.messages.join(', ')}`;
 }
 
+/** Why incomplete BLE extended advertisements leave a capture unjudged (one line per file). */
+export function incompleteAdvertReason(u: { file: string; packet: number; count: number }): string {
+  return `${u.file}: ${u.count} BLE extended advertisement(s) whose AUX packets were not captured (first at packet ${u.packet}); their data, which may carry Remote ID, was not seen`;
+}
+
 export interface RadioReport {
   /** Remote ID and vendor drone-ID broadcasts. */
   broadcasts: RadioFinding[];
@@ -110,6 +115,12 @@ export interface RadioReport {
   frames: number;
   /** Radio frames too short or of a layout not decoded (for example an unknown nRF Sniffer version). */
   undecoded: number;
+  /**
+   * BLE extended advertisements whose data was not all seen (an AUX_ADV_IND or AUX_CHAIN_IND
+   * the sniffer did not capture) and that showed no Remote ID in what was seen, per file: the
+   * missing part may hold a Remote ID message pack, so they cannot be judged.
+   */
+  incompleteAdverts: { file: string; packet: number; count: number }[];
 }
 
 /**
@@ -123,6 +134,7 @@ export class RadioCollector {
   private readonly others = new Map<string, OtherGroup>();
   private readonly assemblers = new Map<string, BleAdvertAssembler>();
   private readonly pending: BleAdvert[] = [];
+  private readonly incomplete = new Map<string, { file: string; packet: number; count: number }>();
   private currentFile: string | undefined;
   frames = 0;
   undecoded = 0;
@@ -237,6 +249,14 @@ export class RadioCollector {
       if (a.incomplete) g.extra.incompleteChain = 1;
       return;
     }
+    if (a.incomplete) {
+      const u = this.incomplete.get(file);
+      if (!u) this.incomplete.set(file, { file, packet: first, count: 1 });
+      else {
+        u.count++;
+        u.packet = Math.min(u.packet, first);
+      }
+    }
     this.other(file, 'ble', tx, a.pduType, first, last, a.timeMs, a.rssiDbm, packets.length, a.name);
   }
 
@@ -297,6 +317,6 @@ export class RadioCollector {
     broadcasts.sort(byPacket);
     probes.sort(byPacket);
     observations.sort(byPacket);
-    return { broadcasts, probes, observations, frames: this.frames, undecoded: this.undecoded };
+    return { broadcasts, probes, observations, frames: this.frames, undecoded: this.undecoded, incompleteAdverts: [...this.incomplete.values()] };
   }
 }

@@ -124,7 +124,7 @@ export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promi
         packets: scan.packets,
         dnsQueries: scan.dnsQueries,
         flows: scan.flowCount,
-        radio: { frames: radio.frames, undecoded: radio.undecoded, observations: radio.observations },
+        radio: { frames: radio.frames, undecoded: radio.undecoded, incompleteAdverts: radio.incompleteAdverts, observations: radio.observations },
       }),
     );
     for (const d of damage) io.err(`airlock: ${d.file}: ${d.offset >= 0 ? `${d.unjudged ? 'frames not judged from' : 'damaged at'} byte offset ${d.offset}: ` : ''}${d.reason}`);
