@@ -76,10 +76,67 @@ export function deadRuns(): string[] {
   return ids.filter((id) => /^[a-z0-9]{3,12}$/.test(id) && fs.existsSync(path.join(runStateDir(id), 'run.json')) && !ownerAlive(runStateDir(id)));
 }
 
+/** How long a recovery waits for another live process recovering the same dead run. */
+const RECOVERY_WAIT_MS = 120_000;
+
+/**
+ * Claims the recovery of a dead run for this process (`recovering` in its state, made with
+ * O_EXCL). Two processes recovering one run at once (two runs starting, or `recover` beside a
+ * starting run) would both drive its rig's power; worse, the one that finished first could
+ * start powering its own run on that rig while the other still switched it off. False while
+ * another live process holds the claim; a claim whose holder died is taken over.
+ */
+function claimRecovery(state: string): boolean {
+  const file = path.join(state, 'recovering');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? '?'}\n`, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false; // the state is gone: recovered meanwhile
+      if (code !== 'EEXIST') throw error;
+      let holder = '';
+      try {
+        holder = fs.readFileSync(file, 'utf8');
+      } catch {
+        /* released meanwhile: claim again */
+      }
+      const [pid, start] = holder.trim().split(' ');
+      const now = pid ? processStartTime(Number(pid)) : null;
+      if (now !== null && now === start) return false;
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+/**
+ * Recovers dead run `id` unless another live process is recovering it; then waits (bounded)
+ * until that one has finished, so the caller never touches a rig still being switched off.
+ * Undefined when another process recovered it.
+ */
+async function recoverOrWait(id: string, log: pino.Logger, waitMs: number): Promise<Recovery | undefined> {
+  const state = runStateDir(id);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (!fs.existsSync(path.join(state, 'run.json'))) return undefined;
+    if (claimRecovery(state)) return recoverRun(id, log);
+    if (Date.now() >= deadline) {
+      log.warn({ runId: id, waitedMs: waitMs }, 'another process is still recovering a dead run; going on without it');
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Recovers every dead run (the start of each run, `airlock recover` without a directory). */
-export async function recoverDeadRuns(log: pino.Logger): Promise<Recovery[]> {
+export async function recoverDeadRuns(log: pino.Logger, opts: { waitMs?: number } = {}): Promise<Recovery[]> {
   const out: Recovery[] = [];
-  for (const id of deadRuns()) out.push(await recoverRun(id, log));
+  for (const id of deadRuns()) {
+    const rec = await recoverOrWait(id, log, opts.waitMs ?? RECOVERY_WAIT_MS);
+    if (rec) out.push(rec);
+  }
   return out;
 }
 
@@ -92,7 +149,10 @@ export async function recoverRunDirectory(runDir: string, log: pino.Logger): Pro
   if (state && fs.existsSync(state) && ownerAlive(state)) {
     throw new InputError('AIRLOCK_RECOVER_ALIVE', `run ${id} is still running (its Airlock process is alive): stop it with Ctrl-C, not recover`);
   }
-  if (id && state && fs.existsSync(path.join(state, 'run.json'))) return recoverRun(id, log);
+  if (id && state && fs.existsSync(path.join(state, 'run.json'))) {
+    const rec = await recoverOrWait(id, log, RECOVERY_WAIT_MS);
+    return rec ?? { runId: id, runDir: abs, channelsOff: [], channelsFailed: [], groupsKilled: 0, finalised: false, note: 'recovered by another Airlock process meanwhile' };
+  }
   // Its state is gone (a reboot clears /run): nothing left to switch off here; finish the directory.
   const finalised = finaliseRunDir(abs, { channelsOff: [], channelsFailed: [], groupsKilled: 0, note: 'no state of the run was left on this host (rebooted?): the rig was not switched off by recovery' });
   return { runId: id ?? '', runDir: abs, channelsOff: [], channelsFailed: [], groupsKilled: 0, finalised };

@@ -101,6 +101,17 @@ describe('airlock report --pdf', () => {
     }
   });
 
+  it('an --out inside the sealed run directory, or in no directory, is an input error (exit 2), nothing written', async () => {
+    const inside = await airlock('report', fx.dir, '--out', path.join(fx.dir, 'again.html'));
+    expect(inside.code, inside.err).toBe(2);
+    expect(inside.err).toMatch(/is inside the run directory .*never written to/);
+    expect(fs.existsSync(path.join(fx.dir, 'again.html'))).toBe(false);
+    const nowhere = await airlock('report', fx.dir, '--out', path.join(tmp, 'no-such-dir', 'r.html'));
+    expect(nowhere.code, nowhere.err).toBe(2);
+    expect(nowhere.err).toMatch(/cannot write .*r\.html: no directory/);
+    expect(nowhere.err).not.toMatch(/internal error/);
+  });
+
   it('a bundle is reported the same way, written beside the bundle', async () => {
     const dir = path.join(tmp, 'bundles');
     fs.mkdirSync(dir);
