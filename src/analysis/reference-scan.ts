@@ -469,6 +469,8 @@ interface Flow {
   named: boolean;
   searched: number;
   pendingHello?: { bytes: Buffer; need: number; nextSeq: number };
+  /** DNS over TCP, per end: the incomplete message its last segment ended with. */
+  dnsTcpTail?: [{ bytes: Buffer; nextSeq: number } | undefined, { bytes: Buffer; nextSeq: number } | undefined];
   quic?: QuicCryptoAssembler;
   findingPackets: number;
   firstFinding?: { packet: number; ms: number; from: 0 | 1 };
@@ -701,12 +703,22 @@ export async function referenceScan(files: string[], opts: ScanOptions): Promise
           }
         } else if (pk.proto === TCP) {
           if (pk.sport === 53 || pk.dport === 53) {
-            // DNS over TCP: each message after its 2-byte length.
+            // DNS over TCP: each message after its 2-byte length. The incomplete message a segment
+            // ends with is read as far as it goes, and again whole with the next segment that continues it.
+            let stream = data;
+            const kept = flow.dnsTcpTail?.[from];
+            if (flow.dnsTcpTail) flow.dnsTcpTail[from] = undefined;
+            if (kept && kept.nextSeq === pk.tcpSeq) stream = Buffer.concat([kept.bytes, data]);
             let o = 0;
-            while (data.length - o > 14) {
-              const len = u16(data, o);
-              if (dnsMessage(flow, from, data.subarray(o + 2, o + 2 + len))) isFinding = true;
-              o += 2 + len;
+            while (o < stream.length) {
+              const whole = stream.length - o >= 2 && o + 2 + u16(stream, o) <= stream.length;
+              if (stream.length - o > 14 && dnsMessage(flow, from, stream.subarray(o + 2, o + 2 + u16(stream, o)))) isFinding = true;
+              if (!whole) {
+                flow.dnsTcpTail ??= [undefined, undefined];
+                flow.dnsTcpTail[from] = { bytes: Buffer.from(stream.subarray(o)), nextSeq: (pk.tcpSeq + data.length) >>> 0 };
+                break;
+              }
+              o += 2 + u16(stream, o);
             }
           } else if (fromInitiator && ((flow.searched < NAME_SEARCH_PACKETS && !flow.named) || flow.protocol === 'http')) {
             searchTcpName(flow, pk);

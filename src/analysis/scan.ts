@@ -273,6 +273,10 @@ class FileScanner {
   /** DNS record index by `flowId name`. */
   private readonly dnsByFlow = new Map<string, number>();
   private readonly pendingHello = new Map<number, PendingHello>();
+  /** DNS over TCP: the incomplete message a segment ended with, by flow and direction (dnsOverTcp()). */
+  private readonly dnsTcp = new Map<number, { bytes: Buffer; nextSeq: number; read: number }>();
+  /** How many questions the last dnsMessage() read. */
+  private dnsRead = 0;
   private readonly fragments = new Map<string, number>();
   readonly canaries: SeenCanary[] = [];
   /** policy.nameAllowed() per name (bounded): most flows ask for names asked before. */
@@ -828,13 +832,7 @@ class FileScanner {
         }
       } else if (proto === P_TCP) {
         if (sport === 53 || dport === 53) {
-          // DNS over TCP: each message after a 2-byte length; every whole message of the segment is read.
-          let m = pay;
-          while (end - m > 14) {
-            const mlen = (buf[m]! << 8) | buf[m + 1]!;
-            if (this.dnsMessage(buf, m + 2, m + 2 + mlen < end ? m + 2 + mlen : end, r, dir)) finding = true;
-            m += 2 + mlen;
-          }
+          if (this.dnsOverTcp(buf, pay, end, r, dir, seq)) finding = true;
         } else if (
           dir === u[r + R.INIT_DIR] &&
           ((u[r + R.SEARCHED]! < NAME_SEARCH_PACKETS && (u[r + R.FLAGS]! & F_NAMED) === 0) || u[r + R.LABEL] === LABEL_HTTP)
@@ -1007,7 +1005,54 @@ class FileScanner {
   }
 
   /** Reads one DNS message; returns true when it is a query for a name that must not leave. */
-  private dnsMessage(buf: Buffer, msg: number, end: number, r: number, dir: number): boolean {
+  /**
+   * DNS over TCP (RFC 7766 section 8): each message after its 2-byte length. A message the
+   * segment leaves incomplete is read as far as it goes (a sender may never finish it), kept, and
+   * read whole when the next segment of that direction continues it: a query split across
+   * segments, even one whose length travels alone, still names what it asks for.
+   * True when a query in it is for a name that must not leave.
+   */
+  private dnsOverTcp(buf: Buffer, pay: number, end: number, r: number, dir: number, seq: number): boolean {
+    let data = buf;
+    let m = pay;
+    let e = end;
+    let skip = 0;
+    const key = r + dir;
+    const pending = this.dnsTcp.size > 0 ? this.dnsTcp.get(key) : undefined;
+    if (pending !== undefined) {
+      this.dnsTcp.delete(key);
+      if (seq === pending.nextSeq) {
+        data = Buffer.concat([pending.bytes, buf.subarray(pay, end)]);
+        m = 0;
+        e = data.length;
+        skip = pending.read;
+      }
+    }
+    let bad = false;
+    while (m < e) {
+      const mlen = e - m >= 2 ? (data[m]! << 8) | data[m + 1]! : -1;
+      const whole = mlen >= 0 && m + 2 + mlen <= e;
+      let read = 0;
+      if (e - m > 14) {
+        if (this.dnsMessage(data, m + 2, whole ? m + 2 + mlen : e, r, dir, skip)) bad = true;
+        read = this.dnsRead;
+        skip = 0;
+      }
+      if (!whole) {
+        if (this.dnsTcp.size >= MAX_PENDING_HELLOS) {
+          const oldest = this.dnsTcp.keys().next().value;
+          if (oldest !== undefined) this.dnsTcp.delete(oldest);
+        }
+        this.dnsTcp.set(key, { bytes: Buffer.from(data.subarray(m, e)), nextSeq: (seq + (end - pay)) >>> 0, read });
+        break;
+      }
+      m += 2 + mlen;
+    }
+    return bad;
+  }
+
+  private dnsMessage(buf: Buffer, msg: number, end: number, r: number, dir: number, skip = 0): boolean {
+    this.dnsRead = 0;
     if (end - msg < 17) return false;
     const qd = (buf[msg + 4]! << 8) | buf[msg + 5]!;
     if (qd === 0) return false;
@@ -1017,7 +1062,7 @@ class FileScanner {
     // Fast path: the same name as this flow's last query (checked byte for byte, not by hash,
     // so a crafted name cannot pass for an allowed one).
     const last = u[r + R.Q_RECORD]! - 1;
-    if (last >= 0 && qd === 1) {
+    if (last >= 0 && qd === 1 && skip === 0) {
       const rec = this.dns[last]!;
       if (dnsQuestionIs(buf, msg, end, rec.name)) {
         if (isResponse) {
@@ -1030,7 +1075,8 @@ class FileScanner {
     }
     const name = dnsQuestionNameInterned(buf, msg, end);
     if (name === null) return false;
-    let bad = this.dnsQuestion(name, r, dir, isResponse);
+    let bad = this.dnsQuestion(name, r, dir, isResponse, skip > 0);
+    this.dnsRead = 1;
     // Every further question of the message is a name as well (RFC 1035 section 4.1.2).
     let at = msg + 12;
     for (let q = 1; q < qd; q++) {
@@ -1038,13 +1084,14 @@ class FileScanner {
       if (at < 0) break;
       const more = dnsQuestionName(buf, msg, end, at);
       if (more === null) break;
-      if (this.dnsQuestion(more, r, dir, isResponse)) bad = true;
+      if (this.dnsQuestion(more, r, dir, isResponse, q < skip)) bad = true;
+      this.dnsRead = q + 1;
     }
     return bad;
   }
 
   /** One question name of a DNS message on flow `r`: true when it is a query a resolver would carry out. */
-  private dnsQuestion(name: string, r: number, dir: number, isResponse: boolean): boolean {
+  private dnsQuestion(name: string, r: number, dir: number, isResponse: boolean, counted = false): boolean {
     const u = this.t.u32;
     const f = r / Layout.STRIDE;
     const key = `${f} ${name}`;
@@ -1067,7 +1114,7 @@ class FileScanner {
       rec = this.dns.length;
       this.dns.push({ packet: this.index, ms: this.ms, name, flow: r, dir, answered: false, count: 1, bad });
       this.dnsByFlow.set(key, rec);
-    } else this.dns[rec]!.count++;
+    } else if (!counted) this.dns[rec]!.count++;
     u[r + R.Q_RECORD] = rec + 1;
     if (this.names[f] === undefined) {
       this.names[f] = name;
@@ -1323,6 +1370,7 @@ class FileScanner {
     this.dns.length = 0;
     this.dnsByFlow.clear();
     this.pendingHello.clear();
+    this.dnsTcp.clear();
     this.quicHellos.clear();
     this.appNames.length = 0;
     this.appNameSeen.clear();

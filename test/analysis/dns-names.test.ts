@@ -25,17 +25,20 @@ const listeners: ChildProcess[] = [];
  * One socket bound to `port` (UDP, or one TCP connection with each message after its 2-byte
  * length), sending a standard query for each name to `server`:53.
  */
-function pythonQueries(server: string, port: number, names: Array<string | string[]>, tcp = false): string {
+function pythonQueries(server: string, port: number, names: Array<string | string[]>, tcp = false, split = false): string {
   return [
     'import socket, struct, time',
     `s = socket.socket(socket.AF_INET, socket.${tcp ? 'SOCK_STREAM' : 'SOCK_DGRAM'})`,
     `s.bind(('0.0.0.0', ${port}))`,
-    ...(tcp ? [`s.connect(('${server}', 53))`] : []),
+    ...(tcp ? ['s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)', `s.connect(('${server}', 53))`] : []),
     `for i, n in enumerate(${JSON.stringify(names)}):`,
     // A list of names is one message with several questions (RFC 1035 section 4.1.2).
     '    qs = [n] if isinstance(n, str) else n',
     "    q = struct.pack('>HHHHHH', 0x1000 + i, 0x0100, len(qs), 0, 0, 0) + b''.join(b''.join(bytes([len(l)]) + l.encode() for l in m.split('.')) + b'\\x00' + struct.pack('>HH', 1, 1) for m in qs)",
-    tcp ? "    s.sendall(struct.pack('>H', len(q)) + q)" : `    s.sendto(q, ('${server}', 53))`,
+    // split: the first message's length alone, then the message; the next cut inside its name.
+    ...(split
+      ? ["    m = struct.pack('>H', len(q)) + q", '    for part in ([m[:2], m[2:]] if i == 0 else [m[:20], m[20:]]):', '        s.sendall(part)', '        time.sleep(0.1)']
+      : [tcp ? "    s.sendall(struct.pack('>H', len(q)) + q)" : `    s.sendto(q, ('${server}', 53))`]),
     '    time.sleep(0.05)',
   ].join('\n');
 }
@@ -56,6 +59,8 @@ beforeAll(async () => {
   lab.run(lab.inner, ['/usr/bin/python3', '-c', pythonQueries(OUT4, 53531, ['camera.local', 'c.vendor.example'])]);
   // Three queries on one TCP connection to the lab resolver.
   lab.run(lab.inner, ['/usr/bin/python3', '-c', pythonQueries(`10.${n}.0.1`, 53532, ['g.vendor.example', 'h.vendor.example', 'i.vendor.example'], true)]);
+  // DNS over TCP with each query split across segments (a length alone, a cut inside the name).
+  lab.run(lab.inner, ['/usr/bin/python3', '-c', pythonQueries(`10.${n}.0.1`, 53534, ['m.vendor.example', 'n.vendor.example'], true, true)]);
   // One message with several questions to the lab resolver: an allowed name first, then two outside names.
   lab.run(lab.inner, ['/usr/bin/python3', '-c', pythonQueries(`10.${n}.0.1`, 53533, [['camera.local', 'k.vendor.example', 'l.vendor.example']])]);
   // dig with several names (dig picks its own sockets): every name is in some finding.
@@ -109,9 +114,19 @@ describe('every name of a flow is in its finding', () => {
     expect(f[0]!.names!.map((x) => [x.name, x.packet])).toEqual(expected);
   });
 
+  it('DNS over TCP split across segments: every name, at the packet that completes it (tshark agrees)', () => {
+    const expected = firstFrames(tshark(file, 'tcp.srcport == 53534 && dns.flags.response == 0', ['frame.number', 'dns.qry.name']));
+    expect(expected.map(([name]) => name)).toEqual(['m.vendor.example', 'n.vendor.example']);
+    // The queries really were split: more client segments with data than queries.
+    expect(tshark(file, 'tcp.srcport == 53534 && tcp.len > 0', ['frame.number']).length).toBe(4);
+    const f = scan.findings.filter((x) => x.srcPort === 53534);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.names!.map((x) => [x.name, x.packet])).toEqual(expected);
+  });
+
   it('one query with several questions: every outside name, not only the first question (tshark agrees)', () => {
-    const k = tshark(file, 'udp.srcport == 53533 && dns.count.queries == 3 && dns.qry.name == "k.vendor.example"', ['frame.number']);
-    const l = tshark(file, 'udp.srcport == 53533 && dns.count.queries == 3 && dns.qry.name == "l.vendor.example"', ['frame.number']);
+    const k = tshark(file, 'udp.srcport == 53533 && !icmp && dns.count.queries == 3 && dns.qry.name == "k.vendor.example"', ['frame.number']);
+    const l = tshark(file, 'udp.srcport == 53533 && !icmp && dns.count.queries == 3 && dns.qry.name == "l.vendor.example"', ['frame.number']);
     expect(k).toHaveLength(1);
     expect(l).toEqual(k);
     const f = scan.findings.filter((x) => x.srcPort === 53533);
