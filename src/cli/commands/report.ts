@@ -34,6 +34,17 @@ export async function reportCommand(opts: ReportCommandOptions, io: CommandIO, d
       io.err(`airlock: ${out} exists; reports are never overwritten (give --out)`);
       return EXIT.usage;
     }
+    // A run directory is sealed: a file added to it makes verify call the run NOT VERIFIED.
+    const runDir = path.resolve(opts.path);
+    if (fs.existsSync(runDir) && fs.statSync(runDir).isDirectory() && path.resolve(out).startsWith(runDir + path.sep)) {
+      io.err(`airlock: ${out} is inside the run directory ${opts.path}; a sealed run is never written to (write the report beside it)`);
+      return EXIT.usage;
+    }
+    const outDir = path.dirname(path.resolve(out));
+    if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) {
+      io.err(`airlock: cannot write ${out}: no directory ${outDir}`);
+      return EXIT.usage;
+    }
     const trustedKeys = loadTrustedKeys({ keyFiles: opts.key ?? [], keyringFiles: opts.keyring ?? [], env: deps.env ?? process.env });
     const { html, verify } = await renderRunReport(opts.path, { trustedKeys, controlsFile: opts.controls });
     if (opts.pdf) {
@@ -45,7 +56,14 @@ export async function reportCommand(opts: ReportCommandOptions, io: CommandIO, d
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
-    } else fs.writeFileSync(out, html, { flag: 'wx' });
+    } else {
+      try {
+        fs.writeFileSync(out, html, { flag: 'wx' });
+      } catch (e) {
+        io.err(`airlock: cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        return EXIT.usage;
+      }
+    }
     io.out(out);
     io.err(`report: ${verify.outcome === 'verified' ? 'VERIFIED' : verify.outcome === 'integrity-only' ? 'INTEGRITY ONLY (signer not trusted or unsigned)' : 'NOT VERIFIED'}; signer ${verify.signature.fingerprint ?? 'none'}`);
     return EXIT.pass;
