@@ -9,6 +9,7 @@ import { encodeLocation, encodeOdidMessagePack } from '../../src/sim/radio/remot
 import { parseRadiotap, readWifiCapture } from '../../src/analysis/radio/dot11.js';
 import { readBleCapture } from '../../src/analysis/radio/ble.js';
 import { decodeOdid } from '../../src/analysis/radio/odid.js';
+import { judgeNoRemoteId } from '../../src/analysis/radio/assertions.js';
 
 let dir: string;
 beforeAll(() => {
@@ -46,6 +47,30 @@ describe('Open Drone ID message pack', () => {
   it('rejects bytes that are not ODID', () => {
     expect(decodeOdid(Buffer.from('f21903', 'hex'))).toBeUndefined();
     expect(decodeOdid(Buffer.alloc(25, 0x99))).toBeUndefined();
+  });
+});
+
+describe('Remote ID that is out of the standard or cut short is still a broadcast', () => {
+  it('a pack claiming more than 9 messages, or cut short by the capture, gives every whole message it holds', () => {
+    const pack = encodeOdidMessagePack(rid); // basic ID, location, system
+    const ten = Buffer.concat([Buffer.from([0xf2, 25, 10]), ...Array.from({ length: 10 }, (_, i) => pack.subarray(3 + (i % 3) * 25, 3 + ((i % 3) + 1) * 25))]);
+    expect(decodeOdid(ten)?.serial).toBe('1581F5FKD23A1234ABCD');
+    const cut = pack.subarray(0, 3 + 2 * 25 + 7); // count says 3, two whole messages captured
+    expect(decodeOdid(cut)?.messages).toEqual(['basic-id', 'location']);
+  });
+  it('a Remote ID element or service data whose body is not decoded is a finding, not silence', async () => {
+    const junk = Buffer.alloc(12, 0x99);
+    const wifi = path.join(dir, 'rid-junk-wifi.pcap');
+    writeFileSync(wifi, pcapFile(127, [{ timeMs: T0, data: Buffer.concat([F.radiotapHeader({ signalDbm: -40 }), F.beacon({ ta: DRONE, ssid: 'X', elements: [F.odidElement(1, junk)] })]) }]));
+    const ble = path.join(dir, 'rid-junk-ble.pcap');
+    writeFileSync(ble, pcapFile(256, [{ timeMs: T0, data: F.blePhdr(F.bleAdvPacket({ advertiser: 'c0:00:00:00:00:09', ad: [F.odidServiceData(3, junk)] }), { channel: 37, signalDbm: -60 }) }]));
+    const v = await judgeNoRemoteId({ files: [path.basename(wifi), path.basename(ble)], runDir: dir, fromMs: T0 - 1, toMs: T0 + 1 });
+    expect(v.verdict).toBe('FAIL');
+    expect(v.findings.map((f) => [f.file, f.transmitter, f.packet])).toEqual([
+      ['rid-junk-wifi.pcap', DRONE, 1],
+      ['rid-junk-ble.pcap', 'c0:00:00:00:00:09', 1],
+    ]);
+    expect(v.findings[0]!.summary).toContain('contents not decoded');
   });
 });
 

@@ -115,9 +115,11 @@ export function parseAd(b: Buffer, o: number, end: number, a: BleAdvert): void {
     else if (type === 0x02 || type === 0x03) for (let i = 0; i + 1 < data.length; i += 2) a.serviceUuids16.push(data.readUInt16LE(i));
     else if (type === 0x16 && data.length >= 2) {
       const uuid = data.readUInt16LE(0);
-      if (uuid === ODID_BLE_UUID && data.length >= 4 && data[2] === ODID_BLE_APP_CODE) {
+      if (uuid === ODID_BLE_UUID && data.length >= 3 && data[2] === ODID_BLE_APP_CODE) {
+        // UUID and application code say Remote ID: a body not decoded is still a broadcast.
         const info: OdidInfo = a.remoteId ?? { messages: [] };
-        if (decodeOdidInto(data.subarray(4), info)) a.remoteId = Object.assign(info, { counter: data[3]! });
+        decodeOdidInto(data.subarray(4), info);
+        a.remoteId = Object.assign(info, { counter: data[3] ?? 0 });
       }
     }
     o += 1 + len;

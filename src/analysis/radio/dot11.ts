@@ -180,8 +180,9 @@ function walkElements(b: Buffer, o: number, end: number, f: WifiFrame, carrier: 
       const oui = b.toString('hex', body, body + 3);
       const vtype = b[body + 3]!;
       if (oui === 'fa0bbc' && vtype === 0x0d && len >= 5 && carrier) {
-        const info = decodeOdid(b.subarray(body + 5, body + len));
-        if (info) f.remoteId = { ...info, carrier };
+        // The element's OUI and type say Remote ID: a body not decoded is still a broadcast.
+        const info = decodeOdid(b.subarray(body + 5, body + len)) ?? { messages: [] };
+        f.remoteId = { ...info, carrier };
       } else if (oui === '263712') {
         f.djiDroneId = decodeDji(b.subarray(body + 3, body + len));
       }

@@ -285,8 +285,11 @@ export function decodeOdidInto(b: Buffer, into: OdidInfo): boolean {
   if (b[0]! >> 4 === ODID_TYPE.pack) {
     if (b.length < 3) return false;
     const size = b[1]!;
-    const n = b[2]!;
-    if (size !== ODID_MESSAGE_SIZE || n < 1 || n > 9 || b.length < 3 + n * size) return false;
+    // The standard sends at most 9 messages of 25 bytes; a pack that claims more, or is cut
+    // short by the capture, still gives every whole message it holds (a broadcast is never
+    // dropped for being out of the standard).
+    if (size !== ODID_MESSAGE_SIZE) return false;
+    const n = Math.min(b[2]!, Math.floor((b.length - 3) / size));
     let any = false;
     for (let i = 0; i < n; i++) if (decodeOdidMessage(b.subarray(3 + i * size, 3 + (i + 1) * size), into)) any = true;
     return any;

@@ -97,7 +97,7 @@ function odidSummary(o: OdidInfo): string {
   if (o.operatorLat !== undefined) parts.push(`operator at ${r7(o.operatorLat)}, ${r7(o.operatorLon ?? 0)}`);
   if (o.selfId) parts.push(`self-ID "${o.selfId}"`);
   if (o.auth?.length) parts.push(`authentication ${o.auth.map((a) => `${a.pages.length} page(s)`).join(', ')}`);
-  return parts.join('; ') || `messages ${o.messages.join(', ')}`;
+  return parts.join('; ') || (o.messages.length ? `messages ${o.messages.join(', ')}` : 'contents not decoded');
 }
 
 /** Why incomplete BLE extended advertisements leave a capture unjudged (one line per file). */
