@@ -67,6 +67,8 @@ export const enum Unjudged {
   LINK_TYPE = 7,
   NESTING = 8,
   GRE_ROUTING = 9,
+  /** A DNS query (UDP to port 53) in IP fragments: its questions are not read across fragments. */
+  DNS_FRAGMENT = 10,
 }
 
 const hex = (v: number, digits: number) => '0x' + v.toString(16).padStart(digits, '0');
@@ -92,6 +94,8 @@ export function describeUnjudged(kind: number, value: number): string {
       return `MPLS payload starting with nibble ${value} (neither IPv4, IPv6 nor a pseudowire control word)`;
     case Unjudged.LINK_TYPE:
       return `link type ${value}`;
+    case Unjudged.DNS_FRAGMENT:
+      return 'DNS query split into IP fragments';
     case Unjudged.NESTING:
       return `encapsulations nested deeper than ${value}`;
     default:

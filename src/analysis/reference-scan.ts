@@ -370,6 +370,8 @@ function ip(family: 4 | 6, b: Buffer, depth: number, out: DecodedFrame): void {
       const ulen = u16(b, l4 + 4);
       const udpEnd = ulen >= 8 && l4 + ulen < end ? l4 + ulen : end;
       pk.payload = b.subarray(l4 + 8, udpEnd);
+      // A query in fragments: its names may lie in a later fragment, which is not read for them.
+      if (firstFragment && pk.dport === 53) out.unjudged.push({ kind: Unjudged.DNS_FRAGMENT, value: 53 });
     }
   }
   out.packets.push(pk);

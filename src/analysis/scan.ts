@@ -787,6 +787,8 @@ class FileScanner {
         const ulen = (buf[l4 + 4]! << 8) | buf[l4 + 5]!;
         if (ulen >= 8 && l4 + ulen < end) end = l4 + ulen;
         pay = l4 + 8;
+        // A query in fragments: its names may lie in a later fragment, which is not read for them.
+        if (firstFragmentKey !== null && dport === 53) this.unjudged(Unjudged.DNS_FRAGMENT, 53);
       }
     }
     let r: number;

@@ -99,6 +99,15 @@ describe('frames that carry no IP', () => {
     expect(s.findings.map((f) => f.packet)).toEqual([3]);
   }, 60_000);
 
+  it('a DNS query in IP fragments (its name in a later fragment) gives INCONCLUSIVE naming why', async () => {
+    // tshark reassembles the datagram and reads the name in its last fragment.
+    expect(tsharkFrames('dns-fragments.pcap', 'dns.qry.name contains "fragmented-"')).toEqual([4]);
+    expect(tsharkFrames('dns-fragments.pcap', 'ip.flags.mf == 1 && ip.frag_offset == 0')).toEqual([1]);
+    const s = await scan('dns-fragments.pcap');
+    expect(s.verdict).toBe('INCONCLUSIVE');
+    expect(s.files[0]!.unjudged).toEqual([{ type: 'DNS query split into IP fragments', count: 1, packet: 1 }]);
+  }, 60_000);
+
   it('an unknown ethertype gives INCONCLUSIVE naming the type', async () => {
     expect(tsharkFrames('unknown-ethertype.pcap', 'eth.type == 0x88b5')).toEqual([1]);
     const s = await scan('unknown-ethertype.pcap');
