@@ -1,6 +1,6 @@
 /**
  * Every input the fuzzers found (test/fixtures/fuzz/<target>/) replayed through its fuzz target
- * (fuzz/targets/<target>.fuzz.ts): the target throws when the reader fails with anything but a
+ * (test/fuzz/targets/<target>.fuzz.ts): the target throws when the reader fails with anything but a
  * clean InputError or breaks an invariant it documents, so each input here must now pass.
  * The files of each finding are also tested for what the fix does, in the tests beside this one.
  */
@@ -18,7 +18,7 @@ describe('fuzz findings replayed through their targets', () => {
   for (const target of targets) {
     for (const file of fs.readdirSync(path.join(fixtures, target))) {
       it(`${target}: ${file}`, async () => {
-        const mod = (await import(`../../fuzz/targets/${target}.fuzz.ts`)) as { fuzz: (data: Buffer) => unknown };
+        const mod = (await import(`../fuzz/targets/${target}.fuzz.ts`)) as { fuzz: (data: Buffer) => unknown };
         const data = fs.readFileSync(path.join(fixtures, target, file));
         await expect(Promise.resolve().then(() => mod.fuzz(data))).resolves.toBeUndefined();
       });

@@ -1,8 +1,8 @@
 /**
- * fuzz/setup/host-compat.cc: the three runtime functions the fuzzer's prebuilt addon needs on
+ * test/fuzz/setup/host-compat.cc: the three runtime functions the fuzzer's prebuilt addon needs on
  * Debian 12. C23's strtol/strtoul are checked against the C standard's definition (the 0b prefix
  * with base 0 or 2, nothing else changed), compiled with g++ and linked into a small driver.
- * And the ELF reading of fuzz/setup/jazzer-addon.ts against the shipped addon, cross-checked
+ * And the ELF reading of test/fuzz/setup/jazzer-addon.ts against the shipped addon, cross-checked
  * with objdump's view of the same file.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jazzerAddonPath, readVersionNeeds } from '../../fuzz/setup/jazzer-addon.js';
+import { jazzerAddonPath, readVersionNeeds } from './setup/jazzer-addon.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-host-compat-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +39,7 @@ describe('host-compat.cc', () => {
   it('strtol and strtoul as C23 defines them', () => {
     fs.writeFileSync(path.join(dir, 'driver.cc'), DRIVER.replace('#include <cstdio>', '#include <cstdio>\n#include <cstdlib>'));
     const exe = path.join(dir, 'driver');
-    execFileSync('g++', ['-O1', '-o', exe, path.join(dir, 'driver.cc'), path.resolve('fuzz/setup/host-compat.cc')]);
+    execFileSync('g++', ['-O1', '-o', exe, path.join(dir, 'driver.cc'), path.resolve('test/fuzz/setup/host-compat.cc')]);
     const cases = ['0b101', '0', '  -0b11', '0', '0B1', '2', '0b101', '10', '0b2', '0', '0x1f', '0', '-7', '10', '0b' + '1'.repeat(64), '0', '-0b1' + '0'.repeat(63), '0', '-0b1' + '0'.repeat(64), '0'];
     const out = execFileSync(exe, cases, { encoding: 'utf8' }).trim().split('\n');
     expect(out).toEqual([

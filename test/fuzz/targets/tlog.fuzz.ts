@@ -1,5 +1,5 @@
 /** MAVLink telemetry logs (.tlog): the reader the no_mavlink judge and the reports use. */
-import { readTlog, summarizeTlog } from '../../src/devices/flight/index.js';
+import { readTlog, summarizeTlog } from '../../../src/devices/flight/index.js';
 import { check, inputFile, onlyInputError } from './common.js';
 
 export async function fuzz(data: Buffer): Promise<void> {

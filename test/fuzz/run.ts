@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureJazzerAddon, FuzzSetupError } from './setup/jazzer-addon.js';
 import { writeSeeds } from './seeds.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = path.join(root, '.fuzz');
 
 interface Target {
@@ -89,7 +89,7 @@ async function fuzzOne(t: Target): Promise<Summary> {
     `--max-old-space-size=${Math.max(256, Math.floor(rssMb / 2))}`,
     path.join(root, 'node_modules', '@jazzer.js', 'core', 'dist', 'cli.js'),
     // Jazzer appends .js unless the name has it; tsx maps the .js name to the .ts file.
-    path.join('fuzz', 'targets', `${t.name}.fuzz.js`),
+    path.join('test', 'fuzz', 'targets', `${t.name}.fuzz.js`),
     corpus,
     ...seedDirs,
     '--includes',
@@ -160,7 +160,7 @@ async function fuzzOne(t: Target): Promise<Summary> {
 /**
  * An abort inside Node's native code (a failed C++ assertion) kills the process before
  * libFuzzer can save the input. The file-reading targets write each input to their scratch
- * directory before reading it (fuzz/targets/common.ts), and an aborted process leaves that
+ * directory before reading it (test/fuzz/targets/common.ts), and an aborted process leaves that
  * directory behind: its input files are the finding.
  */
 function salvageNativeCrash(target: string, findings: string, since: number): string[] {

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createBundle, generateKeyPair } from '../../src/evidence/index.js';
-import { buildRunDir } from '../../test/evidence/run-fixture.js';
+import { createBundle, generateKeyPair } from '../../../src/evidence/index.js';
+import { buildRunDir } from '../../evidence/run-fixture.js';
 import { scratchDir } from './common.js';
 
 export interface EvidenceFixture {

@@ -2,7 +2,7 @@
  * BLE advertising records: the first input byte picks the link type (bare link layer, with the
  * pseudo-header, Nordic sniffer), the rest is one record.
  */
-import { decodeBleRecord } from '../../src/analysis/radio/index.js';
+import { decodeBleRecord } from '../../../src/analysis/radio/index.js';
 import { check, onlyInputError } from './common.js';
 
 const LINK_TYPES = [251, 256, 272];

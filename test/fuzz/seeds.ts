@@ -3,15 +3,15 @@
  * way the tests make theirs: the evidence tests' run directory (test/evidence/run-fixture.ts:
  * its tlog, sweep CSV, manifest, signature and bundle), the tlog test's writer, and the frame
  * builders the radio tests use (src/sim/radio/frames.ts). Targets with fixture files read those
- * directories directly (fuzz/run.ts lists them).
+ * directories directly (test/fuzz/run.ts lists them).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { readCapture } from '../src/analysis/index.js';
-import { PacketEncoder, TlogWriter, message } from '../src/devices/flight/index.js';
-import * as F from '../src/sim/radio/frames.js';
-import { encodeBasicId, encodeLocation, encodeOdidMessagePack, encodeSystem } from '../src/sim/radio/remote-id.js';
+import { readCapture } from '../../src/analysis/index.js';
+import { PacketEncoder, TlogWriter, message } from '../../src/devices/flight/index.js';
+import * as F from '../../src/sim/radio/frames.js';
+import { encodeBasicId, encodeLocation, encodeOdidMessagePack, encodeSystem } from '../../src/sim/radio/remote-id.js';
 import { evidenceFixture } from './targets/evidence-fixture.js';
 import { VERIFY_FILES } from './targets/verify.fuzz.js';
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { unpackBundle, verifyRun } from '../../src/evidence/index.js';
+import { unpackBundle, verifyRun } from '../../../src/evidence/index.js';
 import { check, inputFile, onlyInputError, scratchDir } from './common.js';
 
 let n = 0;

@@ -3,7 +3,7 @@
  * (radiotap or bare 802.11), the rest is one record. The capture container is fuzzed by the
  * capture target; this one spends its time in the frame decoder.
  */
-import { decodeWifiRecord } from '../../src/analysis/radio/index.js';
+import { decodeWifiRecord } from '../../../src/analysis/radio/index.js';
 import { check, onlyInputError } from './common.js';
 
 const LINK_TYPES = [127, 105];

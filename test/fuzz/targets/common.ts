@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../../src/errors.js';
 
 let scratch: string | undefined;
 

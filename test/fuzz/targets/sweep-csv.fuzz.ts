@@ -1,5 +1,5 @@
 /** Spectrum sweep CSVs (hackrf_sweep's format), streamed line by line. */
-import { readSweepCsv } from '../../src/analysis/radio/index.js';
+import { readSweepCsv } from '../../../src/analysis/radio/index.js';
 import { check, inputFile, onlyInputError } from './common.js';
 
 export async function fuzz(data: Buffer): Promise<void> {

@@ -10,7 +10,7 @@
  *  1. read the addon's ELF version tables and check that those three functions are the only
  *     imports under the versions the host lacks (anything more is refused with the loader's
  *     message: we provide what is missing, we do not guess);
- *  2. build fuzz/setup/host-compat.cc, which implements the three as their runtimes define
+ *  2. build test/fuzz/setup/host-compat.cc, which implements the three as their runtimes define
  *     them, into prebuilds/libairlock-host-compat.so beside the addon;
  *  3. in a copy of the addon (a new file: node_modules may be hard-linked between checkouts),
  *     drop the version from those three imports, add the library as a dependency found

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_FILE, SIGNATURE_FILE, verifyRun } from '../../src/evidence/index.js';
+import { MANIFEST_FILE, SIGNATURE_FILE, verifyRun } from '../../../src/evidence/index.js';
 import { check, onlyInputError } from './common.js';
 import { evidenceFixture } from './evidence-fixture.js';
 

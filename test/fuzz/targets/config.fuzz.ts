@@ -1,6 +1,6 @@
 /** Rig and scenario files: YAML parsed with positions, validated against the schemas, converted. */
-import { rigFromSource, scenarioFromSource } from '../../src/config/index.js';
-import { parseConfigText } from '../../src/config/source.js';
+import { rigFromSource, scenarioFromSource } from '../../../src/config/index.js';
+import { parseConfigText } from '../../../src/config/source.js';
 import { onlyInputError, scratchDir } from './common.js';
 import path from 'node:path';
 

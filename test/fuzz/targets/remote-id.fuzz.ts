@@ -1,5 +1,5 @@
 /** Open Drone ID (ASTM F3411) message packs and single messages, as Wi-Fi and BLE carry them. */
-import { decodeOdid, odidFields } from '../../src/analysis/radio/index.js';
+import { decodeOdid, odidFields } from '../../../src/analysis/radio/index.js';
 import { check, onlyInputError } from './common.js';
 
 export function fuzz(data: Buffer): void {

@@ -3,7 +3,7 @@
  * where state crosses records (BLE 5 extended advertising chains, Remote ID message packs split
  * over frames). The per-record decoders are fuzzed faster by the dot11 and ble targets.
  */
-import { readBleCapture, readWifiCapture } from '../../src/analysis/radio/index.js';
+import { readBleCapture, readWifiCapture } from '../../../src/analysis/radio/index.js';
 import { inputFile, onlyInputError } from './common.js';
 
 export async function fuzz(data: Buffer): Promise<void> {

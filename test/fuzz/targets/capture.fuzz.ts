@@ -1,5 +1,5 @@
 /** pcap and pcapng: the streaming capture reader every network and radio analysis starts from. */
-import { readCapture } from '../../src/analysis/index.js';
+import { readCapture } from '../../../src/analysis/index.js';
 import { check, inputFile, onlyInputError } from './common.js';
 
 export async function fuzz(data: Buffer): Promise<void> {
