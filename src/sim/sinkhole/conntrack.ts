@@ -47,7 +47,12 @@ export interface OriginalDst {
   dstPort: number;
 }
 
-export function originalDst(proto: 'tcp' | 'udp', src: string, srcPort: number, file = '/proc/net/nf_conntrack'): OriginalDst | null {
+/**
+ * One socket of a client may send to several destinations (the canary child asks its lab UDP and
+ * DNS canaries from one): the entries of that source address and port are told apart by the
+ * reply tuple, whose source port is the sinkhole port the redirect delivered to (`localPort`).
+ */
+export function originalDst(proto: 'tcp' | 'udp', src: string, srcPort: number, file = '/proc/net/nf_conntrack', localPort?: number): OriginalDst | null {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -55,19 +60,23 @@ export function originalDst(proto: 'tcp' | 'udp', src: string, srcPort: number, 
     return null;
   }
   const want = normalizeAddress(src);
+  let first: OriginalDst | null = null;
   for (const line of text.split('\n')) {
     const t = line.split(/\s+/);
     if (t[2] !== proto) continue;
-    let s: string | undefined, d: string | undefined, sp: string | undefined, dp: string | undefined;
+    let s: string | undefined, d: string | undefined, sp: string | undefined, dp: string | undefined, replySp: string | undefined;
     for (const tok of t) {
       if (s === undefined && tok.startsWith('src=')) s = tok.slice(4);
       else if (d === undefined && tok.startsWith('dst=')) d = tok.slice(4);
       else if (sp === undefined && tok.startsWith('sport=')) sp = tok.slice(6);
       else if (dp === undefined && tok.startsWith('dport=')) dp = tok.slice(6);
+      else if (dp !== undefined && replySp === undefined && tok.startsWith('sport=')) replySp = tok.slice(6);
     }
     if (s && d && sp && dp && Number(sp) === srcPort && normalizeAddress(s) === want) {
-      return { dst: normalizeAddress(d), dstPort: Number(dp) };
+      const found = { dst: normalizeAddress(d), dstPort: Number(dp) };
+      if (localPort === undefined || Number(replySp) === localPort) return found;
+      first ??= found;
     }
   }
-  return null;
+  return first;
 }

@@ -65,7 +65,7 @@ function recordLine(r: Omit<SinkholeRecord, 'time' | 't'>): void {
 }
 
 function dstOf(proto: 'tcp' | 'udp', src: string, srcPort: number, localAddr: string, localPort: number) {
-  return originalDst(proto, src, srcPort) ?? { dst: normalizeAddress(localAddr), dstPort: localPort };
+  return originalDst(proto, src, srcPort, undefined, localPort) ?? { dst: normalizeAddress(localAddr), dstPort: localPort };
 }
 
 function hex(b: Buffer): string {
