@@ -77,6 +77,8 @@ export interface FlowSummary {
   process?: string;
   /** The flow carried an accepted canary (Airlock's own packet; its other packets are judged as usual). */
   canary?: boolean;
+  /** On a canary's flow: none of its packets was judged as the devices' (only canaries and the answers to them). */
+  canaryOnly?: boolean;
 }
 
 export interface DnsQuery {
@@ -189,6 +191,7 @@ const F_CANARY1 = 1024;
  * address the flow's source.)
  */
 const F_PROVISIONAL = 2048;
+const F_JUDGED = 4096; // a packet of the flow was judged as the devices' traffic
 
 /** How long before a window canaries are still looked at (their answers may fall inside it). */
 export const CANARY_LOOKBACK_MS = 5000;
@@ -844,6 +847,7 @@ class FileScanner {
       }
     }
     this.touch(r, dir);
+    u[r + R.FLAGS] = u[r + R.FLAGS]! | F_JUDGED;
     if (finding) this.mark(r, dir);
     // Tunnels: the outer packet is judged above; what it carries is judged on its own addresses.
     if (!nonFirstFragment) {
@@ -1255,7 +1259,7 @@ class FileScanner {
         replies: u[r + R.REPLIES]!,
         srcMac: this.macOf(r),
         ...(this.procs[f] !== undefined ? { process: this.procs[f] } : {}),
-        ...((u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1)) !== 0 ? { canary: true } : {}),
+        ...((u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1)) !== 0 ? { canary: true, ...((u[r + R.FLAGS]! & F_JUDGED) === 0 ? { canaryOnly: true } : {}) } : {}),
       });
     }
     return flows;

@@ -96,10 +96,12 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
     // whether the destination is allowed or stays on the link (broadcast, link-local multicast).
     const policy = new EgressPolicy(allowed);
     const ok = (addr: string) => !policy.judge(addr, addr);
-    // Canaries are Airlock's own packets (recognised by their HMAC mark), not the devices' traffic.
+    // Canaries are Airlock's own packets (recognised by their HMAC mark), not the devices' traffic:
+    // a flow of nothing but canaries and their answers is Airlock's, even when the window holds
+    // only the answer (its canary sent just before the window).
     const canaryPackets = new Set(scan.canaries.map((c) => `${c.file}|${c.packet}`));
     findings = scan.flows
-      .filter((f) => !canaryPackets.has(`${f.file}|${f.packet}`))
+      .filter((f) => !f.canaryOnly && !canaryPackets.has(`${f.file}|${f.packet}`))
       .filter((f) => !ok(f.dst))
       .map((f) => ({
         kind: 'network' as const,

@@ -12,6 +12,7 @@ import { loadRig, loadScenario } from '../../src/config/index.js';
 import type { RigConfig } from '../../src/config/types.js';
 import type { CaptureInfo, CapturePacket } from '../../src/analysis/index.js';
 import type { CaptureRecord } from '../../src/evidence/result.js';
+import { canaryDnsName } from '../../src/analysis/canary.js';
 import { coverageWindows, judgeCaptures, RunJudge, runVerdict, type Judgement } from '../../src/verdict/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-engine-'));
@@ -328,6 +329,23 @@ const rows: Row[] = [
       phases: ['PASS', 'PASS', 'INCONCLUSIVE'],
       check: (j) => expect(JSON.stringify(j.phases[2])).toMatch(/the sinkhole saw dns 10\.231\.0\.10 -> 10\.231\.0\.1:53 at .* but no capture holds it/),
     },
+  },
+  {
+    // A DNS canary to the outside sent just before the quiet window (coverage from 4500 ms), its
+    // answer inside it: the window holds only the answer of a flow that is Airlock's.
+    rule: "traffic_only_to: the answer to a canary sent just before the window is Airlock's, not the device's",
+    scenario: PHASES.replace('- no_egress: {}', `- traffic_only_to: { hosts: [sinkhole, '${PHONE}'] }`),
+    packets: (() => {
+      const b = { src: DRONE, dst: OUTSIDE, srcPort: 5354, dstPort: 53 };
+      const name = canaryDnsName('k', { runId: 'run1', host: 'drone', seq: 7, sentAtMs: T0 + 4400, target: 'outside', protocol: 'dns' }, b);
+      const answer = dnsQuery(name);
+      answer[2] = 0x81;
+      return [
+        { at: 4400, frame: udp(DRONE, OUTSIDE, 5354, 53, dnsQuery(name)) },
+        { at: 4600, frame: udp(OUTSIDE, DRONE, 53, 5354, answer) },
+      ];
+    })(),
+    expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
   },
   {
     rule: 'a canary sent but missing from its capture makes its window INCONCLUSIVE',
