@@ -6,6 +6,7 @@
  * are stopped, so result.json, the reports and the manifest can be written even when the disk
  * filled up mid-run (a write error during the run is a rig fault: safing follows).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ScenarioConfig } from '../config/types.js';
@@ -112,14 +113,21 @@ export function checkDisk(e: DiskEstimate, runDir: string): string {
 export class DiskReserve {
   private constructor(private readonly file: string | undefined) {}
 
-  /** Writes `.reserve` (real blocks, not a sparse file); on failure holds nothing back. */
+  /**
+   * Writes `.reserve` (real blocks, not a sparse file); on failure holds nothing back. Random
+   * bytes, not zeros: a compressing or deduplicating filesystem (btrfs, ZFS) stores zeros in
+   * next to no space, and the reserve would free nothing for result.json.
+   */
   static create(runDir: string, bytes = RESERVE_BYTES): DiskReserve {
     const file = path.join(runDir, '.reserve');
     const chunk = Buffer.alloc(1024 * 1024);
     let fd: number | undefined;
     try {
       fd = fs.openSync(file, 'wx');
-      for (let left = bytes; left > 0; left -= chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+      for (let left = bytes; left > 0; left -= chunk.length) {
+        crypto.randomFillSync(chunk); // each chunk its own bytes: no two blocks alike to deduplicate
+        fs.writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+      }
       fs.fsyncSync(fd);
       return new DiskReserve(file);
     } catch {
