@@ -69,6 +69,8 @@ export const enum Unjudged {
   GRE_ROUTING = 9,
   /** A DNS query (UDP to port 53) in IP fragments: its questions are not read across fragments. */
   DNS_FRAGMENT = 10,
+  /** An IPv6 packet whose extension headers do not end within 8 headers or within the frame. */
+  IPV6_EXTENSIONS = 11,
 }
 
 const hex = (v: number, digits: number) => '0x' + v.toString(16).padStart(digits, '0');
@@ -96,6 +98,8 @@ export function describeUnjudged(kind: number, value: number): string {
       return `link type ${value}`;
     case Unjudged.DNS_FRAGMENT:
       return 'DNS query split into IP fragments';
+    case Unjudged.IPV6_EXTENSIONS:
+      return `IPv6 extension headers not ending within 8 headers or the frame (stopped at next header ${value})`;
     case Unjudged.NESTING:
       return `encapsulations nested deeper than ${value}`;
     default:

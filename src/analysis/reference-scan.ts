@@ -355,6 +355,8 @@ function ip(family: 4 | 6, b: Buffer, depth: number, out: DecodedFrame): void {
         }
       } else break;
     }
+    // Still inside the extension headers: what the packet carries was not reached, so not judged.
+    if (!nonFirst && [0, 43, 60, 135, 139, 140, 51, 44].includes(proto)) out.unjudged.push({ kind: Unjudged.IPV6_EXTENSIONS, value: proto });
     if (l4 > end) l4 = end;
   }
   const pk: IpPacket = { family, src, dst, proto, sport: 0, dport: 0, payload: Buffer.alloc(0), tcpSeq: 0, l4: b.subarray(l4, end), fragmentKey, firstFragment, depth };

@@ -770,6 +770,10 @@ class FileScanner {
           }
         } else break;
       }
+      // Still inside the extension headers: what the packet carries was not reached, so not judged.
+      if (!nonFirstFragment && (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140 || proto === 51 || proto === 44)) {
+        this.unjudged(Unjudged.IPV6_EXTENSIONS, proto);
+      }
       if (l4 > end) l4 = end;
     } else return;
     t.proto = proto;

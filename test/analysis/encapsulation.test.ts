@@ -108,6 +108,13 @@ describe('frames that carry no IP', () => {
     expect(s.files[0]!.unjudged).toEqual([{ type: 'DNS query split into IP fragments', count: 1, packet: 1 }]);
   }, 60_000);
 
+  it('a DNS query behind more IPv6 extension headers than are walked gives INCONCLUSIVE naming why', async () => {
+    expect(tsharkFrames('ipv6-extensions.pcap', 'dns.qry.name == "deep-ext.example.com" && ipv6.dstopts')).toEqual([1]);
+    const s = await scan('ipv6-extensions.pcap');
+    expect(s.verdict).toBe('INCONCLUSIVE');
+    expect(s.files[0]!.unjudged).toEqual([{ type: 'IPv6 extension headers not ending within 8 headers or the frame (stopped at next header 60)', count: 1, packet: 1 }]);
+  }, 60_000);
+
   it('an unknown ethertype gives INCONCLUSIVE naming the type', async () => {
     expect(tsharkFrames('unknown-ethertype.pcap', 'eth.type == 0x88b5')).toEqual([1]);
     const s = await scan('unknown-ethertype.pcap');
