@@ -182,6 +182,26 @@ describe('BLE captures in link types 251, 256, 272', () => {
     [256, (ll) => F.blePhdr(ll, { channel: 37, signalDbm: -55 }), true],
     [272, (ll) => F.nordicBle(ll, { channel: 38, rssiDbm: -61 }), true],
   ];
+  it('nRF Sniffer protocol versions 1 and 2 with LE Coded in the flags: the Coding Indicator is skipped (tshark agrees)', async () => {
+    const pack = encodeOdidMessagePack(rid);
+    const ad = F.adStructure(0x16, Buffer.concat([Buffer.from([0xfa, 0xff, 0x0d, 1]), pack]));
+    const ev = F.bleExtAdvertisingEvent({ advertiser: ADV, adi: { sid: 1, did: 3 }, advData: ad, phy: 'coded', maxData: 60 });
+    for (const version of [1, 2] as const) {
+      const file = path.join(dir, `ble-nrf-v${version}-coded.pcap`);
+      const recs = ev.map((e, i) => {
+        const d = F.nordicBle(e.ll, { channel: e.channel, rssiDbm: -70, version, phy: 'coded', counter: i });
+        if (version === 1) d[8] |= 2 << 4; // our writer sets the PHY bits from version 2 on
+        return { timeMs: T0 + i, data: d };
+      });
+      writeFileSync(file, pcapFile(272, recs));
+      const ts = tshark(file, '-Y', 'nordic_ble.phy == 2 && btle.advertising_header.pdu_type == 0x07', '-T', 'fields', '-e', 'frame.number', '-e', 'btle.advertising_address');
+      expect(ts).toEqual(['1\t', `2\t${ADV}`, ...ev.slice(2).map((_, i) => `${i + 3}\t`)]);
+      const cap = await readBleCapture(file);
+      expect(cap.adverts).toHaveLength(1);
+      expect(cap.adverts[0]).toMatchObject({ advertiser: ADV, phy: 'coded', packets: ev.map((_, i) => i + 1) });
+      expect(cap.adverts[0]!.remoteId?.serial).toBe('1581F5FKD23A1234ABCD');
+    }
+  });
   for (const [lt, wrap, hasRssi] of cases) {
     it(`link type ${lt}: advertisers, AD structures and Remote ID service data (tshark agrees)`, async () => {
       const file = path.join(dir, `ble-${lt}.pcap`);

@@ -9,8 +9,9 @@
  *    2 unused bytes, payload length; version 1 has board id, header length, payload length,
  *    version, counter (2), packet id; versions 2 and 3 have board id, payload length (2),
  *    version, counter (2), packet id. Then (version >= 1) the event packet length, and in every
- *    version flags, channel, RSSI (sign dropped), event counter (2), time (4). In version 3 the
- *    flags carry the PHY (bits 4-6) and, on a secondary channel, the AUX PDU type (bits 1-2).
+ *    version flags, channel, RSSI (sign dropped), event counter (2), time (4). The flags carry the
+ *    PHY in bits 4-6 in every version (0, LE 1M, from firmware before 2M and Coded), and in
+ *    version 3 on a secondary channel the AUX PDU type (bits 1-2).
  * On LE Coded PHY one Coding Indicator byte follows the access address.
  *
  * Advertising PDUs (access address 0x8E89BED6) are decoded to the advertiser address, the AD
@@ -183,13 +184,16 @@ function locate(linkType: number, b: Buffer): Located | undefined {
 function nordicEvent(b: Buffer, p: number, off: number, version: number): Located {
   const flags = b[p]!;
   const channel = b[p + 1]!;
-  const out: Located = { off, channel, rssiDbm: -b[p + 2]! };
+  // The PHY is read from flags bits 4-6 in every version, as Wireshark's nordic_ble dissector
+  // does: sniffer firmware of protocol version 2 already reports LE Coded and 2M there, and
+  // older firmware leaves the bits 0 (LE 1M). Reading 1M for a Coded packet would misplace
+  // every field after the access address (the Coding Indicator) and hide the advertisement.
+  const out: Located = { off, channel, rssiDbm: -b[p + 2]!, phy: BLE_PHYS[(flags >> 4) & 7] ?? '1M' };
   if (version >= 3) {
-    out.phy = BLE_PHYS[(flags >> 4) & 7] ?? '1M';
     const id = b[6]!; // packet id: 0x02 advertising, 0x06 data
     if (id === 0x06) out.data = true;
     if (channel < 37) out.auxType = (flags >> 1) & 3;
-  } else out.phy = '1M'; // versions before 3 never carried LE Coded or 2M packets
+  }
   return out;
 }
 

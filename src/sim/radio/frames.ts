@@ -399,10 +399,9 @@ export function nordicBle(ll: Buffer, o: { channel: number; rssiDbm: number; cou
   const version = o.version ?? 2;
   const rssi = Math.min(255, Math.abs(Math.round(o.rssiDbm)));
   let flags = 0x01; // CRC ok
-  if (version >= 3) {
-    flags |= PHY_CODE[o.phy ?? '1M'] << 4;
-    if (o.channel < 37) flags |= (o.auxType ?? 0) << 1;
-  }
+  // PHY in bits 4-6 (protocol version 2 firmware reports it too); AUX type from version 3.
+  if (version >= 2) flags |= PHY_CODE[o.phy ?? '1M'] << 4;
+  if (version >= 3 && o.channel < 37) flags |= (o.auxType ?? 0) << 1;
   const event = Buffer.alloc(9);
   event[0] = flags;
   event[1] = o.channel;
