@@ -84,16 +84,25 @@ function entryProblem(p: string, type: string): string | undefined {
  * Unpacks a bundle into `destDir` (which must be empty) after listing it: absolute paths, `..`,
  * links and device entries are refused (hostile input). Returns the run directory inside.
  */
+/** More entries than any run directory holds: a bundle is refused rather than unpacked. */
+const MAX_BUNDLE_ENTRIES = 100_000;
+/** Space left free on the disk a bundle unpacks to. */
+const UNPACK_FREE_MARGIN = 16 * 1024 * 1024;
+
 export async function unpackBundle(file: string, destDir: string): Promise<string> {
   const problems: string[] = [];
   const warnings: string[] = [];
   const tops = new Set<string>();
+  let entries = 0;
+  let bytes = 0;
   try {
     await tar.t({
       file,
       strict: true,
       onwarn: (_code, msg) => void warnings.push(String(msg)),
       onReadEntry: (e) => {
+        entries++;
+        bytes += e.size ?? 0;
         const bad = entryProblem(e.path, e.type);
         if (bad) problems.push(bad);
         tops.add(e.path.replace(/^\.\//, '').split('/')[0] ?? '');
@@ -104,7 +113,20 @@ export async function unpackBundle(file: string, destDir: string): Promise<strin
   }
   if (warnings.length) throw new BundleInputError('AIRLOCK_EVIDENCE_BAD_BUNDLE', `${file}: ${warnings.join('; ')}`);
   if (problems.length) throw new BundleInputError('AIRLOCK_EVIDENCE_BAD_BUNDLE', `${file} is refused (hostile entries): ${problems.join('; ')}`);
+  // A hostile archive may be a bomb (a small gzip that expands to fill the disk): the sizes its
+  // headers declare are what extraction writes, so refuse before writing anything.
+  if (entries > MAX_BUNDLE_ENTRIES) {
+    throw new BundleInputError('AIRLOCK_EVIDENCE_BAD_BUNDLE', `${file} is refused: ${entries} entries, more than a run directory holds (limit ${MAX_BUNDLE_ENTRIES})`);
+  }
   fs.mkdirSync(destDir, { recursive: true });
+  const fsStat = fs.statfsSync(destDir);
+  const free = fsStat.bavail * fsStat.bsize;
+  if (bytes > free - UNPACK_FREE_MARGIN) {
+    throw new BundleInputError(
+      'AIRLOCK_EVIDENCE_BAD_BUNDLE',
+      `${file} is refused: it unpacks to ${bytes} bytes, more than the ${Math.max(0, free)} bytes free at ${destDir} (keeping ${UNPACK_FREE_MARGIN} bytes spare)`,
+    );
+  }
   await tar.x({
     file,
     cwd: destDir,
