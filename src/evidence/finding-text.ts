@@ -42,6 +42,16 @@ export function findingLine(f: Finding): string {
   return parts.join('; ');
 }
 
+/**
+ * One finding as the console lists it at the end of a run: the assertion, the summary, every name
+ * when there are several, and the capture file its packet numbers count in (a flow crossing two
+ * captures is two findings with different packet numbers; without the file they read as duplicates).
+ */
+export function consoleFinding(assertion: string, f: Finding): string {
+  const names = f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : '';
+  return `${assertion}: ${f.summary}${names}${f.file ? ` [${f.file}]` : ''}`;
+}
+
 /** A phase's loosening of the run-wide egress policy, as shown beside its verdict. */
 export function allowText(allow: { hosts: string[]; names: string[] }): string {
   const parts = [allow.hosts.length ? `hosts ${allow.hosts.join(', ')}` : '', allow.names.length ? `names ${allow.names.join(', ')}` : ''].filter(Boolean);

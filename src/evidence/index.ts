@@ -12,6 +12,6 @@ export { junitForRun, junitForSuite, type SuiteItem } from './junit.js';
 export { summaryMarkdown } from './summary.js';
 export { RunDirectoryError, KeyError, BundleInputError, ReportError } from './errors.js';
 export type { RunResult, PhaseResult, AssertionResult, CaptureRecord, FirmwareRecord } from './result.js';
-export { findingLine, findingNames } from './finding-text.js';
+export { consoleFinding, findingLine, findingNames } from './finding-text.js';
 export { renderRunReport, signerFromVerify, type RunReportOptions } from './run-report.js';
 export { printPdf, findChromium, CHROMIUM_ENV } from './print-pdf.js';

@@ -20,7 +20,7 @@ import { RunDirectory } from '../evidence/run-directory.js';
 import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
 import { writeReports } from '../evidence/reports.js';
 import { loadControlsMapping } from '../evidence/controls.js';
-import { findingNames, fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
+import { consoleFinding, fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
 import type { openRig } from '../rig/open-rig.js';
 import { runMachine, type RunFault, type StepRef } from './run-machine.js';
@@ -592,17 +592,17 @@ async function runLocked(
     verdict: result.verdict,
     exitCode,
     runDir: dir.path,
-    // Each finding with every name it carried (findingNames), so the console hides none; then any
+    // Each finding with every name it carried and the capture file (consoleFinding), so the console hides none; then any
     // window outside the phases the run-wide policy did not pass (preflight, a gap, safing).
     phases: [
       ...result.phases.map((p) => ({
         name: p.name,
         verdict: p.verdict,
-        findings: p.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.kind === 'network' && f.names && f.names.length > 1 ? `; names: ${findingNames(f)}` : ''}${f.file ? ` [${f.file}]` : ''}`)),
+        findings: p.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))),
       })),
       ...(result.coverage ?? [])
         .filter((c) => c.kind !== 'phase' && c.verdict !== 'PASS')
-        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => `${a.kind}: ${f.summary}${f.file ? ` [${f.file}]` : ''}`)) })),
+        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))) })),
     ],
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });

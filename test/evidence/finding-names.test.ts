@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NetworkFinding } from '../../src/analysis/index.js';
-import { findingLine, findingNames } from '../../src/evidence/index.js';
+import { consoleFinding, findingLine, findingNames } from '../../src/evidence/index.js';
 import { progressPrinter } from '../../src/cli/progress.js';
 
 const finding: NetworkFinding = {
@@ -43,5 +43,15 @@ describe('every name is shown', () => {
     print({ type: 'done', verdict: 'FAIL', exitCode: 1, runDir: '/tmp/x', phases: [{ name: 'powered', verdict: 'FAIL', findings: [`no_egress: ${finding.summary}; names: ${findingNames(finding)}`] }] });
     const text = lines.join('\n');
     for (const n of ['a.vendor.example (#12)', 'b.vendor.example (#20)', 'c.vendor.example (#40)']) expect(text).toContain(n);
+  });
+
+  it('a console finding names its capture file, so one flow seen in two captures does not read as a duplicate', () => {
+    const inUplink: NetworkFinding = { ...finding, file: 'net-uplink.pcap', packet: 30, lastPacket: 58 };
+    const a = consoleFinding('egress_policy', finding);
+    const b = consoleFinding('egress_policy', inUplink);
+    expect(a).toContain('[net-drone.pcap]');
+    expect(b).toContain('[net-uplink.pcap]');
+    for (const n of ['a.vendor.example (#12)', 'b.vendor.example (#20)', 'c.vendor.example (#40)']) expect(a).toContain(n);
+    expect(a.startsWith(`egress_policy: ${finding.summary}`)).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import type { RigConfig } from '../../src/config/types.js';
 import type { CaptureInfo, CapturePacket } from '../../src/analysis/index.js';
 import type { CaptureRecord } from '../../src/evidence/result.js';
 import { canaryDnsName } from '../../src/analysis/canary.js';
-import { coverageWindows, judgeCaptures, RunJudge, runVerdict, type Judgement } from '../../src/verdict/index.js';
+import { coverageWindows, judgeCaptures, RunJudge, runVerdict, windowIndexAt, type Judgement } from '../../src/verdict/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-engine-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -386,6 +386,28 @@ describe('time coverage', () => {
       ['safing', 'safing', 410, 1000],
     ]);
     for (let i = 1; i < w.length; i++) expect(w[i]!.fromMs).toBe(w[i - 1]!.toMs);
+  });
+
+  it('an instant exactly on a boundary belongs to the later window; before the first and after the last, to preflight and safing', () => {
+    const w = coverageWindows({
+      capturesStartMs: 0,
+      windows: [{ startMs: 100, endMs: 200 }, { startMs: 300, endMs: 400 }, {}],
+      capturesEndMs: 1000,
+      settleMs: 10,
+      phaseNames: ['a', 'b', 'c'],
+    });
+    const at = (ms: number, hint = 0) => w[windowIndexAt(w, ms, hint)]!.name;
+    // From every hint (the search walks both ways), every boundary instant lands in the window it opens.
+    for (let hint = -1; hint <= w.length; hint++) {
+      expect([at(99, hint), at(100, hint), at(209, hint), at(210, hint), at(309, hint), at(310, hint), at(409, hint), at(410, hint)]).toEqual([
+        'preflight', 'a', 'a', 'between a and b', 'between a and b', 'b', 'b', 'safing',
+      ]);
+      expect([at(-1e12, hint), at(1000, hint), at(1e15, hint)]).toEqual(['preflight', 'safing', 'safing']);
+    }
+    // A window that collapsed to nothing (a phase ended before its settle margin) holds no instant.
+    const z = coverageWindows({ capturesStartMs: 100, windows: [{ startMs: 100, endMs: 100 }], capturesEndMs: 100, settleMs: 0, phaseNames: ['a'] });
+    expect(z.map((x) => [x.name, x.fromMs, x.toMs])).toEqual([['preflight', 100, 100], ['a', 100, 100], ['safing', 100, 100]]);
+    expect(z[windowIndexAt(z, 100, 0)]!.name).toBe('safing');
   });
 
   it('run verdict: FAIL beats INCONCLUSIVE beats PASS; NOT_RUN or a phase cut short is never PASS', () => {
