@@ -13,6 +13,7 @@
  * for the same device (and VirtualLab.down) sees the same group.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -285,13 +286,27 @@ function childrenOf(pid: number, pgid: number): number[] {
   });
 }
 
+/** Whether `pid` has a handler for `signal` (SigCgt in /proc/<pid>/status). */
+function catches(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m !== null && ((BigInt('0x' + m[1]) >> BigInt(os.constants.signals[signal] - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Sends a signal to the firmware the user named: its main process (the program itself, exec'd
  * over the shell), and, when that is a shell running a compound command, the shell's children
  * too. A power cut is not this: it kills the whole group (killGroup).
  */
 function signalFirmware(s: HostState, signal: NodeJS.Signals): void {
-  const targets = s.shell && s.pgid ? [...childrenOf(s.pid!, s.pgid), s.pid!] : [s.pid!];
+  // The wrapping shell of a compound command gets a device action (SIGUSR1) only when it catches
+  // it (an inline firmware's own trap): dash dies of an uncaught SIGUSR1, and the firmware would
+  // then look switched off (its main process gone) while its children run on.
+  const shellToo = signal === 'SIGTERM' || catches(s.pid!, signal);
+  const targets = s.shell && s.pgid ? [...childrenOf(s.pid!, s.pgid), ...(shellToo ? [s.pid!] : [])] : [s.pid!];
   for (const pid of targets) {
     try {
       process.kill(pid, signal);
