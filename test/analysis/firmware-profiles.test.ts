@@ -34,21 +34,15 @@ async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: num
   const exited = new Promise<void>((resolve) => fw.on('exit', () => resolve()));
   // Time runs from the firmware's boot line, not from the spawn: starting node with tsx takes
   // seconds on a loaded machine, and a profile given 2.5 s must have its 2.5 s.
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`firmware ${name} printed no boot line in 60 s: ${out}`)), 60_000);
-    fw.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(': boot (')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
+  await waitForLine(fw, ': boot (', 60_000);
   if (opts.softOffAfterMs !== undefined) {
     await new Promise((r) => setTimeout(r, opts.softOffAfterMs));
     softOffAt.set(name, Date.now());
+    // A profile that keeps running after its soft power-off starts a new process for it: time
+    // the rest from that process's first line, as from the boot line (a slow start is not silence).
+    const afterOff = waitForLine(fw, ': running after soft power-off', 60_000);
     fw.kill('SIGTERM');
+    if (name === 'leaky-when-off') await afterOff;
   }
   await new Promise((r) => setTimeout(r, opts.ms));
   await stop();
@@ -57,6 +51,23 @@ async function runProfile(name: string, opts: { ms: number; softOffAfterMs?: num
   await exited;
   killNamespace(lab.inner);
   return scanCaptures([file], { lab: [`10.${n}.0.0/24`, `2001:db8:${n}::/64`] });
+}
+
+/** Resolves when the firmware (or a process it started with inherited stdio) prints `text`. */
+function waitForLine(fw: ChildProcess, text: string, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`firmware printed no "${text}" in ${timeoutMs} ms: ${out}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(text)) {
+        clearTimeout(timer);
+        fw.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    fw.stdout!.on('data', onData);
+  });
 }
 
 function killNamespace(ns: string): void {

@@ -81,7 +81,11 @@ describe('nightly suite on the virtual rig', () => {
     let assertions = 0;
     for (const r of B.runs) {
       const res = readJson<RunResult>(path.join(leakyDir, r.runDir!, 'result.json'));
-      assertions += res.phases.reduce((n, p) => n + p.assertions.length, 0) + res.runAssertions.length;
+      // every assertion of every phase, of every window outside the phases (preflight, gaps, safing), and of the run
+      assertions +=
+        res.phases.reduce((n, p) => n + p.assertions.length, 0) +
+        (res.coverage ?? []).filter((c) => c.kind !== 'phase').reduce((n, c) => n + c.assertions.length, 0) +
+        res.runAssertions.length;
       expect(junit).toContain(`<testsuite name="${r.scenario}"`);
     }
     expect(junit.match(/<testcase /g)).toHaveLength(assertions);
