@@ -59,8 +59,8 @@ export function groupMembers(pgid: number): number[] {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
       if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(name));
     } catch {
       /* exited meanwhile */

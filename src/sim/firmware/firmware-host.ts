@@ -18,6 +18,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nodeScript } from '../../child-script.js';
+import { groupMembers } from '../../process-groups.js';
 import type { SimButtonContact, SimLoad } from '../instruments/sim-load.js';
 import { processStartTime, runStateDir } from '../lab/state.js';
 import { FirmwareError } from './errors.js';
@@ -123,23 +124,6 @@ function alive(pid: number | undefined, start: string | undefined): boolean {
   if (!pid) return false;
   const now = processStartTime(pid);
   return now !== null && (start === undefined || now === start);
-}
-
-/** Pids (not zombies) whose process group is `pgid`. */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
-      if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(name));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
 }
 
 export class FirmwareHost implements SimLoad, SimButtonContact {
