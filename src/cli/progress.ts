@@ -91,6 +91,7 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         for (const p of e.phases) {
           io.err(`  ${p.name.padEnd(24)} ${colour(p.verdict)}`);
           for (const f of p.findings ?? []) io.err(`      ${f}`);
+          for (const r of p.reasons ?? []) io.err(`      undecided: ${r}`);
         }
         io.err(`verdict: ${colour(e.verdict)}${e.reason ? ` (${e.reason})` : ''} — exit ${e.exitCode}`);
         break;

@@ -46,7 +46,7 @@ export type RunProgress =
   | { type: 'safed'; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'recovered'; runId: string; runDir?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
-  | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string; findings?: string[] }>; reason?: string };
+  | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string; findings?: string[]; /** Why an assertion could not decide (INCONCLUSIVE), one per assertion. */ reasons?: string[] }>; reason?: string };
 
 export interface RunScenarioOptions {
   scenario: string;
@@ -599,16 +599,22 @@ async function runLocked(
         name: p.name,
         verdict: p.verdict,
         findings: p.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))),
+        reasons: undecided(p.assertions),
       })),
       ...(result.coverage ?? [])
         .filter((c) => c.kind !== 'phase' && c.verdict !== 'PASS')
-        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))) })),
+        .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))), reasons: undecided(c.assertions) })),
     ],
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
   });
   return { runDir: dir.path, result, exitCode };
 }
 
+
+/** Each INCONCLUSIVE assertion's reason, named by its kind, so the console says why a phase could not be decided. */
+function undecided(assertions: Array<{ kind: string; verdict: string; reason?: string }>): string[] {
+  return assertions.filter((a) => a.verdict === 'INCONCLUSIVE').map((a) => `${a.kind}: ${a.reason ?? 'no reason recorded'}`);
+}
 
 /** A health report as the run records it: the fault named, when it happened and when it was seen. */
 function toRunFault(f: HealthFault): RunFault {

@@ -96,6 +96,10 @@ phases:
     for (const p of result.phases.slice(1)) expect(p.assertions.every((a) => a.verdict === 'NOT_RUN')).toBe(true);
     expect(r.stderr).toMatch(/flight\s+NOT_RUN/);
     expect(r.stderr).toMatch(/quiet\s+NOT_RUN/);
+    // The console says why the interrupted phase could not be decided: each undecided assertion's reason.
+    const undecided = result.phases[0]!.assertions.filter((a) => a.verdict === 'INCONCLUSIVE');
+    expect(undecided.length).toBeGreaterThan(0);
+    for (const a of undecided) expect(r.stderr).toContain(`undecided: ${a.kind}: ${a.reason ?? 'no reason recorded'}`);
     const junit = readFileSync(path.join(runDir, 'junit.xml'), 'utf8');
     const skipped = [...junit.matchAll(/<testcase name="([^"]+)"[^>]*>\s*<skipped/g)].map((m) => m[1]);
     expect(skipped).toContain('quiet: no_egress');

@@ -45,6 +45,13 @@ describe('every name is shown', () => {
     for (const n of ['a.vendor.example (#12)', 'b.vendor.example (#20)', 'c.vendor.example (#40)']) expect(text).toContain(n);
   });
 
+  it('the console says why an INCONCLUSIVE phase could not be decided', () => {
+    const lines: string[] = [];
+    const print = progressPrinter({ out: () => {}, err: (t) => void lines.push(t), tty: false }, false);
+    print({ type: 'done', verdict: 'INCONCLUSIVE', exitCode: 3, runDir: '/tmp/x', phases: [{ name: 'quiet', verdict: 'INCONCLUSIVE', findings: [], reasons: ['no_egress: net-drone.pcap holds no packet at all in this window: the capture was blind'] }] });
+    expect(lines.join('\n')).toMatch(/quiet\s+INCONCLUSIVE\n\s+undecided: no_egress: net-drone\.pcap holds no packet at all in this window/);
+  });
+
   it('a console finding names its capture file, so one flow seen in two captures does not read as a duplicate', () => {
     const inUplink: NetworkFinding = { ...finding, file: 'net-uplink.pcap', packet: 30, lastPacket: 58 };
     const a = consoleFinding('egress_policy', finding);
