@@ -100,6 +100,20 @@ describe('verify: a trusted signer', () => {
     expect(t.out).toContain(`trusted key ${forger.fp} (from ${both})`);
   });
 
+  it('an unsigned run checked with a trusted key is NOT VERIFIED, whichever way the key was given', async () => {
+    const dir = path.join(tmp, 'unsigned', path.basename(fx.dir));
+    fs.cpSync(fx.dir, dir, { recursive: true });
+    for (const f of ['manifest.json', 'manifest.sig.json', 'test-result.sig.json']) fs.rmSync(path.join(dir, f));
+    sealRun(dir, {});
+    const ring = path.join(tmp, 'unsigned-ring.pem');
+    fs.writeFileSync(ring, fs.readFileSync(lab.pub, 'utf8'));
+    expect((await airlock(['verify', dir])).code).toBe(3); // nothing asked for: integrity only
+    for (const r of [await airlock(['verify', dir, '--key', lab.pub]), await airlock(['verify', dir, '--keyring', ring]), await airlock(['verify', dir], { AIRLOCK_KEYRING: ring })]) {
+      expect(r.code, r.out).toBe(1);
+      expect(r.out.trim().split('\n').pop()).toMatch(/^NOT VERIFIED/);
+    }
+  });
+
   it('--json reports the outcome, the signer and the keys trusted', async () => {
     const r = await airlock(['verify', fx.dir, '--key', forger.pub, '--json']);
     expect(r.code).toBe(3);

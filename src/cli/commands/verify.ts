@@ -41,7 +41,8 @@ export async function verifyCommand(
     const keyringFiles = opts.keyring ?? [];
     const trustedKeys = loadTrustedKeys({ keyFiles, keyringFiles, env: deps.env ?? process.env });
     const { reanalyze, reason } = await (deps.loadReanalyze ?? loadReanalyze)();
-    const requireSignature = keyFiles.length + keyringFiles.length > 0;
+    // Any trusted key, from --key, --keyring or AIRLOCK_KEYRING, asks for a signature: an unsigned run is then NOT VERIFIED.
+    const requireSignature = keyFiles.length + keyringFiles.length > 0 || trustedKeys.length > 0;
     const report = await verifyRun(opts.path, { trustedKeys, requireSignature, reanalyze, reanalyzeUnavailableReason: reason });
     io.out(opts.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
     return report.outcome === 'verified' ? EXIT.pass : report.outcome === 'integrity-only' ? EXIT.inconclusive : EXIT.finding;
