@@ -1285,6 +1285,27 @@ class FileScanner {
 
   /** Turns this file's flagged flows into findings, and its DNS queries into records; drops per-scan state. */
   finish(catalogue: EndpointCatalogue, findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
+    this.collect(catalogue, findings, dnsQueries);
+    // Only the flow records, names and the address cache stay (for flowSummaries()).
+    this.dns.length = 0;
+    this.dnsByFlow.clear();
+    this.pendingHello.clear();
+    this.dnsTcp.clear();
+    this.quicHellos.clear();
+    this.appNames.length = 0;
+    this.appNameSeen.clear();
+    this.fragments.clear();
+    this.flagged = [];
+    this.badNames.clear();
+  }
+
+  /** Changes whenever what collect() would give may have changed (a new flow, finding, DNS query or name). */
+  version(): number {
+    return this.counted + this.flagged.length + this.dns.length + this.appNames.length;
+  }
+
+  /** The findings and DNS queries of the packets so far, leaving the scan going (live analysis). */
+  collect(catalogue: EndpointCatalogue, findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
     const t = this.t;
     const u = t.u32;
     const byName = new Map<string, EndpointMatch | undefined>();
@@ -1376,17 +1397,6 @@ class FileScanner {
         count: q.count,
       });
     }
-    // Only the flow records, names and the address cache stay (for flowSummaries()).
-    this.dns.length = 0;
-    this.dnsByFlow.clear();
-    this.pendingHello.clear();
-    this.dnsTcp.clear();
-    this.quicHellos.clear();
-    this.appNames.length = 0;
-    this.appNameSeen.clear();
-    this.fragments.clear();
-    this.flagged = [];
-    this.badNames.clear();
   }
 }
 
@@ -1477,6 +1487,34 @@ export class NetworkScanner {
     if (info.ifDrops) {
       result.damage.push({ file: label, offset: -1, reason: `the capture's statistics report ${info.ifDrops} packets dropped by the interface` });
     }
+  }
+
+  /**
+   * The findings, DNS queries, canaries and flows of the files still open (`labels`, in that
+   * order), as endFile would give them now, without ending anything: the live analysis
+   * (src/verdict/live.ts) asks this while the captures are still being written.
+   */
+  peek(labels: string[]): Pick<NetworkScan, 'findings' | 'dnsQueries' | 'canaries' | 'flows'> {
+    const open = labels.flatMap((l) => this.open.get(l) ?? []);
+    const findings: NetworkFinding[] = [];
+    const dnsQueries: DnsQuery[] = [];
+    for (const s of open) s.collect(this.catalogue, findings, dnsQueries);
+    let flows: FlowSummary[] | undefined;
+    return {
+      findings,
+      dnsQueries,
+      canaries: open.flatMap((s) => s.canaries),
+      get flows() {
+        return (flows ??= open.flatMap((s) => s.flowSummaries()));
+      },
+    };
+  }
+
+  /** Sum of the open files' versions: unchanged means peek() would give the same. */
+  version(): number {
+    let v = 0;
+    for (const s of this.open.values()) v += s.version();
+    return v;
   }
 
   /** The scan of every file ended so far. */

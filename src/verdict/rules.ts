@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Assertion, PhaseAllow, RigConfig } from '../config/types.js';
 import type { Finding, MavlinkFinding, NetworkFinding, PowerFinding, Verdict } from '../analysis/finding.js';
-import { EgressPolicy } from '../analysis/index.js';
+import { EgressPolicy, type NetworkScan } from '../analysis/index.js';
 import type { AssertionResult } from './result.js';
 import { judgeRadio } from './judge-radio.js';
 import { judgeMavlink } from './judge-mavlink.js';
@@ -41,9 +41,18 @@ function namePolicy(allow: string[], rig: RigConfig): EgressPolicy {
   return new EgressPolicy(rig.lab.subnets, [...allow, ...rig.lab.names]);
 }
 
-async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete: boolean): Promise<AssertionResult> {
-  const { rig } = data.input;
-  const scan = await data.network();
+async function judgeNetworkAssertion(a: Extract<Assertion, { kind: 'no_egress' | 'no_dns' | 'traffic_only_to' }>, data: WindowData, incomplete: boolean): Promise<AssertionResult> {
+  const findings = networkAssertionFindings(a, await data.network(), data.input.rig);
+  const blind = findings.length > 0 ? [] : await networkBlindness(data);
+  return { kind: a.kind, ...decide(findings, blind, incomplete), findings, params: paramsOf(a) };
+}
+
+/** The findings of a network assertion over one window's scan (the live analysis, src/verdict/live.ts, asks the same). */
+export function networkAssertionFindings(
+  a: Extract<Assertion, { kind: 'no_egress' | 'no_dns' | 'traffic_only_to' }>,
+  scan: Pick<NetworkScan, 'findings' | 'dnsQueries' | 'canaries' | 'flows'>,
+  rig: RigConfig,
+): NetworkFinding[] {
   let findings: NetworkFinding[] = [];
   if (a.kind === 'no_egress') {
     // A name the scenario allows may be looked up inside the lab; sent outside it is still egress.
@@ -120,8 +129,7 @@ async function judgeNetworkAssertion(a: Assertion, data: WindowData, incomplete:
         summary: `${f.protocol} ${f.src} -> ${f.dst}${f.dstPort !== undefined ? ':' + f.dstPort : ''} is not to an allowed host`,
       }));
   }
-  const blind = findings.length > 0 ? [] : await networkBlindness(data);
-  return { kind: a.kind, ...decide(findings, blind, incomplete), findings, params: paramsOf(a) };
+  return findings;
 }
 
 /** Reads power-<channel>.csv (time,volts,amps) rows in the window. Hand-written: three columns. */

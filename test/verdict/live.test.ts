@@ -1,0 +1,249 @@
+/**
+ * Live analysis: the pcap follower reads only whole records of a file still being written (real
+ * tool fixtures appended in odd-sized pieces, records cut in half), and the live analyzer, fed
+ * while a run's phases go by on a simulated clock, tells exactly the findings the post-run engine
+ * (judgeRun) gives for the same captures: same rule, window, capture file and packet.
+ */
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRig, loadScenario } from '../../src/config/index.js';
+import { readCapture } from '../../src/analysis/index.js';
+import { PcapFollower } from '../../src/analysis/pcap-follower.js';
+import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const fixtures = path.resolve('test/fixtures/analysis');
+
+/** A pseudo-random sequence that is the same on every run (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('pcap follower', () => {
+  for (const name of ['eth-le.pcap', 'eth-be.pcap', 'eth-ns-le.pcap', 'fragments.pcap', 'tls-split.pcap']) {
+    it(`${name}: appended in pieces that cut records, every packet read once and whole`, async () => {
+      const whole = readFileSync(path.join(fixtures, name));
+      const expected: Array<{ index: number; timeMs: number; bytes: string }> = [];
+      await readCapture(path.join(fixtures, name), (p) => void expected.push({ index: p.index, timeMs: p.timeMs, bytes: p.frame().toString('hex') }));
+      expect(expected.length).toBeGreaterThan(2);
+      const file = path.join(tmp, `grow-${name}`);
+      writeFileSync(file, '');
+      const follower = new PcapFollower(file);
+      const got: typeof expected = [];
+      const rnd = random(name.length);
+      let at = 0;
+      while (at < whole.length) {
+        const n = Math.min(whole.length - at, 1 + Math.floor(rnd() * 97));
+        appendFileSync(file, whole.subarray(at, at + n));
+        at += n;
+        // Small slices: a poll never hands out more than it was asked for and resumes where it stopped.
+        while (follower.poll((p) => void got.push({ index: p.index, timeMs: p.timeMs, bytes: p.frame().toString('hex') }), 64).more);
+      }
+      follower.close();
+      expect(got).toEqual(expected);
+    });
+  }
+
+  it('a record header claiming more than libpcap ever writes is reported, not read', () => {
+    const file = path.join(tmp, 'damaged.pcap');
+    copyFileSync(path.join(fixtures, 'damaged-length.pcap'), file);
+    const f = new PcapFollower(file);
+    f.poll(() => {}, 1 << 20);
+    expect(f.problem).toMatch(/record length \d+ at byte offset \d+ exceeds 262144/);
+    f.close();
+  });
+
+  it('a pcapng file is named as not followed (the post-run analysis reads it)', () => {
+    const f = new PcapFollower(path.join(fixtures, 'eth-le.pcapng'));
+    expect(f.poll(() => {}, 1 << 20).packets).toBe(0);
+    expect(f.problem).toMatch(/pcapng is not followed live/);
+    f.close();
+  });
+});
+
+// ---- a run on a simulated clock -------------------------------------------------------------
+
+const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
+const DRONE = '10.231.0.10';
+const PHONE = '10.231.0.30';
+const SINKHOLE = '10.231.0.1';
+
+function ipv4(src: string, dst: string, proto: number, l4: Buffer): Buffer {
+  const ip = Buffer.alloc(20);
+  ip.writeUInt8(0x45, 0);
+  ip.writeUInt16BE(20 + l4.length, 2);
+  ip.writeUInt8(64, 8);
+  ip.writeUInt8(proto, 9);
+  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
+  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
+  return Buffer.concat([ip, l4]);
+}
+function udp(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16BE(sport, 0);
+  h.writeUInt16BE(dport, 2);
+  h.writeUInt16BE(8 + payload.length, 4);
+  return ipv4(src, dst, 17, Buffer.concat([h, payload]));
+}
+function dnsQuery(name: string): Buffer {
+  const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+/** A classic pcap record (little-endian, microseconds). */
+function record(ms: number, frame: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(Math.floor(ms / 1000), 0);
+  h.writeUInt32LE(Math.round((ms % 1000) * 1000), 4);
+  h.writeUInt32LE(frame.length, 8);
+  h.writeUInt32LE(frame.length, 12);
+  return Buffer.concat([h, frame]);
+}
+function pcapHeader(): Buffer {
+  const h = Buffer.alloc(24);
+  h.writeUInt32LE(0xa1b2c3d4, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(65535, 16);
+  h.writeUInt32LE(101, 20);
+  return h;
+}
+
+describe('live analyzer', () => {
+  it('tells, while the run goes on, exactly the findings the post-run engine gives (rule, window, file, packet)', async () => {
+    const runDir = mkdtempSync(path.join(tmp, 'run-'));
+    const scenarioFile = path.join(runDir, 'scenario.yaml');
+    writeFileSync(
+      scenarioFile,
+      `scenario: live
+settle: 500ms
+phases:
+  - name: on
+    steps: [{ dwell: 1s }]
+  - name: power-off
+    steps: [{ dwell: 1s }]
+    allow: { hosts: [198.51.100.7] }
+  - name: quiet
+    steps: [{ dwell: 1s }]
+    assert:
+      - no_egress: {}
+      - no_dns: {}
+`,
+    );
+    const scenario = loadScenario(scenarioFile);
+    const rig = loadRig(path.resolve('rig/virtual.yaml'));
+    // Phase windows (ms after T0) as the machine records them; a gap of 700 ms after power-off.
+    const phases: Array<[number, number]> = [
+      [0, 3000],
+      [3000, 6000],
+      [6700, 12000],
+    ];
+    const endMs = 13500;
+    const rnd = random(7);
+    // Traffic: lab chatter all along, leaks in every window (preflight, phases, the gap, safing),
+    // DNS queries seen by both captures (the drone's link and the sinkhole's), an allowed host.
+    const packets: Array<{ at: number; frame: Buffer; files: string[] }> = [];
+    for (let at = -900; at < endMs; at += 37) packets.push({ at, frame: udp(DRONE, PHONE, 14550, 14550, Buffer.from('telemetry')), files: ['net-drone.pcap'] });
+    const leakAt = [-500, 1200, 2990, 3300, 4100, 6100, 6400, 7000, 9000, 11900, 12300, 13000];
+    leakAt.forEach((at, i) =>
+      packets.push({ at, frame: udp(DRONE, i % 3 === 0 ? '198.51.100.7' : '203.0.113.5', 40000 + i, 443, Buffer.from('upload')), files: i % 2 ? ['net-drone.pcap'] : ['net-drone.pcap', 'net-sinkhole.pcap'] }),
+    );
+    for (const [at, name] of [
+      [1500, 'telemetry.vendor.example'],
+      [8000, 'sync.vendor.example'],
+      [8000.2, 'sync.vendor.example'],
+      [10000, 'printer.local'],
+    ] as const)
+      packets.push({ at, frame: udp(DRONE, SINKHOLE, 5354, 53, dnsQuery(name)), files: ['net-drone.pcap', 'net-sinkhole.pcap'] });
+    packets.sort((a, b) => a.at - b.at);
+    const labels = ['net-drone.pcap', 'net-sinkhole.pcap'];
+    const pending = new Map(labels.map((l) => [l, Buffer.alloc(0)]));
+    for (const l of labels) writeFileSync(path.join(runDir, l), pcapHeader());
+
+    let now = T0 - 1000;
+    const windows: Array<{ startMs?: number; endMs?: number }> = phases.map(() => ({}));
+    let final = false;
+    let capturesEndMs: number | undefined;
+    const told: LiveFinding[] = [];
+    const toldAt: number[] = [];
+    const states: string[] = [];
+    const live = new LiveAnalyzer({
+      runDir,
+      rig,
+      scenario,
+      capturesStartMs: T0 - 1000,
+      times: () => ({ windows, final, capturesEndMs }),
+      onFinding: (f) => {
+        told.push(f);
+        toldAt.push(now);
+      },
+      onState: (s, d) => states.push(`${s}${d ? `: ${d}` : ''}`),
+      now: () => now,
+    });
+    for (const l of labels) live.addFile(l, l.slice(4, -5));
+    let next = 0;
+    let held = 0;
+    for (; now <= T0 + endMs + 300; now += 100) {
+      phases.forEach(([s, e], i) => {
+        if (now >= T0 + s && windows[i]!.startMs === undefined) windows[i]!.startMs = T0 + s;
+        if (now >= T0 + e && windows[i]!.endMs === undefined) windows[i]!.endMs = T0 + e;
+      });
+      if (now >= T0 + phases[phases.length - 1]![1]) final = true;
+      // Each capture flushes what it holds up to some time before now, the last record cut in two.
+      while (next < packets.length && T0 + packets[next]!.at < now - 50) {
+        for (const l of packets[next]!.files) pending.set(l, Buffer.concat([pending.get(l)!, record(T0 + packets[next]!.at, packets[next]!.frame)]));
+        next++;
+      }
+      for (const l of labels) {
+        const buf = pending.get(l)!;
+        const cut = Math.floor(buf.length * (0.6 + 0.4 * rnd()));
+        appendFileSync(path.join(runDir, l), buf.subarray(0, cut));
+        pending.set(l, buf.subarray(cut));
+      }
+      live.tick(false);
+      if (now === T0 + 11000) held = live.heldWindows();
+    }
+    for (const l of labels) appendFileSync(path.join(runDir, l), pending.get(l)!);
+    capturesEndMs = T0 + endMs;
+    await live.stop();
+
+    const j = await judgeRun({
+      runDir,
+      rig,
+      scenario,
+      windows,
+      capturesStartMs: T0 - 1000,
+      capturesEndMs: T0 + endMs,
+      incomplete: new Set(),
+      captures: labels.map((l) => ({ name: l.slice(4, -5), kind: 'network' as const, files: [l], records: 0, dropped: 0, lossy: false })),
+    });
+    const network = new Set(['egress_policy', 'no_egress', 'no_dns', 'traffic_only_to']);
+    const post = [
+      ...j.phases.flatMap((p) => p.assertions.filter((a) => network.has(a.kind)).flatMap((a) => a.findings.map((f) => `${p.name}|${a.kind} ${f.file}#${'packet' in f ? f.packet : ''}`))),
+      ...j.coverage.filter((c) => c.kind !== 'phase').flatMap((c) => c.assertions.flatMap((a) => a.findings.map((f) => `${c.name}|${a.kind} ${f.file}#${'packet' in f ? f.packet : ''}`))),
+    ].sort();
+    const liveKeys = told.map((f) => `${f.window}|${f.assertion} ${f.file}#${f.packet}`).sort();
+    // Every window has findings, so the comparison covers them all (the gap and safing included).
+    expect(new Set(post.map((k) => k.split('|')[0]))).toEqual(new Set(['preflight', 'on', 'power-off', 'between power-off and quiet', 'quiet', 'safing']));
+    expect(post.some((k) => k.startsWith('quiet|no_dns'))).toBe(true);
+    expect(liveKeys).toEqual(post);
+    // Told while the run went on: each within a few seconds of its packet, not at the end.
+    told.forEach((f, i) => expect(toldAt[i]! - Date.parse(f.at)).toBeLessThan(4000));
+    told.forEach((f, i) => Date.parse(f.at) < T0 + endMs - 3000 && expect(toldAt[i]).toBeLessThan(T0 + endMs));
+    // The findings carry their capture and names as the contract says.
+    const q = told.find((f) => f.assertion === 'no_dns')!;
+    expect(q).toMatchObject({ window: 'quiet', phase: 'quiet', capture: 'drone', file: 'net-drone.pcap', names: ['sync.vendor.example'] });
+    // Ended windows are dropped: late in the quiet phase only its own scanner is held.
+    expect(held).toBe(1);
+    expect(states[states.length - 1]).toMatch(/^stopped/);
+  });
+});
