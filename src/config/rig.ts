@@ -10,6 +10,8 @@ import { loadConfigSource, type ConfigSource, type Seg } from './source.js';
 import type {
   ButtonDriverName,
   CanaryProtocolName,
+  CaptureFault,
+  HiddenProtocol,
   PowerDriverName,
   RigBand,
   RigBle,
@@ -181,6 +183,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...(typeof c.filter === 'string' ? { filter: c.filter } : {}),
       bufferSize: r.unit(c, 'buffer_size', path, parseSize, { dflt: 32 * 1024 * 1024, min: 'positive', what: 'the buffer size' }),
       snaplen: r.int(c.snaplen, 65535),
+      ...captureFault(r, c.fault, path, d.virtual === true),
     };
   }
   const sdr: Record<string, RigSdr> = {};
@@ -243,6 +246,22 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     ...(canaries ? { canaries } : {}),
     captureLossMax: typeof d.capture_loss_max === 'string' ? Number(d.capture_loss_max.slice(0, -1)) / 100 : DEFAULT_CAPTURE_LOSS_MAX,
   };
+}
+
+/**
+ * `captures.network.<x>.fault`: for tests, on the virtual rig only. On a real rig it is refused:
+ * it would make a capture blind on purpose.
+ */
+function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean): { fault?: CaptureFault } {
+  if (v === undefined) return {};
+  if (!virtual) {
+    r.fail([...path, 'fault'], '`fault` is for tests and works on the virtual rig only (it makes this capture blind on purpose); remove it from a real rig file', { atKey: true });
+    return {};
+  }
+  if (v === 'wrong_interface' || v === 'interface_down') return { fault: v };
+  if (isObj(v) && typeof v.filter_hides === 'string') return { fault: { filterHides: v.filter_hides as HiddenProtocol } };
+  if (isObj(v) && typeof v.mirror_drops_vlan === 'number') return { fault: { mirrorDropsVlan: v.mirror_drops_vlan } };
+  return {}; // the schema names what is wrong
 }
 
 /** Default `capture_loss_max`: 0.1 %. */

@@ -91,7 +91,19 @@ export interface RigNetworkCapture {
   /** libpcap buffer size in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
   bufferSize: number;
   snaplen: number;
+  /** For tests; virtual rig only: a blind capture on purpose (docs/technician/proof-of-sight.md). */
+  fault?: CaptureFault;
 }
+
+/** What a capture hidden by `filter_hides` does not see. */
+export type HiddenProtocol = 'tcp' | 'udp' | 'icmp' | 'dns' | 'ip6';
+
+/**
+ * The ways the virtual rig makes a capture blind on purpose, for tests: listening on a quiet
+ * interface, a mirror port that goes down after the capture started, a capture filter that
+ * hides a protocol, a mirror that does not copy one VLAN.
+ */
+export type CaptureFault = 'wrong_interface' | 'interface_down' | { filterHides: HiddenProtocol } | { mirrorDropsVlan: number };
 
 export interface RigBand {
   name: string;

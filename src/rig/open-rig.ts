@@ -110,14 +110,16 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
 
     const captures: Capture[] = [];
     for (const [name, cfg] of Object.entries(rig.captures.network)) {
-      const target = bench ? bench.lab.captureTarget(cfg.interface) : { netns: undefined, iface: cfg.interface };
+      // The virtual rig wires a capture the rig made blind on purpose (`fault`, for tests) its own way.
+      const target = bench ? bench.lab.captureWiring(cfg) : { netns: undefined, iface: cfg.interface, filter: cfg.filter };
       captures.push(
         new NetworkCapture({
           name,
           netns: target.netns,
           iface: target.iface,
           file: path.join(runDir, `net-${name}.pcap`),
-          filter: cfg.filter,
+          filter: target.filter,
+          afterStart: 'afterStart' in target ? target.afterStart : undefined,
           bufferSize: cfg.bufferSize,
           snaplen: cfg.snaplen,
           log: log.child({ capture: name }),
@@ -198,7 +200,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
           checks.push(`link ${name} open`);
         }
         for (const [name, cfg] of Object.entries(rig.captures.network)) {
-          const t = bench ? bench.lab.captureTarget(cfg.interface) : { netns: undefined, iface: cfg.interface };
+          const t = bench ? bench.lab.captureWiring(cfg) : { netns: undefined, iface: cfg.interface };
           if (!(await interfaceExists(t.iface, t.netns))) {
             throw new RigFaultError('AIRLOCK_RIG_NO_INTERFACE', `capture ${name}`, `interface ${t.iface}`, `no such network interface${t.netns ? ` in ${t.netns}` : ''}`);
           }

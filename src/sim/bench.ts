@@ -133,7 +133,8 @@ export class VirtualBench {
     const host = this.lab.host(device);
     const labHosts: Record<string, string> = {};
     for (const name of Object.keys(this.rig.devices)) labHosts[name] = this.lab.host(name).address;
-    const airPeer = device === 'drone' ? this.lab.host('controller')?.airAddress : device === 'controller' ? this.lab.host('drone')?.airAddress : undefined;
+    const hosts = this.lab.layout.hosts;
+    const airPeer = device === 'drone' ? hosts.controller?.airAddress : device === 'controller' ? hosts.drone?.airAddress : undefined;
     const link = d.link ? this.rig.links[d.link] : undefined;
     let serial: string | undefined;
     let serialBaud: number | undefined;

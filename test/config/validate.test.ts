@@ -41,6 +41,15 @@ describe('airlock validate', () => {
     ]);
   });
 
+  it('refuses a blind-capture fault (for tests, virtual rig only) on a real rig, naming the capture', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'fault-on-real-rig.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}fault-on-real-rig.yaml:10:36: captures.network.drone-port.fault: \`fault\` is for tests and works on the virtual rig only (it makes this capture blind on purpose); remove it from a real rig file`,
+    ]);
+  });
+
   it('--rig overrides the scenario\'s own rig', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [G + 'scenarios/needs-captures.yaml'], rig: G + 'rig/virtual.yaml' }, io);

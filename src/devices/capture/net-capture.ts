@@ -30,6 +30,8 @@ export interface NetworkCaptureOptions {
   stopGraceMs?: number;
   /** How long start() waits for libpcap to open (ms, default 15000). */
   startTimeoutMs?: number;
+  /** Run once libpcap has the interface open (the virtual rig's `fault: interface_down`). */
+  afterStart?: () => Promise<void>;
 }
 
 interface ChildMessage {
@@ -137,6 +139,7 @@ export class NetworkCapture implements Capture {
     });
     this.started = true;
     o.log?.info({ capture: this.name, netns: o.netns, iface: o.iface, file: o.file }, 'capture started');
+    await o.afterStart?.();
   }
 
   private off(l: (m: ChildMessage) => void): void {

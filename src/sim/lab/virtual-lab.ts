@@ -15,13 +15,14 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { isIPv4, isIPv6 } from 'node:net';
 import type pino from 'pino';
-import type { RigConfig } from '../../config/types.js';
+import type { RigConfig, RigNetworkCapture } from '../../config/types.js';
 import { nodeScript } from '../../child-script.js';
 import { spawnInGroup } from '../../process-groups.js';
 import { reportFault, reportWriteError } from '../../devices/health/index.js';
 import { LabConfigError, LabError, LabFaultError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
+import { faultFilter, faultLinks, faultWirings, type FaultWiring } from './capture-faults.js';
 import type { FirmwareSpec } from '../firmware/firmware-host.js';
 import { sendDeviceAction } from '../firmware/firmware-host.js';
 import { ownedByMe, ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
@@ -55,6 +56,8 @@ export interface LabLayout {
   sinkhole: LabHost;
   /** The air link's /30, when the lab has a drone and a controller. */
   air?: { cidr: string; drone: string; controller: string };
+  /** Captures made blind on purpose (rig option `fault`, for tests): how each is wired. */
+  faults: Record<string, FaultWiring>;
 }
 
 export interface LabUpOptions {
@@ -101,7 +104,8 @@ export function layoutLab(runId: string, rig: RigConfig): LabLayout {
     }
     hosts[name] = mk(name, dev.address, dev.address6);
   }
-  const layout: LabLayout = { runId, labNetns: netnsName(runId, 'lab'), hosts, sinkhole };
+  const faults = faultWirings(Object.values(rig.captures.network), [...Object.keys(hosts), 'sinkhole']);
+  const layout: LabLayout = { runId, labNetns: netnsName(runId, 'lab'), hosts, sinkhole, faults };
   const drone = hosts.drone;
   const controller = hosts.controller;
   if (drone && controller) {
@@ -116,6 +120,22 @@ export function layoutLab(runId: string, rig: RigConfig): LabLayout {
     layout.air = { cidr: `${net}/30`, drone: a, controller: b };
   }
   return layout;
+}
+
+/**
+ * `tc -batch` lines (lab namespace) for the mirrors of capture-faults.ts: every frame the port
+ * receives (ingress: from its host) and sends (egress: to its host) is copied to the mirror link.
+ */
+function mirrorCommands(faults: Record<string, FaultWiring>): string[] {
+  const lines: string[] = [];
+  const withQdisc = new Set<string>();
+  for (const f of Object.values(faults)) {
+    if (!f.port || !f.peer) continue;
+    if (!withQdisc.has(f.port)) lines.push(`qdisc add dev ${f.port} clsact`);
+    withQdisc.add(f.port);
+    for (const dir of ['ingress', 'egress']) lines.push(`filter add dev ${f.port} ${dir} prio 10 u32 match u32 0 0 action mirred egress mirror dev ${f.peer}`);
+  }
+  return lines;
 }
 
 function sh(netns: string, script: string): Promise<unknown> {
@@ -225,6 +245,27 @@ export class VirtualLab {
     return { netns: this.layout.labNetns, iface };
   }
 
+  /**
+   * Where and how a network capture listens: captureTarget, except for a capture made blind on
+   * purpose (capture-faults.ts), which gets its own interface, its filter, or a step to take once
+   * libpcap has the interface open.
+   */
+  captureWiring(cfg: RigNetworkCapture): { netns: string; iface: string; filter?: string; afterStart?: () => Promise<void> } {
+    const w = this.layout.faults[cfg.name];
+    const filter = faultFilter(cfg.fault, cfg.filter);
+    if (!w?.iface) return { ...this.captureTarget(cfg.interface), ...(filter !== undefined ? { filter } : {}) };
+    const netns = this.layout.labNetns;
+    const iface = w.iface;
+    const afterStart =
+      w.fault === 'interface_down'
+        ? async () => {
+            await ipBatch([`link set ${iface} down`], netns);
+            this.log?.warn({ capture: cfg.name, iface }, 'capture interface set down (rig option fault: interface_down)');
+          }
+        : undefined;
+    return { netns, iface, ...(filter !== undefined ? { filter } : {}), ...(afterStart ? { afterStart } : {}) };
+  }
+
   private async build(): Promise<void> {
     const L = this.layout;
     const all = [L.sinkhole, ...Object.values(L.hosts)];
@@ -243,7 +284,10 @@ export class VirtualLab {
     const drone = L.hosts.drone;
     const controller = L.hosts.controller;
     if (L.air && drone && controller) lab.push(`link add air0 address ${AIR_MAC.drone} netns ${drone.netns} type veth peer name air0 address ${AIR_MAC.controller} netns ${controller.netns}`);
+    lab.push(...faultLinks(L.faults));
     await ipBatch(lab, L.labNetns);
+    const mirrors = mirrorCommands(L.faults);
+    if (mirrors.length > 0) await run(['tc', '-n', L.labNetns, '-batch', '-'], { input: mirrors.join('\n') + '\n' });
     await Promise.all(
       all.map(async (h) => {
         const cmds = ['link set lo up', `addr add ${h.address}/${h.prefix} dev eth0`];

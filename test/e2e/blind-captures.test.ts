@@ -1,0 +1,94 @@
+/**
+ * The ways a real bench goes blind, modelled on the virtual rig by the rig option `fault` (for
+ * tests, virtual rig only): each run with a blind drone capture must say INCONCLUSIVE (never
+ * PASS) naming the capture and why, and the same run wired correctly must say PASS. The faults
+ * are real: a capture on a quiet veth, a mirror port set down with `ip link` after libpcap opened
+ * it, a BPF capture filter in libpcap, a tc mirror that does not copy one VLAN.
+ *
+ * All runs start at once (one lab each) with short dwells, so the file takes about one run's time.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/evidence/result.js';
+import { readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
+
+const SCENARIO = 'test/fixtures/proof-of-sight/watch.yaml';
+const RIG = readFileSync('test/fixtures/proof-of-sight/rig.yaml', 'utf8');
+const DRONE_CAPTURE = '    drone: { interface: drone }\n';
+
+/** The fixture rig with the drone capture's line replaced (a fault added). */
+function rigWith(droneCapture: string): string {
+  expect(RIG).toContain(DRONE_CAPTURE);
+  const file = path.join(tempOut('airlock-blind-rig-'), 'rig.yaml');
+  writeFileSync(file, RIG.replace(DRONE_CAPTURE, droneCapture));
+  return file;
+}
+
+interface Outcome {
+  code: number | null;
+  result: RunResult;
+}
+
+async function runWith(rigFile: string): Promise<Outcome> {
+  const r = await runAirlock(['run', SCENARIO, '--rig', rigFile, '--out', tempOut(), '--set', 'watch=5s']);
+  if (r.code !== 0 && r.code !== 3) throw new Error(`airlock run exited ${r.code}: ${r.stderr}`);
+  return { code: r.code, result: readResult(runDirOf(r)) };
+}
+
+const runs = {
+  wired: () => runWith(rigWith(DRONE_CAPTURE)),
+  wrongInterface: () => runWith(rigWith('    drone: { interface: drone, fault: wrong_interface }\n')),
+  interfaceDown: () => runWith(rigWith('    drone: { interface: drone, fault: interface_down }\n')),
+  filterHidesTcp: () => runWith(rigWith('    drone: { interface: drone, fault: { filter_hides: tcp } }\n')),
+};
+const out = {} as Record<keyof typeof runs, Outcome>;
+
+/** The watch phase's no_egress verdict and reason. */
+function watched(o: Outcome): { verdict: string; reason: string } {
+  const phase = o.result.phases.find((p) => p.name === 'watch')!;
+  const a = phase.assertions.find((x) => x.kind === 'no_egress') as { verdict: string; reason?: string };
+  return { verdict: a.verdict, reason: a.reason ?? '' };
+}
+
+describe('blind captures modelled on the virtual rig (rig option fault)', () => {
+  beforeAll(async () => {
+    const names = Object.keys(runs) as Array<keyof typeof runs>;
+    const done = await Promise.all(names.map((n) => runs[n]()));
+    names.forEach((n, i) => (out[n] = done[i]!));
+  }, 300_000);
+
+  it('wired correctly: PASS', () => {
+    expect(out.wired.code).toBe(0);
+    expect(out.wired.result.verdict).toBe('PASS');
+    expect(watched(out.wired)).toEqual({ verdict: 'PASS', reason: '' });
+  });
+
+  it('wrong interface (a quiet veth): INCONCLUSIVE, none of the drone canaries and no packet at all', () => {
+    expect(out.wrongInterface.code).toBe(3);
+    const w = watched(out.wrongInterface);
+    expect(w.verdict).toBe('INCONCLUSIVE');
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) holds none of the \d+ canaries drone sent in this window: wrong interface, interface down, or a tap or mirror that does not carry drone's traffic/);
+    expect(w.reason).toContain('net-drone.pcap holds no packet at all in this window: the capture was blind');
+    // The uplink capture was not blind: it is not named.
+    expect(w.reason).not.toContain('uplink');
+  });
+
+  it('capture interface down (its mirror port set down after libpcap opened it): INCONCLUSIVE, naming the capture', () => {
+    expect(out.interfaceDown.code).toBe(3);
+    const w = watched(out.interfaceDown);
+    expect(w.verdict).toBe('INCONCLUSIVE');
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) holds none of the \d+ canaries drone sent in this window/);
+    expect(w.reason).toContain('net-drone.pcap holds no packet at all in this window: the capture was blind');
+    expect(w.reason).not.toContain('uplink');
+  });
+
+  it('a capture filter hiding TCP (BPF "not tcp"): INCONCLUSIVE, naming tcp and no other protocol', () => {
+    expect(out.filterHidesTcp.code).toBe(3);
+    const w = watched(out.filterHidesTcp);
+    expect(w.verdict).toBe('INCONCLUSIVE');
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) misses (\d+) of \1 tcp canaries from drone \(first: #\d+ to (lab|outside) [\d.]+ sent at [^)]+\): a capture filter or mirror hides tcp/);
+    expect(w.reason).not.toMatch(/hides (udp|icmp|dns)/);
+    expect(w.reason).not.toContain('holds no packet');
+  });
+});
