@@ -11,7 +11,7 @@ import { FirmwareHost } from '../../src/sim/firmware/firmware-host.js';
 import { NetworkCapture } from '../../src/devices/capture/net-capture.js';
 import type { CaptureResult } from '../../src/devices/capture/capture.js';
 import { labRig, testRunId } from '../lab/lab-rig.js';
-import { sh } from '../lab/lab-helpers.js';
+import { sh, waitFor } from '../lab/lab-helpers.js';
 
 export interface Packet {
   t: number;
@@ -36,6 +36,15 @@ export interface TrialResult {
   /** tcpdump -A text of a capture (payloads as ASCII). */
   ascii(capture: string, filter: string): string;
   console(device: string): string;
+  /** When the device's firmware printed its first console line containing `text` (its own clock, ms), if it did. */
+  consoleAt(device: string, text: string): number | undefined;
+}
+
+/** The time of the first console line (`ISO-time device[pid]: text`) holding `text`. */
+export function consoleLineAt(log: string, text: string): number | undefined {
+  const line = log.split('\n').find((l) => l.includes(text));
+  const t = line ? Date.parse(line.split(' ')[0]!) : NaN;
+  return Number.isNaN(t) ? undefined : t;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +82,9 @@ export async function runTrial(
     const T0 = Date.now();
     each((h) => h.setPowered(true));
     const during = opts.during?.(lab, T0, marks, { console: consoleOf });
+    // Powered time counts from every firmware's boot line, not from power-on: starting node
+    // takes seconds on a loaded host, and a profile given 5 s powered must have its 5 s.
+    await waitFor(() => Object.keys(profiles).every((d) => consoleOf(d).includes(': boot (')), 60_000, 'every firmware booted');
     await sleep(opts.poweredMs - 200);
     const on = each((h) => h.amps(12));
     await during;
@@ -115,6 +127,7 @@ export async function runTrial(
         return sh(`TZ=UTC tcpdump -nn -A -r ${file(c)} '${filter}' 2>/dev/null`);
       },
       console: consoleOf,
+      consoleAt: (d, text) => consoleLineAt(consoleOf(d), text),
     };
   } catch (e) {
     await lab.down();
