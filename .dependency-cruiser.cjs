@@ -1,10 +1,10 @@
 /**
  * The architecture's import rules, checked in `npm test` (test/docs/architecture.test.ts) and
- * explained in docs/developer/architecture.md. Layers, top to bottom: cli > regression >
+ * explained in docs/developer/architecture.md. Layers, top to bottom: cli > dashboard > regression >
  * orchestrator > rig > sim > devices > evidence > verdict > analysis > config. A folder may
  * import only folders below it; nothing imports in a cycle; no driver imports a simulator.
  */
-const layers = ['cli', 'regression', 'orchestrator', 'rig', 'sim', 'devices', 'evidence', 'verdict', 'analysis', 'config'];
+const layers = ['cli', 'dashboard', 'regression', 'orchestrator', 'rig', 'sim', 'devices', 'evidence', 'verdict', 'analysis', 'config'];
 
 /** For each layer, the layers above it (which it must not import). */
 const upward = layers.map((layer, i) => ({

@@ -23,6 +23,19 @@ function collectList(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
+  return Number(value);
+}
+
+/** `--dashboard` alone (true: a port the system chooses) or `--dashboard=PORT`. */
+function parseDashboardPort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new InvalidArgumentError(`not a port number: ${value} (write --dashboard=PORT, or put --dashboard after the scenario file)`);
+  }
+  return Number(value);
+}
+
 function parseWait(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
   if (!m) throw new InvalidArgumentError(`--wait expects a duration like 30s or 10m, got "${value}"`);
@@ -74,8 +87,18 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .option('--controls <file>', "the lab's control mapping (JSON or YAML, schema/controls.schema.json): extends or replaces the shipped one")
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events instead of the progress display', false)
+    .option('--dashboard [port]', 'serve the live dashboard on 127.0.0.1 (at this port, else one the system chooses; the URL is printed)', parseDashboardPort)
     .action((scenario: string, o) =>
       guard(async () => (await import('./commands/run.js')).runCommand({ scenario, ...o }, io))(),
+    );
+
+  program
+    .command('dashboard')
+    .description('serve the dashboard of a run, going on or finished, on 127.0.0.1 (follows its events.jsonl)')
+    .argument('<run-dir>', 'the run directory')
+    .option('--port <n>', 'port on 127.0.0.1 (default: one the system chooses; the URL is printed)', parsePort)
+    .action((runDir: string, o) =>
+      guard(async () => (await import('./commands/dashboard.js')).dashboardCommand({ runDir, port: o.port }, io))(),
     );
 
   program

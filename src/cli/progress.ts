@@ -5,8 +5,9 @@
  * event on stdout (the machine-readable stream).
  */
 import pc from 'picocolors';
-import type { RunProgress } from '../orchestrator/index.js';
+import { eventLine, type RunProgress } from '../orchestrator/index.js';
 import type { CommandIO } from './io.js';
+
 
 const fmt = (ms: number) => {
   const s = Math.floor(ms / 1000);
@@ -17,7 +18,7 @@ const colour = (verdict: string) =>
   verdict === 'PASS' ? pc.green(verdict) : verdict === 'FAIL' ? pc.red(verdict) : verdict === 'NOT_RUN' ? pc.dim(verdict) : pc.yellow(verdict);
 
 export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) => void {
-  if (json) return (e) => io.out(JSON.stringify({ ...e, time: new Date().toISOString() }));
+  if (json) return (e) => io.out(eventLine(e));
   const tty = io.tty && process.stderr.isTTY;
   let phase = '';
   let step = '';

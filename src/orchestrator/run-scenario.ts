@@ -33,6 +33,8 @@ import { isDiskFull, reportWriteError, watchFaults, type HealthFault } from '../
 import { recordGroupsIn } from '../process-groups.js';
 import { checkDisk, DiskReserve, estimateDisk } from './disk.js';
 import { claimRunState, recoverDeadRuns, releaseRunState } from './recover.js';
+import { CounterSampler, type CountersEvent } from './counters.js';
+import { EventLog } from './event-log.js';
 // The profile names only (pure data), to refuse a typo before anything is powered.
 
 /** Progress events for the console display, `--json` streams and suites. */
@@ -40,12 +42,12 @@ export type RunProgress =
   | { type: 'start'; runDir: string; runId: string; scenario: string; rig: string; phases: string[] }
   | { type: 'state'; state: string }
   | { type: 'phase'; index: number; name: string; total: number }
-  | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number; /** Dwells still ahead, this step's included: a lower bound of the time left. */ remainingDwellMs: number }
+  | { type: 'step'; phase: string; index: number; total: number; text: string; timeoutMs: number; /** Dwells still ahead, this step's included: a lower bound of the time left. */ remainingDwellMs: number; /** The same within this phase. */ phaseRemainingDwellMs?: number }
   | { type: 'step_end'; phase: string; index: number; ok: boolean }
   | { type: 'safing'; reason: string }
   | { type: 'safed'; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'recovered'; runId: string; runDir?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
-  | { type: 'counters'; elapsedMs: number; captures: Record<string, number>; amps: Record<string, number | null> }
+  | CountersEvent
   | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string; findings?: string[]; /** Why an assertion could not decide (INCONCLUSIVE), one per assertion. */ reasons?: string[] }>; reason?: string };
 
 export interface RunScenarioOptions {
@@ -163,7 +165,6 @@ async function runLocked(
   rigFile: string,
   firmware: FirmwareRecord[],
 ): Promise<RunOutcome> {
-  const emit = opts.onProgress ?? (() => {});
   // Read the signing key before anything is powered: a bad key is an input error now, not after the run.
   const key = opts.signingKeyPem ?? loadSigningKey({ keyFile: opts.key, env: process.env });
   // Likewise the control mapping: a bad file is an input error before anything is powered.
@@ -172,6 +173,12 @@ async function runLocked(
   delete process.env.AIRLOCK_SIGNING_KEY;
 
   const dir = RunDirectory.create(opts.out ?? 'captures', scenario.name);
+  // The --json stream, also kept in the run directory for `airlock dashboard <run-dir>` (src/orchestrator/event-log.ts).
+  const events = new EventLog(dir.file('events.jsonl'));
+  const emit = (e: RunProgress) => {
+    events.append(e);
+    opts.onProgress?.(e);
+  };
   copyFileSync(scenario.file, dir.file('scenario.yaml'));
   copyFileSync(rigFile, dir.file('rig.yaml'));
   const logDest = pino.destination({ dest: dir.file('log.jsonl'), sync: true });
@@ -306,17 +313,8 @@ async function runLocked(
             }),
           );
           await session.canaries?.start();
-          counterTimer = setInterval(() => {
-            const captures: Record<string, number> = {};
-            for (const c of session?.captures ?? []) captures[c.name] = c.live().records;
-            for (const [name, link] of session?.links ?? []) {
-              const rx = (link.stats() as { rx?: Record<string, number> }).rx ?? {};
-              captures[`mavlink:${name}`] = Object.values(rx).reduce((a, b) => a + b, 0);
-            }
-            let amps: Record<string, number | null> = {};
-            for (const c of session?.captures ?? []) if ('currentDraw' in c && typeof c.currentDraw === 'function') amps = (c as { currentDraw(): Record<string, number | null> }).currentDraw();
-            emit({ type: 'counters', elapsedMs: Date.now() - t0, captures, amps });
-          }, 1000);
+          const counters = new CounterSampler(session, t0);
+          counterTimer = setInterval(() => emit(counters.sample()), 1000);
           counterTimer.unref();
         } catch (error) {
           throw toStepFailure(error, 'preflight');
@@ -395,7 +393,7 @@ async function runLocked(
         const phase = phaseOf(p);
         const step = phase.steps[p.step]!;
         timeline.append({ event: 'step_start', phase: phase.name, step: p.step, kind: step.kind, text: describeStep(step) });
-        emit({ type: 'step', phase: phase.name, index: p.step, total: phase.steps.length, text: describeStep(step), timeoutMs: step.timeoutMs, remainingDwellMs: dwellsFrom(p) });
+        emit({ type: 'step', phase: phase.name, index: p.step, total: phase.steps.length, text: describeStep(step), timeoutMs: step.timeoutMs, remainingDwellMs: dwellsFrom(p), phaseRemainingDwellMs: dwellsFrom(p) - dwellsFrom({ phase: p.phase + 1, step: 0 }) });
       },
       onStepEnd: (_, p) => {
         const phase = phaseOf(p);
@@ -585,9 +583,7 @@ async function runLocked(
   } catch {
     /* reported as a disk fault when it first failed */
   }
-  writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
-  if (key) signRun(dir.path, key);
-  emit({
+  const done: RunProgress = {
     type: 'done',
     verdict: result.verdict,
     exitCode,
@@ -606,7 +602,13 @@ async function runLocked(
         .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))), reasons: undecided(c.assertions) })),
     ],
     reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
-  });
+  };
+  // events.jsonl ends with the verdict and is closed before the manifest hashes it.
+  events.append(done);
+  events.close();
+  writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
+  if (key) signRun(dir.path, key);
+  opts.onProgress?.(done);
   return { runDir: dir.path, result, exitCode };
 }
 

@@ -171,6 +171,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         round: () => sender.sendNow().then(() => undefined),
         stop: () => sender.stop(),
         errors: () => sender.errors.slice(),
+        counts: () => ({ sent: sender.sentCount, failed: sender.errors.length }),
         capturesFor: (name: string) => plan.inject[name]?.crosses ?? [],
         injectors: () => Object.keys(plan.inject),
       };

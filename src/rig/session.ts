@@ -21,6 +21,8 @@ export interface FlightControl {
   setQuiet(quiet: boolean): void;
   stats(): unknown;
   close(): Promise<void>;
+  /** The vehicle as last heard: mode, armed, altitude above home (absent: not heard yet). */
+  telemetry?(): { mode?: string; armed?: boolean; altitudeM?: number };
   /** Timeline notes of the link (stream requests and arrivals, identity, transport faults). Returns unsubscribe. */
   onNote?(listener: (event: string, fields: Record<string, unknown>) => void): () => void;
 }
@@ -38,6 +40,8 @@ export interface CanarySource {
   stop(): Promise<SentCanary[]>;
   /** Canaries that could not be sent, one line each. */
   errors?(): string[];
+  /** How many canaries were sent and how many could not be, so far (the dashboard's canary health). */
+  counts?(): { sent: number; failed: number };
   /** Which capture names each injection point's canaries cross. */
   capturesFor(injector: string): string[];
   /** The injection points' names. */

@@ -144,6 +144,11 @@ export class CanarySender {
     return this.sent.slice(before);
   }
 
+  /** How many canaries were sent so far (no copy: read every second by the progress counters). */
+  get sentCount(): number {
+    return this.sent.length;
+  }
+
   /** Canaries sent so far. */
   list(): SentCanary[] {
     return this.sent.slice();

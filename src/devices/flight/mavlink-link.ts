@@ -188,6 +188,16 @@ export class MavlinkLink implements FlightLink {
     };
   }
 
+  /** The vehicle as last heard (the dashboard's MAVLink panel): mode, armed, altitude above home. */
+  telemetry(): { mode?: string; armed?: boolean; altitudeM?: number } {
+    const t = this.tel;
+    return {
+      ...(t.customMode !== undefined ? { mode: modeName(this.cfg.autopilot, t.customMode) } : {}),
+      ...(t.armed !== undefined ? { armed: t.armed } : {}),
+      ...(t.relativeAltM !== undefined ? { altitudeM: t.relativeAltM } : {}),
+    };
+  }
+
   onNote(listener: (event: string, fields: Record<string, unknown>) => void): () => void {
     this.noteListeners.add(listener);
     return () => this.noteListeners.delete(listener);

@@ -99,6 +99,7 @@ export class SweepCapture implements Capture {
   private fd: number | undefined;
   private children: Running[] = [];
   private rows = 0;
+  private readonly lastBandDbm = new Map<string, number>();
   /** Lines written to the raw file (with several children, their lines interleave). */
   private fileLines = 0;
   private stopping = false;
@@ -124,6 +125,13 @@ export class SweepCapture implements Capture {
 
   live(): CaptureStats {
     return { records: this.rows, dropped: 0 };
+  }
+
+  /** Each band's power in the last sweep row that covered it (dBm; null: no row yet), for the dashboard. */
+  bandPowerDbm(): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const b of this.opts.sdr.bands) out[b.name] = this.lastBandDbm.get(b.name) ?? null;
+    return out;
   }
 
   /** Starts the tool(s); resolves at the first complete sweep line, rejects with a rig fault. */
@@ -197,6 +205,11 @@ export class SweepCapture implements Capture {
       return;
     }
     this.rows++;
+    for (const b of this.opts.sdr.bands) {
+      if (row.highHz < b.lowHz || row.lowHz > b.highHz) continue;
+      const p = bandPower(row, b);
+      if (p !== undefined) this.lastBandDbm.set(b.name, p);
+    }
     this.opts.onRow?.(row);
     if (this.firstRow) {
       this.firstRow();
