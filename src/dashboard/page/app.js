@@ -254,6 +254,7 @@
         tr.appendChild(el('td', p.name)); tr.appendChild(el('td', p.verdict, p.verdict));
         var td = el('td'), ul = el('ul');
         (Array.isArray(p.findings) ? p.findings : []).forEach(function (f) { ul.appendChild(el('li', f)); });
+        (Array.isArray(p.reasons) ? p.reasons : []).forEach(function (r) { ul.appendChild(el('li', 'undecided: ' + r)); });
         td.appendChild(ul); tr.appendChild(td);
         tb.appendChild(tr);
       });
