@@ -176,6 +176,20 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     );
 
   program
+    .command('sinkhole')
+    .description("run the lab gateway's sinkhole: answer DNS with its own address, accept any TCP/UDP port, log each attempt with its original destination, never forward (until SIGTERM)")
+    .requiredOption('--address <ipv4>', "the gateway's address on the lab network (the DNS answer)")
+    .option('--address6 <ipv6>', 'its IPv6 address (the AAAA answer)')
+    .option('--interface <name>', 'the lab-side interface (the nftables redirect applies to it only)')
+    .option('--log <file>', 'the log, appended to (JSON lines)', '/var/log/airlock/sinkhole.jsonl')
+    .option('--tcp-port <port>', 'port of the catch-all TCP listener', '10001')
+    .option('--udp-port <port>', 'port of the catch-all UDP listener', '10002')
+    .option('--heartbeat <duration>', 'a liveness line this often, so a gap in the log shows', '5s')
+    .option('--nft', `install the redirect as nftables table inet airlock_sinkhole (removed on exit)`, false)
+    .option('--allow-forwarding', 'start even though IPv4/IPv6 forwarding is on (another layer must block it)', false)
+    .action((o) => guard(async () => (await import('./commands/sinkhole.js')).sinkholeCommand(o, io))());
+
+  program
     .command('keygen')
     .description('make an Ed25519 key pair for signing runs')
     .option('--out <dir>', 'directory for airlock.key and airlock.pub', '.')

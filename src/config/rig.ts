@@ -60,6 +60,21 @@ function entries(v: unknown): [string, Obj][] {
   return isObj(v) ? Object.entries(v).map(([k, x]) => [k, isObj(x) ? x : {}]) : [];
 }
 
+/** `lab.sinkhole_log`: where `run` reads the gateway sinkhole's log (src/rig/sinkhole-fetch.ts). */
+function convertSinkholeLog(r: Reader, lab: Obj, ctx: { virtual: boolean; sinkhole?: string }): RigConfig['lab']['sinkholeLog'] {
+  if (lab.sinkhole_log === undefined) return undefined;
+  const l = r.obj(lab.sinkhole_log);
+  const at = ['lab', 'sinkhole_log'];
+  const file = r.str(l.path);
+  const ssh = r.str(l.ssh);
+  if (file === undefined) return undefined;
+  if (!file.startsWith('/') || /[\0\n\r]/.test(file)) r.fail([...at, 'path'], `${JSON.stringify(file)} is not an absolute path of one line (write /var/log/airlock/sinkhole.jsonl)`);
+  if (ssh !== undefined && (ssh.startsWith('-') || /\s/.test(ssh))) r.fail([...at, 'ssh'], `${JSON.stringify(ssh)} is not an SSH destination (write user@host, with no spaces and no leading "-")`);
+  if (ssh !== undefined && ctx.virtual) r.fail([...at, 'ssh'], "the virtual rig's sinkhole writes its log on this host: give path only");
+  if (!ctx.sinkhole) r.fail(at, 'a sinkhole log needs the sinkhole: set lab.sinkhole to the gateway\'s address');
+  return { path: file, ...(ssh !== undefined ? { ssh } : {}) };
+}
+
 function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const lab = r.obj(d.lab);
   const subnets = r.strings(lab.subnets);
@@ -224,6 +239,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     ble[name] = { name, driver: c.driver === 'virtual' ? 'virtual' : 'command', command: r.str(c.command) ?? '' };
   }
 
+  const sinkholeLog = convertSinkholeLog(r, lab, { virtual: d.virtual === true, sinkhole });
   const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
   const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, intervalMs: canaryIntervalMs, addressIn });
   return {
@@ -235,6 +251,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...(sinkhole !== undefined ? { sinkhole } : {}),
       ...(sinkhole6 !== undefined ? { sinkhole6 } : {}),
       names: r.strings(lab.names),
+      ...(sinkholeLog ? { sinkholeLog } : {}),
     },
     devices,
     power,

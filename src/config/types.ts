@@ -152,6 +152,8 @@ export interface RigConfig {
     sinkhole6?: string;
     /** Host names that resolve inside the lab (allowed for DNS besides `.local`). */
     names: string[];
+    /** Where `run` reads the gateway sinkhole's log: a file on this host, or on `ssh` (user@host). */
+    sinkholeLog?: { path: string; ssh?: string };
   };
   devices: Record<string, RigDevice>;
   /** Power channels in the rig file's order (safing switches them off in this order). */

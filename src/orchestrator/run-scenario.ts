@@ -358,6 +358,13 @@ async function runLocked(
             if (w.startMs === undefined || i >= ctx.phase) incomplete.add(i);
           });
         }
+        // A real bench's gateway sinkhole: its records of the run's span become evidence before judging.
+        const sinkholeLog = rig.lab.sinkholeLog;
+        if (sinkholeLog) {
+          const { fetchSinkholeLog } = await import('../rig/sinkhole-fetch.js');
+          const fetched = await fetchSinkholeLog(sinkholeLog, { fromMs: capturesStartMs ?? t0, toMs: capturesEndMs }, dir.path);
+          timeline.append({ event: 'sinkhole_log', ...fetched });
+        }
         judgement = await judgeRun({
           runDir: dir.path,
           rig,

@@ -105,6 +105,8 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
     for (const f of scan.files) if (f.inWindow === 0) reasons.push(`${f.file} holds no packet at all in this window: the capture was blind`);
   }
 
+  // A gateway's log fetched after the run witnesses only where it shows the sinkhole running.
+  reasons.push(...data.gatewaySinkholeProblems());
   // The sinkhole is a second witness: a connection it saw that no capture holds means blindness.
   const flows = scan.flows;
   for (const r of data.sinkholeRecords()) {

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { NetworkScan } from '../analysis/index.js';
 import type { JudgeInput } from './input.js';
-import { readSinkholeRecords, type SinkholeRecord } from './sinkhole-witness.js';
+import { gatewayLogProblems, readSinkholeFile, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
+import type { SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface Window {
   fromMs: number;
@@ -11,6 +12,7 @@ export interface Window {
 
 export class WindowData {
   private sinkhole?: SinkholeRecord[];
+  private sinkholeLog?: SinkholeLog;
 
   constructor(
     readonly input: JudgeInput,
@@ -22,10 +24,19 @@ export class WindowData {
     return Promise.resolve(this.scan);
   }
 
+  private log(): SinkholeLog {
+    this.sinkholeLog ??= readSinkholeFile(this.input.runDir);
+    return this.sinkholeLog;
+  }
+
   sinkholeRecords(): SinkholeRecord[] {
-    this.sinkhole ??= readSinkholeRecords(path.join(this.input.runDir, 'sinkhole.jsonl')).filter(
-      (r) => r.timeMs >= this.window.fromMs && r.timeMs < this.window.toMs,
-    );
+    this.sinkhole ??= sinkholeRecordsOf(this.log()).filter((r) => r.timeMs >= this.window.fromMs && r.timeMs < this.window.toMs);
     return this.sinkhole;
+  }
+
+  /** On a bench with lab.sinkhole_log: why the gateway's log cannot witness this window (empty when it can). */
+  gatewaySinkholeProblems(): string[] {
+    if (!this.input.rig.lab.sinkholeLog) return [];
+    return gatewayLogProblems(this.input.runDir, this.log(), this.window.fromMs, this.window.toMs);
   }
 }

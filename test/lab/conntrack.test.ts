@@ -1,5 +1,5 @@
 /**
- * The sinkhole's original destination (src/sim/sinkhole/conntrack.ts): one client socket that sends
+ * The sinkhole's original destination (src/devices/sinkhole/conntrack.ts): one client socket that sends
  * to two redirected destinations (the canary child asks its lab UDP and DNS canaries from one
  * socket) has two conntrack entries of the same source; the reply tuple's source port, the
  * sinkhole port the redirect delivered to, tells which one a datagram came by.
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { originalDst } from '../../src/sim/sinkhole/conntrack.js';
+import { originalDst } from '../../src/devices/sinkhole/conntrack.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-conntrack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -19,6 +19,7 @@ import type { RigConfig, RigNetworkCapture } from '../../config/types.js';
 import { nodeScript } from '../../child-script.js';
 import { spawnInGroup } from '../../process-groups.js';
 import { reportFault, reportWriteError } from '../../devices/health/index.js';
+import { nftRuleset } from '../../devices/sinkhole/index.js';
 import { LabConfigError, LabError, LabFaultError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
@@ -143,20 +144,8 @@ function sh(netns: string, script: string): Promise<unknown> {
 }
 
 function nftRules(): string {
-  // Redirect every TCP/UDP packet routed to the sinkhole (whatever its destination address)
-  // to the sinkhole's listeners; multicast and broadcast stay what they are.
-  return `table inet airlock {
-  chain pre {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr 224.0.0.0/4 return
-    ip daddr 255.255.255.255 return
-    ip6 daddr ff00::/8 return
-    meta l4proto { tcp, udp } th dport 53 redirect to :53
-    meta l4proto tcp redirect to :${SINKHOLE_TCP_PORT}
-    meta l4proto udp redirect to :${SINKHOLE_UDP_PORT}
-  }
-}
-`;
+  // The ruleset a real gateway's `airlock sinkhole --nft` installs, on every interface of the namespace.
+  return nftRuleset({ table: 'airlock', tcpPort: SINKHOLE_TCP_PORT, udpPort: SINKHOLE_UDP_PORT });
 }
 
 export class VirtualLab {
@@ -170,17 +159,20 @@ export class VirtualLab {
   private downDone = false;
   private downStarted = false;
 
-  private constructor(layout: LabLayout, runDir: string, log?: pino.Logger) {
+  private readonly sinkholeLogPath?: string;
+
+  private constructor(layout: LabLayout, runDir: string, log?: pino.Logger, sinkholeLogPath?: string) {
     this.runId = layout.runId;
     this.layout = layout;
     this.runDir = runDir;
     this.stateDir = runStateDir(layout.runId);
     this.log = log;
+    this.sinkholeLogPath = sinkholeLogPath;
   }
 
   static async up(opts: LabUpOptions): Promise<VirtualLab> {
     const layout = layoutLab(opts.runId, opts.rig);
-    const lab = new VirtualLab(layout, opts.runDir, opts.log);
+    const lab = new VirtualLab(layout, opts.runDir, opts.log, opts.rig.lab.sinkholeLog?.path);
     if (fs.existsSync(lab.stateDir) && !ownedByMe(lab.stateDir)) throw new LabError('AIRLOCK_LAB_EXISTS', `a lab with run id ${opts.runId} already exists (${lab.stateDir})`);
     if (fs.existsSync(lab.stateDir)) {
       // The run's own state dir (src/orchestrator/run-state.ts made it, with this process as owner).
@@ -312,7 +304,9 @@ export class VirtualLab {
   private async startSinkhole(): Promise<void> {
     const s = this.layout.sinkhole;
     const [node, ...script] = nodeScript(import.meta.url, '../sinkhole/main');
-    const args = [...script, '--log', path.join(this.runDir, 'sinkhole.jsonl'), '--address', s.address];
+    const args = [...script, '--log', this.sinkholeLogFile(), '--address', s.address];
+    // Tests shorten the heartbeat to make a gap quickly (test/e2e/gateway-sinkhole.test.ts).
+    if (process.env.AIRLOCK_SINKHOLE_HEARTBEAT_MS) args.push('--heartbeat-ms', process.env.AIRLOCK_SINKHOLE_HEARTBEAT_MS);
     if (s.address6) args.push('--address6', s.address6);
     args.push('--tcp-port', String(SINKHOLE_TCP_PORT), '--udp-port', String(SINKHOLE_UDP_PORT), '--state', this.stateDir);
     fs.mkdirSync(this.runDir, { recursive: true });
@@ -414,14 +408,31 @@ export class VirtualLab {
 
   /** Path of the sinkhole's record file (see readSinkholeLog). */
   sinkholeLogFile(): string {
-    return path.join(this.runDir, 'sinkhole.jsonl');
+    // With lab.sinkhole_log the virtual sinkhole writes where a gateway's would (a shared
+    // directory), and `run` fetches the run's span from there as on a real bench.
+    return this.sinkholeLogPath ?? path.join(this.runDir, 'sinkhole.jsonl');
+  }
+
+  /** Closes the sinkhole's stdin and gives it 2 s to write its stop line before the namespaces go. */
+  private async stopSinkhole(): Promise<void> {
+    const proc = this.sinkholeProc;
+    if (!proc) return;
+    proc.stdin?.end();
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      proc.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   /** Tears everything down: every process in the run's namespaces, the namespaces, the state dir. Idempotent. */
   async down(): Promise<void> {
     if (this.downDone) return;
     this.downStarted = true;
-    this.sinkholeProc?.stdin?.end();
+    await this.stopSinkhole();
     await destroyRun(this.runId, this.allNetns());
     this.downDone = true;
     this.log?.info({ runId: this.runId }, 'virtual lab down');

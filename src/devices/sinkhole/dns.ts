@@ -3,7 +3,7 @@
  * A/AAAA with the sinkhole's own address; anything else gets an empty NOERROR answer.
  */
 import { isIPv4 } from 'node:net';
-import { v6ToBigInt } from '../lab/addr.js';
+import ipaddr from 'ipaddr.js';
 
 export interface DnsQuestion {
   id: number;
@@ -36,13 +36,7 @@ export function parseQuestion(msg: Buffer): DnsQuestion | null {
 }
 
 function v6Bytes(a: string): Buffer {
-  const b = Buffer.alloc(16);
-  let n = v6ToBigInt(a);
-  for (let i = 15; i >= 0; i--) {
-    b[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return b;
+  return Buffer.from(ipaddr.IPv6.parse(a).toByteArray());
 }
 
 /** The answer to `q` (taken from `msg`): the sinkhole's address for A/AAAA, TTL 60. */

@@ -1,45 +1,22 @@
 /**
  * The destination a client originally addressed, before the sinkhole's nftables redirect
- * rewrote it: read from this namespace's conntrack table (/proc/net/nf_conntrack), matching
+ * rewrote it: read from this network namespace's conntrack table (/proc/net/nf_conntrack), matching
  * the original tuple's source address, source port and protocol.
+ *
+ * Why conntrack and not getsockopt(SO_ORIGINAL_DST): Node exposes no getsockopt, and no
+ * maintained package does it for TCP and UDP alike (a UDP datagram has no socket of its own to
+ * ask; SO_ORIGINAL_DST is TCP-only). SO_ORIGINAL_DST itself answers from this same conntrack
+ * entry, so reading the table gives the same tuple for both protocols.
  */
 import fs from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { v6ToBigInt } from '../lab/addr.js';
+import ipaddr from 'ipaddr.js';
 
+/** An address as the log writes it: IPv4-mapped IPv6 as IPv4, IPv6 compressed (RFC 5952). */
 export function normalizeAddress(a: string): string {
   if (a.startsWith('::ffff:') && a.includes('.')) return a.slice(7);
-  if (isIPv6(a)) {
-    // canonical compressed form via bigint -> groups
-    let n = v6ToBigInt(a);
-    const g: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      g.unshift((n & 0xffffn).toString(16));
-      n >>= 16n;
-    }
-    return compressV6(g);
-  }
+  if (isIPv6(a)) return ipaddr.IPv6.parse(a).toRFC5952String();
   return a;
-}
-
-function compressV6(groups: string[]): string {
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
 export interface OriginalDst {
