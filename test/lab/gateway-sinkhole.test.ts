@@ -1,0 +1,138 @@
+/**
+ * `airlock sinkhole --nft` on a gateway, for real: three namespaces, "lab" (a device whose default
+ * route points at the gateway), "gw" (runs the built CLI as a user would) and "outside" (beyond the
+ * gateway's uplink, where a tcpdump proves nothing was forwarded). A TCP connect, a UDP datagram
+ * and a DNS query to documentation addresses are answered and logged with their original
+ * destinations; SIGTERM removes the nftables table; a gateway that forwards is refused (exit 4).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSinkholeLog } from '../../src/analysis/sinkhole-log.js';
+import { BIN, tcpdumpCount } from '../utils/airlock.js';
+
+const id = `${process.pid.toString(36)}`.slice(-5);
+const NS = { lab: `gs${id}-lab`, gw: `gs${id}-gw`, out: `gs${id}-out` };
+const IF = { lab: `gs${id}l`, gwLab: `gs${id}g`, gwUp: `gs${id}u`, out: `gs${id}o` };
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-gw-sinkhole-'));
+const logFile = path.join(tmp, 'sinkhole.jsonl');
+const outsidePcap = path.join(tmp, 'outside.pcap');
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+const inNs = (ns: string, argv: string[], timeout = 15_000): { code: number; stdout: string } => {
+  try {
+    return { code: 0, stdout: execFileSync('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], timeout }).toString() };
+  } catch (e) {
+    const err = e as { status?: number; stdout?: Buffer };
+    return { code: err.status ?? -1, stdout: err.stdout?.toString() ?? '' };
+  }
+};
+
+function startSinkhole(extra: string[] = []): { child: ChildProcess; ready: Promise<string>; exit: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn('ip', ['netns', 'exec', NS.gw, process.execPath, BIN, 'sinkhole', '--nft', '--interface', IF.gwLab, '--address', '10.99.0.1', '--log', logFile, '--heartbeat', '500ms', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('"ready":true')) resolve(stdout);
+    });
+    child.once('exit', () => reject(new Error(`sinkhole exited before ready: ${stderr}`)));
+  });
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  return { child, ready, exit };
+}
+
+beforeAll(() => {
+  for (const ns of Object.values(NS)) ip('netns', 'add', ns);
+  ip('link', 'add', IF.lab, 'netns', NS.lab, 'type', 'veth', 'peer', 'name', IF.gwLab, 'netns', NS.gw);
+  ip('link', 'add', IF.gwUp, 'netns', NS.gw, 'type', 'veth', 'peer', 'name', IF.out, 'netns', NS.out);
+  for (const ns of Object.values(NS)) {
+    // IPv4 only: no router solicitations or MLD reports in the outside capture.
+    inNs(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  ip('-n', NS.lab, 'addr', 'add', '10.99.0.10/24', 'dev', IF.lab);
+  ip('-n', NS.lab, 'link', 'set', IF.lab, 'up');
+  ip('-n', NS.lab, 'route', 'add', 'default', 'via', '10.99.0.1');
+  ip('-n', NS.gw, 'addr', 'add', '10.99.0.1/24', 'dev', IF.gwLab);
+  ip('-n', NS.gw, 'link', 'set', IF.gwLab, 'up');
+  ip('-n', NS.gw, 'addr', 'add', '198.18.0.1/30', 'dev', IF.gwUp);
+  ip('-n', NS.gw, 'link', 'set', IF.gwUp, 'up');
+  // Were the gateway to forward, the outside would get everything: its default route points there.
+  ip('-n', NS.gw, 'route', 'add', 'default', 'via', '198.18.0.2');
+  ip('-n', NS.out, 'addr', 'add', '198.18.0.2/30', 'dev', IF.out);
+  ip('-n', NS.out, 'link', 'set', IF.out, 'up');
+});
+
+afterAll(() => {
+  for (const ns of Object.values(NS)) {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // Already gone (a failed beforeAll): nothing to remove.
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('airlock sinkhole --nft on a lab gateway', () => {
+  it('refuses to start on a gateway that forwards (exit 4, naming the sysctl), and installs nothing', { timeout: 60_000 }, async () => {
+    inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    try {
+      const s = startSinkhole();
+      s.ready.catch(() => undefined);
+      const r = await s.exit;
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('net.ipv4.ip_forward=1');
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+      expect(inNs(NS.gw, ['nft', 'list', 'table', 'inet', 'airlock_sinkhole']).code).not.toBe(0);
+    } finally {
+      inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+    }
+  });
+
+  it('answers and logs TCP, UDP and DNS with their original destinations, forwards nothing, and removes its table on SIGTERM', { timeout: 120_000 }, async () => {
+    const dump = spawn('ip', ['netns', 'exec', NS.out, 'tcpdump', '-i', IF.out, '-U', '-w', outsidePcap], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => dump.stderr!.on('data', (d: Buffer) => d.toString().includes('listening on') && resolve()));
+    const s = startSinkhole();
+    await s.ready;
+    expect(inNs(NS.gw, ['nft', 'list', 'table', 'inet', 'airlock_sinkhole']).stdout).toContain(`iifname "${IF.gwLab}"`);
+
+    // TCP: the connection to 203.0.113.50:443 is accepted (nc -z exits 0 only on a completed handshake).
+    expect(inNs(NS.lab, ['nc', '-z', '-w', '3', '203.0.113.50', '443']).code).toBe(0);
+    // UDP: one datagram to 203.0.113.51:5000.
+    inNs(NS.lab, ['sh', '-c', 'printf airlock-udp | nc -u -w 1 203.0.113.51 5000']);
+    // DNS: asked of an outside resolver, answered with the gateway's own address.
+    const dig = inNs(NS.lab, ['dig', '+short', '+time=3', '+tries=1', '@203.0.113.53', 'phone.home.example', 'A']);
+    expect(dig.stdout.trim()).toBe('10.99.0.1');
+
+    await new Promise((r) => setTimeout(r, 1500)); // a heartbeat or two, and the TCP record's 1 s wait
+    s.child.kill('SIGTERM');
+    const r = await s.exit;
+    expect(r.code).toBe(0);
+    expect(inNs(NS.gw, ['nft', 'list', 'table', 'inet', 'airlock_sinkhole']).code).not.toBe(0);
+    dump.kill('SIGINT');
+    await new Promise((resolve) => dump.once('exit', resolve));
+
+    const log = parseSinkholeLog(readFileSync(logFile, 'utf8'));
+    expect(log.rejectedCount).toBe(0);
+    const tcp = log.records.find((x) => x.proto === 'tcp');
+    expect(tcp).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.50', dstPort: 443 });
+    expect(log.records.find((x) => x.proto === 'udp')).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.51', dstPort: 5000, bytes: Buffer.from('airlock-udp').toString('hex') });
+    expect(log.records.find((x) => x.proto === 'dns')).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.53', dstPort: 53, name: 'phone.home.example', qtype: 'A' });
+    // Liveness: a start, heartbeats, and a stop naming the signal, all of one instance.
+    expect(log.liveness[0]!.event).toBe('start');
+    expect(log.liveness.filter((l) => l.event === 'heartbeat').length).toBeGreaterThan(0);
+    expect(log.liveness.at(-1)).toMatchObject({ event: 'stop', reason: 'SIGTERM' });
+    expect(new Set(log.liveness.map((l) => l.instance)).size).toBe(1);
+
+    // Nothing reached the outside: not one packet on its link.
+    expect(tcpdumpCount(outsidePcap)).toBe(0);
+  });
+});
