@@ -241,7 +241,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
 
   const sinkholeLog = convertSinkholeLog(r, lab, { virtual: d.virtual === true, sinkhole });
   const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
-  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, intervalMs: canaryIntervalMs, addressIn });
+  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, sinkhole6, intervalMs: canaryIntervalMs, addressIn });
   return {
     file: absFile,
     name: r.str(d.rig) ?? '',
@@ -281,6 +281,9 @@ function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean): { f
   return {}; // the schema names what is wrong
 }
 
+/** The outside IPv6 address canaries go to by default (2001:db8::/32, RFC 3849: routed nowhere). */
+export const DEFAULT_OUTSIDE_TARGET6 = '2001:db8::99';
+
 /** Default `capture_loss_max`: 0.1 %. */
 export const DEFAULT_CAPTURE_LOSS_MAX = 0.001;
 
@@ -289,6 +292,7 @@ interface CanaryContext {
   devices: Record<string, RigDevice>;
   network: Record<string, RigNetworkCapture>;
   sinkhole?: string;
+  sinkhole6?: string;
   intervalMs: number;
   addressIn: (path: Seg[], v: unknown, family: 4 | 6) => string | undefined;
 }
@@ -310,6 +314,7 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
     if (typeof i.ssh === 'string') inj.ssh = i.ssh;
     if (typeof i.helper === 'string') inj.helper = i.helper;
     if (i.source !== undefined) inj.source = ctx.addressIn([...path, 'source'], i.source, 4);
+    if (i.source6 !== undefined) inj.source6 = ctx.addressIn([...path, 'source6'], i.source6, 6);
     if (ctx.virtual) {
       if (!inj.host) r.fail(path, 'on the virtual rig an injection point names the lab host that sends (host: drone)');
       else if (!Object.hasOwn(ctx.devices, inj.host)) r.fail([...path, 'host'], `unknown device "${inj.host}" (the rig has: ${Object.keys(ctx.devices).join(', ')})`);
@@ -335,6 +340,9 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
   if (Object.keys(inject).length > 0 && !labTarget) r.fail(c ? ['canaries'] : [], 'canaries need a lab address to go to: set lab.sinkhole or canaries.lab_target');
   const outsideTarget = typeof c?.outside_target === 'string' ? c.outside_target : '203.0.113.99';
   if (typeof c?.outside_target === 'string' && isIP(outsideTarget) !== 4) r.fail(['canaries', 'outside_target'], `${JSON.stringify(outsideTarget)} is not an IPv4 address`);
+  const labTarget6 = c?.lab_target6 !== undefined ? ctx.addressIn(['canaries', 'lab_target6'], c.lab_target6, 6) : ctx.sinkhole6;
+  const outsideTarget6 = typeof c?.outside_target6 === 'string' ? c.outside_target6 : DEFAULT_OUTSIDE_TARGET6;
+  if (typeof c?.outside_target6 === 'string' && isIP(outsideTarget6) !== 6) r.fail(['canaries', 'outside_target6'], `${JSON.stringify(outsideTarget6)} is not an IPv6 address`);
   if (intervalMs > 0 || c) {
     // Canaries never cross the air link, so only network captures need a route.
     const crossed = new Set(Object.values(inject).flatMap((i) => i.crosses));
@@ -350,6 +358,8 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
     protocols: c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : ['udp', 'tcp', 'icmp', 'dns'],
     ...(labTarget ? { labTarget } : {}),
     outsideTarget,
+    ...(labTarget6 ? { labTarget6 } : {}),
+    outsideTarget6,
     inject,
   };
 }

@@ -187,6 +187,8 @@ export interface RigCanaryInjector {
   interface?: string;
   /** IPv4 address to send from. */
   source?: string;
+  /** IPv6 address to send from (the rounds go over IPv6 too). */
+  source6?: string;
   /** user@host of a lab-side host running `airlock canary-helper`. */
   ssh?: string;
   helper?: string;
@@ -199,6 +201,9 @@ export interface RigCanaries {
   protocols: CanaryProtocolName[];
   labTarget?: string;
   outsideTarget: string;
+  /** Lab IPv6 address of the IPv6 canaries (absent: none are sent). */
+  labTarget6?: string;
+  outsideTarget6: string;
   inject: Record<string, RigCanaryInjector>;
 }
 

@@ -147,19 +147,20 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         if (inj.host) {
           if (!bench) throw new InputError('AIRLOCK_RIG_NOT_VIRTUAL', `canary injection point ${inj.name} names a lab host, but the rig is not virtual`);
           const h = bench.lab.host(inj.host);
-          return { name: inj.name, argv: ['ip', 'netns', 'exec', h.netns, ...child], source: h.address, interface: 'eth0' };
+          return { name: inj.name, argv: ['ip', 'netns', 'exec', h.netns, ...child], source: h.address, ...(h.address6 ? { source6: h.address6 } : {}), interface: 'eth0' };
         }
         if (inj.ssh) {
           const helper = (inj.helper ?? 'airlock canary-helper').split(/\s+/);
-          return { name: inj.name, argv: ['ssh', '-T', '-o', 'BatchMode=yes', inj.ssh, ...helper], source: inj.source!, interface: inj.interface };
+          return { name: inj.name, argv: ['ssh', '-T', '-o', 'BatchMode=yes', inj.ssh, ...helper], source: inj.source!, source6: inj.source6, interface: inj.interface };
         }
-        return { name: inj.name, argv: child, source: inj.source!, interface: inj.interface };
+        return { name: inj.name, argv: child, source: inj.source!, source6: inj.source6, interface: inj.interface };
       });
       const sender = new CanarySender({
         runId: ctx.runId,
         secret,
         injectors,
         targets: { lab: plan.labTarget ?? rig.lab.sinkhole ?? '', outside: plan.outsideTarget },
+        ...(plan.labTarget6 ? { targets6: { lab: plan.labTarget6, outside: plan.outsideTarget6 } } : {}),
         protocols: plan.protocols,
         intervalMs: plan.intervalMs,
         startTimeoutMs: injectors.some((i) => i.argv[0] === 'ssh') ? 30_000 : 15_000,

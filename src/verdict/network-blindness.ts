@@ -6,6 +6,9 @@ import type { WindowData } from './window-data.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The address family a canary was sent over (from its destination; a canary without one is IPv4). */
+const familyOf = (c: { dst?: string }): 'IPv4' | 'IPv6' => (c.dst?.includes(':') ? 'IPv6' : 'IPv4');
+
 /** Canaries sent in a window's last second are not required in it (in flight when the capture stopped). */
 const LAST_SECOND_MS = 1000;
 /** A window shorter than this is not required to hold a canary of every injection point. */
@@ -41,15 +44,31 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
         reasons.push(`capture ${cap} (${file}) holds none of the ${mine.length} canaries ${host} sent in this window: wrong interface, interface down, or a tap or mirror that does not carry ${host}'s traffic`);
         continue;
       }
+      const first = (miss: typeof missing) => {
+        const f = miss[0]!;
+        return `first: #${f.seq} to ${f.target}${f.dst ? ` ${f.dst}` : ''} sent at ${iso(f.sentAtMs)}`;
+      };
+      // Every canary of one address family missing and none of the other: a filter or mirror hides that family.
+      const family = (['IPv6', 'IPv4'] as const).find((fam) => {
+        const all = mine.filter((c) => familyOf(c) === fam);
+        return all.length > 0 && all.length < mine.length && missing.length === all.length && missing.every((c) => familyOf(c) === fam);
+      });
+      if (family) {
+        reasons.push(`capture ${cap} (${file}) misses ${missing.length} of ${missing.length} ${family} canaries from ${host} (${first(missing)}): a capture filter or mirror hides ${family}`);
+        continue;
+      }
       const protoOf = (c: { protocol?: string }) => c.protocol ?? 'udp';
       for (const proto of [...new Set(missing.map(protoOf))]) {
         const all = mine.filter((c) => protoOf(c) === proto);
         const miss = missing.filter((c) => protoOf(c) === proto);
-        const first = miss[0]!;
-        const hint = miss.length === all.length ? `: a capture filter or mirror hides ${proto}` : '';
-        reasons.push(
-          `capture ${cap} (${file}) misses ${miss.length} of ${all.length} ${proto} canaries from ${host} (first: #${first.seq} to ${first.target}${first.dst ? ` ${first.dst}` : ''} sent at ${iso(first.sentAtMs)})${hint}`,
-        );
+        const v6 = all.filter((c) => familyOf(c) === 'IPv6');
+        const hint =
+          miss.length === all.length
+            ? `: a capture filter or mirror hides ${proto}`
+            : v6.length > 0 && miss.length === v6.length && miss.every((c) => familyOf(c) === 'IPv6')
+              ? `: a capture filter or mirror hides ${proto} over IPv6`
+              : '';
+        reasons.push(`capture ${cap} (${file}) misses ${miss.length} of ${all.length} ${proto} canaries from ${host} (${first(miss)})${hint}`);
       }
     }
   }

@@ -66,6 +66,9 @@ describe('the example rig file', () => {
         protocols: ['udp', 'tcp', 'icmp', 'dns'],
         labTarget: '10.231.0.1',
         outsideTarget: '203.0.113.99',
+        // The lab carries IPv6 (lab.sinkhole6): the rounds go over IPv6 too, from every device with an address6.
+        labTarget6: 'fd0a:231::1',
+        outsideTarget6: '2001:db8::99',
         inject: {
           drone: { name: 'drone', host: 'drone', crosses: ['drone'] },
           controller: { name: 'controller', host: 'controller', crosses: [] },
@@ -97,6 +100,8 @@ describe('the example rig file', () => {
       protocols: ['udp', 'tcp', 'icmp', 'dns'],
       labTarget: '192.168.50.1',
       outsideTarget: '203.0.113.99',
+      // No lab IPv6 address to send to: no IPv6 canaries (the outside one has its default all the same).
+      outsideTarget6: '2001:db8::99',
       inject: { bench: { name: 'bench', interface: 'eth1', source: '192.168.50.250', crosses: ['lan'] } },
     });
   });

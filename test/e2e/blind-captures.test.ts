@@ -41,6 +41,7 @@ const runs = {
   wrongInterface: () => runWith(rigWith('    drone: { interface: drone, fault: wrong_interface }\n')),
   interfaceDown: () => runWith(rigWith('    drone: { interface: drone, fault: interface_down }\n')),
   filterHidesTcp: () => runWith(rigWith('    drone: { interface: drone, fault: { filter_hides: tcp } }\n')),
+  filterHidesIp6: () => runWith(rigWith('    drone: { interface: drone, fault: { filter_hides: ip6 } }\n')),
 };
 const out = {} as Record<keyof typeof runs, Outcome>;
 
@@ -62,6 +63,11 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(out.wired.code).toBe(0);
     expect(out.wired.result.verdict).toBe('PASS');
     expect(watched(out.wired)).toEqual({ verdict: 'PASS', reason: '' });
+    // The lab carries IPv6: the drone's canaries went over both families, every protocol of each.
+    const sent = out.wired.result.analysisInput!.canaries!.sent;
+    for (const family of [/^10\.231\.0\.1$|^203\.0\.113\.99$/, /^fd0a:231::1$|^2001:db8::99$/]) {
+      expect(new Set(sent.filter((c) => family.test(c.dst ?? '')).map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp', 'icmp', 'dns']));
+    }
   });
 
   it('wrong interface (a quiet veth): INCONCLUSIVE, none of the drone canaries and no packet at all', () => {
@@ -87,8 +93,16 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(out.filterHidesTcp.code).toBe(3);
     const w = watched(out.filterHidesTcp);
     expect(w.verdict).toBe('INCONCLUSIVE');
-    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) misses (\d+) of \1 tcp canaries from drone \(first: #\d+ to (lab|outside) [\d.]+ sent at [^)]+\): a capture filter or mirror hides tcp/);
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) misses (\d+) of \1 tcp canaries from drone \(first: #\d+ to (lab|outside) [\d.a-f:]+ sent at [^)]+\): a capture filter or mirror hides tcp/);
     expect(w.reason).not.toMatch(/hides (udp|icmp|dns)/);
     expect(w.reason).not.toContain('holds no packet');
+  });
+
+  it('a capture filter hiding IPv6 (BPF "not ip6"): INCONCLUSIVE, the IPv6 canaries name it', () => {
+    expect(out.filterHidesIp6.code).toBe(3);
+    const w = watched(out.filterHidesIp6);
+    expect(w.verdict).toBe('INCONCLUSIVE');
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) misses (\d+) of \1 IPv6 canaries from drone \(first: #\d+ to (lab fd0a:231::1|outside 2001:db8::99) sent at [^)]+\): a capture filter or mirror hides IPv6/);
+    expect(w.reason).not.toMatch(/hides (tcp|udp|icmp|dns)/);
   });
 });

@@ -62,7 +62,7 @@ describe('proof of sight', () => {
     const noEgress = phase.assertions.find((a) => a.kind === 'no_egress')! as { verdict: string; reason?: string };
     expect(noEgress.verdict).toBe('INCONCLUSIVE');
     // Named: the capture, the injection point and the protocol a filter would have hidden.
-    expect(noEgress.reason).toMatch(/capture drone \(net-drone\.pcap\) misses \d+ of \d+ udp canaries from drone \(first: #\d+ to (lab|outside) [\d.]+ sent at [^)]+\): a capture filter or mirror hides udp/);
+    expect(noEgress.reason).toMatch(/capture drone \(net-drone\.pcap\) misses \d+ of \d+ udp canaries from drone \(first: #\d+ to (lab|outside) [\d.a-f:]+ sent at [^)]+\): a capture filter or mirror hides udp/);
     expect(again.verdict).toBe('INCONCLUSIVE');
   });
 

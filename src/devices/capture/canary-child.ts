@@ -13,6 +13,8 @@
  * UDP and DNS canaries leave from a UDP socket bound to the source address, so the replies the
  * lab gateway sends back are taken by the kernel quietly; TCP SYN and ICMP canaries are built
  * whole (canary-packets.ts) and sent from a raw socket (root), optionally bound to an interface.
+ * With an IPv6 source and targets, every round goes over IPv6 as well (ICMPv6 echo for ICMP), on
+ * sockets of their own.
  */
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
@@ -35,6 +37,10 @@ export interface CanaryChildSettings {
   /** Network interface the raw socket is bound to (SO_BINDTODEVICE). */
   interface?: string;
   targets: { lab: string; outside: string };
+  /** IPv6 address to send from, where the lab network carries IPv6: each round is sent over IPv6 too. */
+  source6?: string;
+  /** IPv6 targets (with source6). */
+  targets6?: { lab: string; outside: string };
   protocols?: CanaryProtocol[];
   /** 0 = only on "send". */
   intervalMs: number;
@@ -54,7 +60,8 @@ export interface SentCanaryLine {
 }
 
 interface RawModule {
-  createSocket(o: { protocol: number }): import('raw-socket').Socket;
+  createSocket(o: { protocol: number; addressFamily?: number }): import('raw-socket').Socket;
+  AddressFamily: { IPv4: number; IPv6: number };
   SocketLevel: { SOL_SOCKET: number };
   SocketOption: { SO_BINDTODEVICE: number };
 }
@@ -63,37 +70,39 @@ export async function runCanaryChild(input: Readable, output: Writable): Promise
   const print = (o: object) => output.write(JSON.stringify(o) + '\n');
   const rl = readline.createInterface({ input });
   let s: CanaryChildSettings | undefined;
-  let udp: dgram.Socket | undefined;
-  let udpPort = 0;
-  let raw: import('raw-socket').Socket | undefined;
+  /** One UDP socket and one raw socket per address family (index 0: IPv4, 1: IPv6). */
+  const udp: Array<dgram.Socket | undefined> = [];
+  const udpPort = [0, 0];
+  const raw: Array<import('raw-socket').Socket | undefined> = [];
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
 
-  const send = async (target: 'lab' | 'outside', protocol: CanaryProtocol): Promise<void> => {
+  const send = async (family: 0 | 1, target: 'lab' | 'outside', protocol: CanaryProtocol): Promise<void> => {
     const st = s!;
-    const dst = st.targets[target];
+    const dst = family === 0 ? st.targets[target] : st.targets6![target];
+    const source = family === 0 ? st.source : st.source6!;
     const c: Canary = { runId: st.runId, host: st.host, seq: ++seq, sentAtMs: Date.now(), target, protocol };
     let srcPort: number;
     let dstPort: number;
     let done: Promise<void>;
     if (protocol === 'udp' || protocol === 'dns') {
-      srcPort = udpPort;
+      srcPort = udpPort[family]!;
       dstPort = protocol === 'udp' ? CANARY_PORT : 53;
-      const b = { src: st.source, dst, srcPort, dstPort };
+      const b = { src: source, dst, srcPort, dstPort };
       const bytes = protocol === 'udp' ? encodeCanary(st.secret, c, b) : dnsQuery(randomInt(65536), canaryDnsName(st.secret, c, b));
-      done = new Promise((resolve, reject) => udp!.send(bytes, dstPort, dst, (err) => (err ? reject(err) : resolve())));
+      done = new Promise((resolve, reject) => udp[family]!.send(bytes, dstPort, dst, (err) => (err ? reject(err) : resolve())));
     } else {
       // TCP: a fresh ephemeral-range port per SYN; ICMP: the echo identifier and sequence.
       srcPort = protocol === 'tcp' ? randomInt(32768, 61000) : randomInt(1, 65536);
       dstPort = protocol === 'tcp' ? CANARY_PORT : c.seq & 0xffff;
-      const b = { src: st.source, dst, srcPort, dstPort };
+      const b = { src: source, dst, srcPort, dstPort };
       const payload = encodeCanary(st.secret, c, b);
-      const pkt = protocol === 'tcp' ? tcpSyn(st.source, dst, srcPort, dstPort, randomInt(2 ** 32), payload) : icmpEcho(st.source, dst, srcPort, dstPort, payload);
-      done = new Promise((resolve, reject) => raw!.send(pkt, 0, pkt.length, dst, (err) => (err ? reject(err) : resolve())));
+      const pkt = protocol === 'tcp' ? tcpSyn(source, dst, srcPort, dstPort, randomInt(2 ** 32), payload) : icmpEcho(source, dst, srcPort, dstPort, payload);
+      done = new Promise((resolve, reject) => raw[family]!.send(pkt, 0, pkt.length, dst, (err) => (err ? reject(err) : resolve())));
     }
     try {
       await done;
-      const line: SentCanaryLine = { host: st.host, seq: c.seq, target, protocol, src: st.source, dst, srcPort, dstPort, sentAtMs: c.sentAtMs };
+      const line: SentCanaryLine = { host: st.host, seq: c.seq, target, protocol, src: source, dst, srcPort, dstPort, sentAtMs: c.sentAtMs };
       print(line);
     } catch (error) {
       print({ error: `${protocol} canary #${c.seq} to ${dst}: ${(error as Error).message}`, protocol, target, seq: c.seq });
@@ -104,7 +113,8 @@ export async function runCanaryChild(input: Readable, output: Writable): Promise
     const st = s!;
     const protocols = (st.protocols ?? [...CANARY_PROTOCOLS]).filter((p) => p !== 'dns' || dnsCanaryPossible(st));
     const sends: Promise<void>[] = [];
-    for (const target of ['lab', 'outside'] as const) for (const p of protocols) sends.push(send(target, p));
+    const families: Array<0 | 1> = st.source6 && st.targets6 ? [0, 1] : [0];
+    for (const family of families) for (const target of ['lab', 'outside'] as const) for (const p of protocols) sends.push(send(family, target, p));
     await Promise.all(sends);
     print({ round: seq });
   };
@@ -112,22 +122,29 @@ export async function runCanaryChild(input: Readable, output: Writable): Promise
   const start = async (line: string): Promise<void> => {
     s = JSON.parse(line) as CanaryChildSettings;
     const protocols = s.protocols ?? [...CANARY_PROTOCOLS];
-    udp = dgram.createSocket('udp4');
-    udp.on('error', (e) => print({ error: `udp socket: ${e.message}` }));
-    udp.on('message', () => undefined); // the gateway's answers: taken and dropped
-    await new Promise<void>((resolve, reject) => {
-      udp!.once('error', reject);
-      udp!.bind(0, s!.source, () => resolve());
-    });
-    udpPort = udp.address().port;
-    if (protocols.includes('tcp') || protocols.includes('icmp')) {
-      const mod = (await import('raw-socket')) as unknown as RawModule & { default?: RawModule };
-      const rawMod = mod.default ?? mod;
-      raw = rawMod.createSocket({ protocol: 255 }); // IPPROTO_RAW: we write the IP header, the kernel only routes
-      raw.on('error', (e: Error) => print({ error: `raw socket: ${e.message}` }));
-      if (s.interface) {
-        const name = Buffer.from(s.interface + '\0');
-        raw.setOption(rawMod.SocketLevel.SOL_SOCKET, rawMod.SocketOption.SO_BINDTODEVICE, name, name.length);
+    const st = s;
+    const sources = st.source6 && st.targets6 ? [st.source, st.source6] : [st.source];
+    for (const [family, source] of sources.entries()) {
+      const sock = dgram.createSocket(family === 0 ? 'udp4' : 'udp6');
+      udp[family] = sock;
+      sock.on('error', (e) => print({ error: `udp socket: ${e.message}` }));
+      sock.on('message', () => undefined); // the gateway's answers: taken and dropped
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(0, source, () => resolve());
+      });
+      udpPort[family] = sock.address().port;
+      if (protocols.includes('tcp') || protocols.includes('icmp')) {
+        const mod = (await import('raw-socket')) as unknown as RawModule & { default?: RawModule };
+        const rawMod = mod.default ?? mod;
+        // IPPROTO_RAW: we write the IP header (IPv4 or IPv6), the kernel only routes.
+        const r = rawMod.createSocket({ protocol: 255, addressFamily: family === 0 ? rawMod.AddressFamily.IPv4 : rawMod.AddressFamily.IPv6 });
+        raw[family] = r;
+        r.on('error', (e: Error) => print({ error: `raw socket: ${e.message}` }));
+        if (st.interface) {
+          const name = Buffer.from(st.interface + '\0');
+          r.setOption(rawMod.SocketLevel.SOL_SOCKET, rawMod.SocketOption.SO_BINDTODEVICE, name, name.length);
+        }
       }
     }
     if (s.intervalMs > 0) timer = setInterval(() => void round(), s.intervalMs);
@@ -163,8 +180,8 @@ export async function runCanaryChild(input: Readable, output: Writable): Promise
   // The gateway's answers to the last round may still be on their way: a closed socket would
   // make the kernel send port-unreachable errors to the outside address, which is egress.
   await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
-  udp?.close();
-  raw?.close();
+  for (const u of udp) u?.close();
+  for (const r of raw) r?.close();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -29,6 +29,8 @@ export interface CanaryInjector {
   /** argv that starts a canary child speaking the stdin/stdout protocol of canary-child.ts. */
   argv: string[];
   source: string;
+  /** IPv6 address to send from (with the sender's targets6: every round goes over IPv6 too). */
+  source6?: string;
   interface?: string;
 }
 
@@ -37,6 +39,8 @@ export interface CanarySenderOptions {
   secret: string;
   injectors: CanaryInjector[];
   targets: { lab: string; outside: string };
+  /** IPv6 targets, for the injection points with an IPv6 source. */
+  targets6?: { lab: string; outside: string };
   protocols?: CanaryProtocol[];
   /** 0 = only on sendNow(). */
   intervalMs: number;
@@ -121,6 +125,7 @@ export class CanarySender {
         source: inj.source,
         ...(inj.interface ? { interface: inj.interface } : {}),
         targets: o.targets,
+        ...(inj.source6 && o.targets6 ? { source6: inj.source6, targets6: o.targets6 } : {}),
         ...(o.protocols ? { protocols: o.protocols } : {}),
         intervalMs: o.intervalMs,
       };
