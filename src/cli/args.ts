@@ -88,6 +88,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .option('--wait <duration>', 'wait this long for a rig held by another job', parseWait, 0)
     .option('--json', 'print machine-readable JSON events instead of the progress display', false)
     .option('--dashboard [port]', 'serve the live dashboard on 127.0.0.1 (at this port, else one the system chooses; the URL is printed)', parseDashboardPort)
+    .option('--stop-on-finding', 'end the run at the first live finding: safe the rig, later phases NOT_RUN, exit 1 (the post-run analysis still decides)', false)
     .action((scenario: string, o) =>
       guard(async () => (await import('./commands/run.js')).runCommand({ scenario, ...o }, io))(),
     );

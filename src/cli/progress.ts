@@ -84,6 +84,15 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
             (e.channelsFailed.length === 0 ? `every channel off` : pc.red(`channel(s) ${e.channelsFailed.map((f) => f.channel).join(', ')} NOT confirmed off`)),
         );
         break;
+      case 'finding':
+        say(pc.red(`finding (live) in ${e.window}: ${e.text}`));
+        break;
+      case 'live':
+        if (e.state !== 'started' || e.detail) say(`live analysis ${e.state}${e.detail ? `: ${e.detail}` : ''}`);
+        break;
+      case 'rotated':
+        say(`capture ${e.capture} continues in ${e.file} (part ${e.index + 1})`);
+        break;
       case 'state':
         if (e.state === 'analysing') say('analysing captures...');
         break;

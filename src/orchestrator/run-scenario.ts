@@ -35,6 +35,7 @@ import { checkDisk, DiskReserve, estimateDisk } from './disk.js';
 import { claimRunState, recoverDeadRuns, releaseRunState } from './recover.js';
 import { CounterSampler, type CountersEvent } from './counters.js';
 import { EventLog } from './event-log.js';
+import { startLiveAnalysis, type LiveRun } from './live-findings.js';
 // The profile names only (pure data), to refuse a typo before anything is powered.
 
 /** Progress events for the console display, `--json` streams and suites. */
@@ -48,6 +49,10 @@ export type RunProgress =
   | { type: 'safed'; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | { type: 'recovered'; runId: string; runDir?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> }
   | CountersEvent
+  /** A finding of the live analysis (src/verdict/live.ts), told while the run goes on; result.json stays the authority. */
+  | { type: 'finding'; live: true; window: string; phase: string | null; assertion: string; text: string; names: string[]; capture: string; file: string; packet?: number; at: string }
+  | { type: 'live'; state: 'started' | 'behind' | 'stopped'; detail?: string }
+  | { type: 'rotated'; capture: string; file: string; index: number }
   | { type: 'done'; verdict: string; exitCode: number; runDir: string; phases: Array<{ name: string; verdict: string; findings?: string[]; /** Why an assertion could not decide (INCONCLUSIVE), one per assertion. */ reasons?: string[] }>; reason?: string };
 
 export interface RunScenarioOptions {
@@ -71,6 +76,8 @@ export interface RunScenarioOptions {
   handleSignals?: boolean;
   /** How long to wait for a real rig held by another job (ms); then exit 4 naming the holder. */
   wait?: number;
+  /** End the run at the first live finding (safing; later phases NOT_RUN). */
+  stopOnFinding?: boolean;
   /** Tests: build the rig session some other way. */
   openRig?: typeof openRig;
 }
@@ -222,6 +229,7 @@ async function runLocked(
   let judgement: Judgement | undefined;
   let stepController: AbortController | undefined;
   let counterTimer: NodeJS.Timeout | undefined;
+  let liveRun: LiveRun | undefined;
   const t0 = Date.now();
 
   const phaseOf = (ref: StepRef) => scenario.phases[ref.phase]!;
@@ -265,6 +273,7 @@ async function runLocked(
     }
     await sleep(500);
     capturesEndMs = Date.now();
+    if (liveRun) liveRun.capturesEnded = true;
     for (const c of s.captures) {
       try {
         const r = await c.stop();
@@ -274,6 +283,7 @@ async function runLocked(
         captureResults.set(c.name, { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: `stop failed: ${(error as Error).message}` });
       }
     }
+    await liveRun?.stop();
     for (const [name, link] of s.links) {
       try {
         linkStats[name] = link.stats();
@@ -287,6 +297,41 @@ async function runLocked(
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
     }
+  }
+
+  /** The live analysis: findings told at once (console, --json, timeline); --stop-on-finding ends the run at the first. */
+  function startLive(s: RigSession, startMs: number): LiveRun {
+    let stopping = false;
+    return startLiveAnalysis({
+      runDir: dir.path,
+      rig,
+      scenario,
+      capturesStartMs: startMs,
+      canarySecret: s.canaries?.secret,
+      captures: s.captures,
+      times: () => {
+        const snap = actor.getSnapshot();
+        return { windows: snap.context.windows, final: !snap.matches('preflight') && !snap.matches('running'), capturesEndMs: liveRun?.capturesEnded ? capturesEndMs : undefined };
+      },
+      onFinding: (f) => {
+        const { finding, ...event } = f;
+        const text = consoleFinding(f.assertion, finding);
+        timeline.append({ event: 'finding', ...event, live: true, text });
+        emit({ type: 'finding', live: true, ...event, text });
+        if (opts.stopOnFinding && !stopping) {
+          stopping = true;
+          abort(`--stop-on-finding: ${text}`);
+        }
+      },
+      onState: (state, detail) => {
+        timeline.append({ event: 'live_analysis', state, ...(detail ? { detail } : {}) });
+        emit({ type: 'live', state, ...(detail ? { detail } : {}) });
+      },
+      onRotated: (r) => {
+        timeline.append({ event: 'capture_rotated', ...r });
+        emit({ type: 'rotated', ...r });
+      },
+    });
   }
 
   const machine = runMachine.provide({
@@ -313,6 +358,7 @@ async function runLocked(
             }),
           );
           await session.canaries?.start();
+          liveRun = startLive(session, capturesStartMs);
           const counters = new CounterSampler(session, t0);
           counterTimer = setInterval(() => emit(counters.sample()), 1000);
           counterTimer.unref();

@@ -7,7 +7,7 @@ import type { CommandIO } from '../io.js';
 import { progressPrinter } from '../progress.js';
 
 /** What `airlock run` passes on: the run's own options, plus --json and --dashboard for the output. */
-export type RunCommandOptions = Pick<RunScenarioOptions, 'scenario' | 'rig' | 'out' | 'set' | 'firmware' | 'key' | 'controls' | 'wait'> & {
+export type RunCommandOptions = Pick<RunScenarioOptions, 'scenario' | 'rig' | 'out' | 'set' | 'firmware' | 'key' | 'controls' | 'wait' | 'stopOnFinding'> & {
   json?: boolean;
   /** true: serve the dashboard on a port the system chooses; a number: on that port. */
   dashboard?: boolean | number;
@@ -79,6 +79,7 @@ async function runWith(opts: RunCommandOptions, io: CommandIO, onProgress: (e: R
     key: opts.key,
     controls: opts.controls,
     wait: opts.wait,
+    stopOnFinding: opts.stopOnFinding,
     onProgress,
     prompt: terminalPrompt,
   });

@@ -27,4 +27,6 @@ export interface Capture {
   stop(): Promise<CaptureResult>;
   /** Live counters for the progress display. */
   live(): CaptureStats;
+  /** Files written so far, relative to the run directory, in order (a rotated capture's parts); for the live analysis. */
+  liveFiles?(): string[];
 }

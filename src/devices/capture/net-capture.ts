@@ -151,6 +151,10 @@ export class NetworkCapture implements Capture {
     return { ...this.counters };
   }
 
+  liveFiles(): string[] {
+    return this.child ? [path.relative(this.opts.runDir ?? path.dirname(this.opts.file), this.opts.file)] : [];
+  }
+
   async stop(): Promise<CaptureResult> {
     if (this.result) return this.result;
     const o = this.opts;
