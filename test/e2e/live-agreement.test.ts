@@ -85,7 +85,7 @@ describe('live analysis agrees with the post-run analysis', () => {
     expect(first).toBeGreaterThanOrEqual(0);
     expect(ev.findIndex((e) => e.event === 'abort')).toBeGreaterThan(first);
     expect(stopped.result.phases.find((p) => p.name === 'quiet')!.verdict).toBe('NOT_RUN');
-    expect(stopped.result.safing.channelsOff.sort()).toEqual(['controller', 'drone', 'phone']);
+    expect([...(stopped.result.safing?.channelsOff ?? [])].sort()).toEqual(['controller', 'drone', 'phone']);
     expect(stopped.stderr).toMatch(/finding \(live\) in boot: /);
   });
 });
