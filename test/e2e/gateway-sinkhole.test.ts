@@ -6,8 +6,8 @@
  * middle of a run (SIGSTOP, a gap in its log) gives INCONCLUSIVE naming the gap; a fetched record
  * no capture holds, and a log that could not be read, give INCONCLUSIVE on re-analysis.
  *
- * The SSH form is tested by its command line only (test/analysis/sinkhole-log.test.ts): there is
- * no sshd on this host, and a test-only sshd in a namespace would test OpenSSH, not Airlock.
+ * The SSH form is tested against a real sshd in a namespace (test/lab/ssh-fetch.test.ts), and its
+ * command line in test/analysis/sinkhole-log.test.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
