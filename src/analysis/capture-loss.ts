@@ -5,7 +5,10 @@
  * dropping frames) shows here even when libpcap itself reports no drops.
  *
  * Hand-written and allocation-free (it runs on the scan's hot path, for TCP packets only): per
- * flow five words in one growing Uint32Array indexed by flow id, sequence numbers compared in
+ * flow eight words (32 bytes, so one cache line) in one growing Uint32Array indexed by flow id,
+ * and six state bits that the caller keeps in the flow's own record (which the packet has just
+ * read, so they cost no cache miss: a ninth word here made a record straddle two lines and the
+ * meter cost about a tenth of the scan, docs/performance.md); sequence numbers compared in
  * serial-number arithmetic (RFC 1982), no object per packet.
  *
  * Per flow and direction: `next`, the end of the data seen without a hole; `hi`, the end of the
@@ -20,12 +23,13 @@
 /** Fewer ACK events than this in a capture and window: too few to say (docs/technician/proof-of-sight.md). */
 export const CAPTURE_LOSS_MIN_ACKS = 100;
 
-const WORDS = 9;
+const WORDS = 8;
 const NEXT0 = 0;
 const HI0 = 2;
 const HOLE0 = 4;
 const ACK0 = 6;
-const BITS = 8;
+/** The state bits the caller keeps for the meter (`packet` takes and returns them). */
+export const CAPTURE_LOSS_BITS = 63;
 const SEEN0 = 1; // a packet from side 0 was seen (SEEN0 << side)
 const ACKED0 = 4; // side 0's data has been acknowledged once (ACKED0 << side)
 const HOLE_OPEN0 = 16; // side 0's data has a hole from NEXT to HOLE
@@ -54,8 +58,11 @@ export class CaptureLossMeter {
   bothWays = 0;
   flows = 0;
 
-  /** One TCP segment of flow `flow` from side `dir` (0 or 1); `len` is its payload length. */
-  packet(buf: Uint8Array, l4: number, seq: number, len: number, flow: number, dir: number): void {
+  /**
+   * One TCP segment of flow `flow` from side `dir` (0 or 1); `len` is its payload length. `bits`
+   * are the flow's state bits as this call last returned them (0 for a new flow); returns them updated.
+   */
+  packet(buf: Uint8Array, l4: number, seq: number, len: number, flow: number, dir: number, bits: number): number {
     const o = flow * WORDS;
     if (o + WORDS > this.s.length) {
       const grown = new Uint32Array(Math.max(this.s.length * 2, o + WORDS));
@@ -64,7 +71,6 @@ export class CaptureLossMeter {
     }
     const s = this.s;
     const flags = buf[l4 + 13]!;
-    let bits = s[o + BITS]!;
     if (bits === 0) this.flows++;
     const end = (seq + len + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0)) >>> 0;
     const seen = SEEN0 << dir;
@@ -125,7 +131,7 @@ export class CaptureLossMeter {
         }
       }
     }
-    s[o + BITS] = bits;
+    return bits;
   }
 
   counts(): CaptureLossCounts {

@@ -22,7 +22,7 @@ import {
   tlsClientHelloRecordLength,
   tlsServerName,
 } from './app-names.js';
-import { CaptureLossMeter, type CaptureLossCounts } from './capture-loss.js';
+import { CAPTURE_LOSS_BITS, CaptureLossMeter, type CaptureLossCounts } from './capture-loss.js';
 import { CANARY_DNS_SUFFIX, CANARY_MAGIC, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary, type CanaryBinding } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
@@ -192,6 +192,9 @@ const F_CANARY1 = 1024;
  */
 const F_PROVISIONAL = 2048;
 const F_JUDGED = 4096; // a packet of the flow was judged as the devices' traffic
+/** Bits 16-21: the capture-loss meter's state of this flow, kept in the hot line the packet already read. */
+const LOSS_SHIFT = 16;
+const F_LOSS = CAPTURE_LOSS_BITS << LOSS_SHIFT;
 
 /** How long before a window canaries are still looked at (their answers may fall inside it). */
 export const CANARY_LOOKBACK_MS = 5000;
@@ -815,7 +818,11 @@ class FileScanner {
       this.fragments.set(firstFragmentKey, r);
     }
     // The segment's length from the IP header: a capture cut short by its snaplen still says it.
-    if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) this.loss.packet(buf, l4, seq, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), r / Layout.STRIDE, dir);
+    if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
+      const fl = u[r + R.FLAGS]!;
+      const bits = this.loss.packet(buf, l4, seq, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), r / Layout.STRIDE, dir, (fl & F_LOSS) >>> LOSS_SHIFT);
+      u[r + R.FLAGS] = (fl & ~F_LOSS) | (bits << LOSS_SHIFT);
+    }
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
     // for these addresses and ports, sent within the tolerance, and seen for the first time here.
     if (this.secret !== undefined && !nonFirstFragment) {
@@ -978,7 +985,9 @@ class FileScanner {
       t.c32[r + C.MAC_HI] = 0x10000 | Math.floor(mac / 4294967296);
       t.c32[r + C.MAC_LO] = mac >>> 0;
     } else t.c32[r + C.MAC_HI] = 0;
-    u[r + R.FLAGS] = (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0) | (provisional ? F_PROVISIONAL : 0);
+    u[r + R.FLAGS] =
+      (e0 ? F_EGRESS0 : 0) | (e1 ? F_EGRESS1 : 0) | (e0 || e1 ? F_HAS_EGRESS : 0) | (c0 ? F_CONFINED0 : 0) | (c1 ? F_CONFINED1 : 0) | (provisional ? F_PROVISIONAL : 0) |
+      (u[r + R.FLAGS]! & F_LOSS);
   }
 
   /** Records a TLS/HTTP/QUIC name of flow `r` (the first becomes the flow's name; each is kept once). */
