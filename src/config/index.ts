@@ -28,5 +28,10 @@ export type {
   RadioThreshold,
   Phase,
   PhaseAllow,
+  SuiteConfig,
+  SuiteEntry,
+  RawRigFile,
+  RawScenarioFile,
+  RawSuiteFile,
   ScenarioConfig,
 } from './types.js';

@@ -1,11 +1,23 @@
 /**
- * The validated, typed shape of rig and scenario files. `src/config/` turns YAML into
- * these plain objects (units already converted: durations in ms, currents in A, volts in V,
+ * The validated, typed shape of rig and scenario files after loading. `src/config/` turns YAML
+ * into these plain objects (units already converted: durations in ms, currents in A, volts in V,
  * frequencies in Hz, power in dBm); nothing here opens a port, a socket or a namespace.
  *
- * The JSON Schemas in schema/ describe the YAML as written (with unit strings); these
- * types describe it after loading. Keep the two in step.
+ * The shape is written once, in the JSON Schemas of schema/. json-schema-to-typescript generates
+ * the files' types as written (src/config/generated/, `npm run docs`; a test fails when they are
+ * stale), and every type below is derived from them by the rules of derive.ts: each field of a
+ * schema has exactly one rule saying how it is loaded (renamed to camelCase, a unit string
+ * converted to a number, a default filled in). A field added to a schema without a rule here, or
+ * a rule left for a field the schema lost, fails typecheck (test/config/schema-types.test.ts).
+ * What the loaders add beyond the file (`file`, `name` of a map entry, `pos`) is written here.
  */
+import type { CamelKeys, Converted, Defaulted, Elsewhere, Entry, Normalise, ObjectForm, Same, SameDefaulted, Variants } from './derive.js';
+import type { AirlockRigFile as RigFile } from './generated/rig-file.js';
+import type { AirlockScenarioFile as ScenarioFile } from './generated/scenario-file.js';
+import type { AirlockSuite as SuiteFile } from './generated/suite-file.js';
+
+/** The files as written (generated from the schemas). */
+export type { RigFile as RawRigFile, ScenarioFile as RawScenarioFile, SuiteFile as RawSuiteFile };
 
 /** Where a value came from in its file, for error messages (1-based line and column). */
 export interface SourcePos {
@@ -14,276 +26,322 @@ export interface SourcePos {
   col: number;
 }
 
+/** An entry of a map written `name: {...}` carries its name once loaded. */
+type Named<T> = { name: string } & T;
+
 // ---------------------------------------------------------------- rig
 
-export type PowerDriverName = 'scpi' | 'korad' | 'lcus' | 'netswitch' | 'manual';
-export type ButtonDriverName = 'lcus' | 'manual';
+type RawPower = Entry<RigFile['power']>;
+type RawButton = Entry<RigFile['buttons']>;
+type RawDevice = Entry<RigFile['devices']>;
+type RawLink = Entry<RigFile['links']>;
+type RawCaptures = NonNullable<RigFile['captures']>;
+type RawNetworkCapture = Entry<RawCaptures['network']>;
+type RawSdr = Entry<RawCaptures['sdr']>;
+type RawBand = RawSdr['bands'][number];
+type RawWifi = Entry<RawCaptures['wifi']>;
+type RawBle = Entry<RawCaptures['ble']>;
+type RawCanaries = NonNullable<RigFile['canaries']>;
+type RawInjector = Entry<RawCanaries['inject']>;
 
-export interface RigPowerChannel {
-  name: string;
-  driver: PowerDriverName;
-  /** Serial device path, `sim:NAME` on the virtual rig, or a URL for `netswitch`. */
-  port?: string;
-  /** Channel number on a multi-channel supply or relay board (1-based). */
-  channel: number;
-  /** Programmed output voltage (V), set and read back before the output is enabled. */
-  volts?: number;
-  /** Programmed current limit (A), set and read back before the output is enabled. */
-  currentLimit?: number;
-  /** Serial baud rate (default per driver). */
-  baudRate?: number;
-  /** Per-command reply timeout (ms). */
-  timeoutMs: number;
-}
+export type PowerDriverName = RawPower['driver'];
+export type ButtonDriverName = RawButton['driver'];
 
-export interface RigButton {
-  name: string;
-  driver: ButtonDriverName;
-  port?: string;
-  channel: number;
-  baudRate?: number;
-  timeoutMs: number;
-}
+/** A power channel; `port` is a serial device path, `sim:NAME` on the virtual rig, or a URL for `netswitch`. */
+export type RigPowerChannel = Named<
+  Normalise<
+    RawPower,
+    {
+      driver: Same;
+      port: Same;
+      /** 1-based channel of a multi-channel supply or relay board. */
+      channel: SameDefaulted;
+      /** Programmed output voltage (V), set and read back before the output is enabled. */
+      volts: Converted<number>;
+      /** Programmed current limit (A). */
+      current_limit: Converted<number>;
+      baud: Converted<number, 'baudRate'>;
+      /** Per-command reply timeout (ms). */
+      timeout: Defaulted<number, 'timeoutMs'>;
+    }
+  >
+>;
 
-export interface RigDevice {
-  name: string;
-  /** Lab IPv4 address of the device's network interface. */
-  address?: string;
-  /** Lab IPv6 address (optional). */
-  address6?: string;
-  /** Power channel (key of `power`) feeding this device. */
-  power?: string;
-  /** Button (key of `buttons`) wired across the device's power button. */
-  button?: string;
-  /** MAVLink link (key of `links`) the device speaks on. */
-  link?: string;
-  /**
-   * Virtual rig: a built-in firmware profile name or a shell command run in the device's
-   * namespace when its power comes on. Real rig: the firmware image file (hashed, never run).
-   */
-  firmware?: string;
-  /** Firmware profile parameters (e.g. `delay` for leaky-delayed), as strings. */
-  firmwareParams?: Record<string, string>;
-  /** Named actions for `device` steps on a real rig: shell command, or omitted to prompt the technician. */
-  actions?: Record<string, string>;
-}
+export type RigButton = Named<
+  Normalise<RawButton, { driver: Same; port: Same; channel: SameDefaulted; baud: Converted<number, 'baudRate'>; timeout: Defaulted<number, 'timeoutMs'> }>
+>;
 
-export interface RigLink {
-  name: string;
-  /** `serial:/dev/ttyUSB0:57600`, `serial:sim:NAME:57600`, `udp:0.0.0.0:14550`, `tcp:127.0.0.1:5760`. */
-  endpoint: string;
-  /** System id of the vehicle on this link (what `no_mavlink` counts). */
-  systemId: number;
-  /** Airlock's own system id when it sends commands. */
-  gcsSystemId: number;
-  /** Heartbeat is lost after this long without one (ms). */
-  heartbeatTimeoutMs: number;
-  /** Autopilot dialect for mode names: ardupilot or px4. */
-  autopilot: 'ardupilot' | 'px4';
-}
+/**
+ * A device under test. `firmware`: on the virtual rig a built-in profile name or a shell command
+ * run in the device's namespace when its power comes on; on a real rig the firmware image file
+ * (hashed, never run). `firmwareParams` are strings (`delay` for leaky-delayed).
+ */
+export type RigDevice = Named<
+  Normalise<
+    RawDevice,
+    {
+      address: Same;
+      address6: Same;
+      power: Same;
+      button: Same;
+      link: Same;
+      firmware: Same;
+      firmware_params: Converted<Record<string, string>>;
+      actions: Same;
+    }
+  >
+>;
 
-export interface RigNetworkCapture {
-  name: string;
-  /** Interface to capture on. On the virtual rig: a lab host name (drone, controller, phone, sinkhole). */
-  interface: string;
-  /** Optional BPF filter. */
-  filter?: string;
-  /** libpcap buffer size in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
-  bufferSize: number;
-  snaplen: number;
-  /** For tests; virtual rig only: a blind capture on purpose (docs/technician/proof-of-sight.md). */
-  fault?: CaptureFault;
-}
+/** A MAVLink link: `systemId` is the vehicle's (what `no_mavlink` counts), `gcsSystemId` Airlock's own. */
+export type RigLink = Named<
+  Normalise<
+    RawLink,
+    {
+      endpoint: Same;
+      system_id: SameDefaulted;
+      gcs_system_id: SameDefaulted;
+      heartbeat_timeout: Defaulted<number, 'heartbeatTimeoutMs'>;
+      autopilot: SameDefaulted;
+    }
+  >
+>;
+
+type RawCaptureFault = NonNullable<RawNetworkCapture['fault']>;
 
 /** What a capture hidden by `filter_hides` does not see. */
-export type HiddenProtocol = 'tcp' | 'udp' | 'icmp' | 'dns' | 'ip6';
+export type HiddenProtocol = Extract<RawCaptureFault, { filter_hides: unknown }>['filter_hides'];
 
 /**
  * The ways the virtual rig makes a capture blind on purpose, for tests: listening on a quiet
  * interface, a mirror port that goes down after the capture started, a capture filter that
  * hides a protocol, a mirror that does not copy one VLAN.
  */
-export type CaptureFault = 'wrong_interface' | 'interface_down' | { filterHides: HiddenProtocol } | { mirrorDropsVlan: number };
+export type CaptureFault = CamelKeys<RawCaptureFault>;
 
-export interface RigBand {
-  name: string;
-  lowHz: number;
-  highHz: number;
-}
+/** `bufferSize`: libpcap's buffer in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
+export type RigNetworkCapture = Named<
+  Normalise<
+    RawNetworkCapture,
+    {
+      interface: Same;
+      filter: Same;
+      buffer_size: Defaulted<number, 'bufferSize'>;
+      snaplen: SameDefaulted;
+      /** For tests; virtual rig only: a blind capture on purpose (docs/technician/proof-of-sight.md). */
+      fault: Converted<CaptureFault>;
+    }
+  >
+>;
 
-export interface RigSdr {
-  name: string;
-  /** `hackrf_sweep`, `rtl_power`, or `virtual` (the virtual rig's SDR on the air link). */
-  driver: 'hackrf_sweep' | 'rtl_power' | 'virtual';
-  bands: RigBand[];
-  binWidthHz: number;
-  /** Extra arguments for the tool (device serial, gain). */
-  args?: string[];
-  /** Tool binary override (tests point this at a stand-in). */
-  command?: string;
-}
+export type RigBand = Normalise<RawBand, { name: Same; low: Converted<number, 'lowHz'>; high: Converted<number, 'highHz'> }>;
 
-export interface RigWifiMonitor {
-  name: string;
-  /** Monitor-mode interface, or `virtual` on the virtual rig. */
-  interface: string;
-  channel?: number;
-}
+/** An SDR: `hackrf_sweep`, `rtl_power`, or `virtual` (the virtual rig's SDR on the air link); `command` overrides the tool binary. */
+export type RigSdr = Named<
+  Normalise<RawSdr, { driver: Same; bands: Converted<RigBand[]>; bin_width: Converted<number, 'binWidthHz'>; args: Same; command: Same }>
+>;
 
-export interface RigBle {
-  name: string;
-  /** `command`: a command that writes a BLE pcap to stdout (e.g. an nRF sniffer bridge); `virtual`: the virtual rig's sniffer. */
-  driver: 'command' | 'virtual';
-  /** The command (driver `command`); empty for the virtual sniffer. */
-  command: string;
-}
+export type RigWifiMonitor = Named<Normalise<RawWifi, { interface: Same; channel: Same }>>;
 
-export interface RigConfig {
-  /** Absolute path of the file this came from. */
-  file: string;
-  name: string;
-  /** True for the virtual rig: Airlock builds the lab and the simulators itself. */
-  virtual: boolean;
-  lab: {
-    /** CIDRs that are inside the lab (IPv4 and IPv6). */
-    subnets: string[];
-    /** The sinkhole's (lab gateway's) address. */
-    sinkhole?: string;
-    sinkhole6?: string;
-    /** Host names that resolve inside the lab (allowed for DNS besides `.local`). */
-    names: string[];
-    /** Where `run` reads the gateway sinkhole's log: a file on this host, or on `ssh` (user@host). */
-    sinkholeLog?: { path: string; ssh?: string };
-  };
-  devices: Record<string, RigDevice>;
-  /** Power channels in the rig file's order (safing switches them off in this order). */
-  power: Record<string, RigPowerChannel>;
-  buttons: Record<string, RigButton>;
-  links: Record<string, RigLink>;
-  captures: {
-    network: Record<string, RigNetworkCapture>;
-    sdr: Record<string, RigSdr>;
-    wifi: Record<string, RigWifiMonitor>;
-    ble: Record<string, RigBle>;
-  };
-  /** Power reading rate (Hz), default 10. */
-  powerSampleHz: number;
-  /** Canary interval (ms) on the virtual rig; 0 disables (never in a certified run). */
-  canaryIntervalMs: number;
-  /** Where canaries are injected and which captures each must cross (absent: derived for the virtual rig). */
-  canaries?: RigCanaries;
-  /** Largest TCP capture loss (fraction, 0.001 = 0.1 %) that still proves sight. */
-  captureLossMax?: number;
-}
+/** `command`: a command that writes a BLE pcap to stdout (an nRF sniffer bridge), empty for the virtual sniffer. */
+export type RigBle = Named<Normalise<RawBle, { command: SameDefaulted; driver: Defaulted<'command' | 'virtual'> }>>;
 
-export type CanaryProtocolName = 'udp' | 'tcp' | 'icmp' | 'dns';
+export type CanaryProtocolName = NonNullable<RawCanaries['protocols']>[number];
 
 /** One canary injection point (docs/technician/proof-of-sight.md). */
-export interface RigCanaryInjector {
-  name: string;
-  /** Virtual rig: the lab host (namespace) that sends. */
-  host?: string;
-  /** Interface the raw canaries leave by. */
-  interface?: string;
-  /** IPv4 address to send from. */
-  source?: string;
-  /** IPv6 address to send from (the rounds go over IPv6 too). */
-  source6?: string;
-  /** user@host of a lab-side host running `airlock canary-helper`. */
-  ssh?: string;
-  helper?: string;
-  /** Network captures these canaries must appear in. */
-  crosses: string[];
-}
+export type RigCanaryInjector = Named<
+  Normalise<RawInjector, { host: Same; interface: Same; source: Same; source6: Same; ssh: Same; helper: Same; crosses: Same }>
+>;
 
-export interface RigCanaries {
-  intervalMs: number;
-  protocols: CanaryProtocolName[];
-  labTarget?: string;
-  outsideTarget: string;
-  /** Lab IPv6 address of the IPv6 canaries (absent: none are sent). */
-  labTarget6?: string;
-  outsideTarget6: string;
-  inject: Record<string, RigCanaryInjector>;
-}
+export type RigCanaries = Normalise<
+  RawCanaries,
+  {
+    interval: Defaulted<number, 'intervalMs'>;
+    protocols: SameDefaulted;
+    lab_target: Same;
+    outside_target: SameDefaulted;
+    /** Absent: no IPv6 canaries are sent. */
+    lab_target6: Same;
+    outside_target6: SameDefaulted;
+    inject: Defaulted<Record<string, RigCanaryInjector>>;
+  }
+>;
+
+export type RigConfig = {
+  /** Absolute path of the file this came from. */
+  file: string;
+} & Normalise<
+  RigFile,
+  {
+    rig: Converted<string, 'name'>;
+    virtual: SameDefaulted;
+    lab: Converted<
+      Normalise<
+        RigFile['lab'],
+        {
+          subnets: Same;
+          sinkhole: Same;
+          sinkhole6: Same;
+          names: SameDefaulted;
+          /** Where `run` reads the gateway sinkhole's log: a file on this host, or on `ssh` (user@host). */
+          sinkhole_log: Same;
+        }
+      >
+    >;
+    devices: Converted<Record<string, RigDevice>>;
+    /** In the rig file's order (safing switches them off in this order). */
+    power: Defaulted<Record<string, RigPowerChannel>>;
+    buttons: Defaulted<Record<string, RigButton>>;
+    links: Defaulted<Record<string, RigLink>>;
+    captures: Defaulted<
+      Normalise<
+        RawCaptures,
+        {
+          network: Defaulted<Record<string, RigNetworkCapture>>;
+          sdr: Defaulted<Record<string, RigSdr>>;
+          wifi: Defaulted<Record<string, RigWifiMonitor>>;
+          ble: Defaulted<Record<string, RigBle>>;
+        }
+      >
+    >;
+    power_sample_rate: Defaulted<number, 'powerSampleHz'>;
+    /** 0 disables canaries (never in a certified run). */
+    canary_interval: Defaulted<number, 'canaryIntervalMs'>;
+    /** A fraction (0.001 = 0.1 %). */
+    capture_loss_max: Converted<number>;
+    /** Absent: derived for the virtual rig. */
+    canaries: Converted<RigCanaries>;
+  }
+>;
 
 // ---------------------------------------------------------------- scenario
 
-export type PressPattern =
-  | 'short'
-  | 'long'
-  | 'double'
-  | 'short-long'
-  /** custom: alternating closed/open durations in ms, starting closed */
-  | { custom: number[] };
+type RawPhase = ScenarioFile['phases'][number];
+type RawStep = RawPhase['steps'][number];
+type RawAssert = NonNullable<RawPhase['assert']>[number];
+type RawWait = NonNullable<RawStep['wait_for']>;
+type RawCurrentLimit = NonNullable<RawWait['current_above']>;
+type Body<T> = ObjectForm<T>;
 
-export type WaitCondition =
-  | { heartbeat: string }
-  | { armed: string }
-  | { disarmed: string }
-  | { landed: string }
-  | { altitudeAbove: { link: string; meters: number } }
-  | { currentAbove: { channel: string; amps: number } }
-  | { currentBelow: { channel: string; amps: number } }
-  | { console: { device: string; pattern: string } };
+/** custom: alternating closed/open durations in ms, starting closed. */
+export type PressPattern = Extract<NonNullable<Body<RawStep['press']>['pattern']>, string> | { custom: number[] };
 
-export type Step = (
-  | { kind: 'power'; channel: string; action: 'on' | 'off' | 'cycle'; offTimeMs?: number }
-  | { kind: 'press'; button: string; pattern: PressPattern }
-  | { kind: 'wait_for'; condition: WaitCondition }
-  | { kind: 'dwell'; durationMs: number }
-  | { kind: 'mavlink'; link: string; command: string; params: Record<string, number | string>; retries: number }
-  | { kind: 'mark'; text: string }
-  | { kind: 'prompt'; text: string }
-  | { kind: 'device'; device: string; action: string }
-  | { kind: 'lab'; service: 'uplink' | 'update-server'; state: 'on' | 'off' }
-) & { timeoutMs: number; pos: SourcePos };
+type CurrentCondition = Normalise<RawCurrentLimit, { channel: Same; limit: Converted<number, 'amps'> }>;
 
-export type Assertion = (
-  | { kind: 'no_egress'; allowNames: string[]; devices?: string[] }
-  | { kind: 'no_dns'; allowNames: string[] }
-  | { kind: 'no_mavlink'; link: string }
-  | { kind: 'no_radio'; bands: string[]; threshold: RadioThreshold; minDurationMs: number }
-  | { kind: 'radio_only'; transmitters: string[] }
-  | { kind: 'no_remote_id' }
-  | { kind: 'no_probe_requests' }
-  | { kind: 'current_below'; channel: string; amps: number }
-  | { kind: 'current_above'; channel: string; amps: number }
-  | { kind: 'traffic_only_to'; hosts: string[] }
-) & { pos: SourcePos };
+/** Exactly one condition. */
+export type WaitCondition = {
+  [K in keyof WaitConditions]-?: { [P in K]-?: Exclude<WaitConditions[K], undefined> };
+}[keyof WaitConditions];
+type WaitConditions = Normalise<
+  RawWait,
+  {
+    heartbeat: Same;
+    armed: Same;
+    disarmed: Same;
+    landed: Same;
+    altitude_above: Converted<Normalise<NonNullable<RawWait['altitude_above']>, { link: Same; meters: Converted<number> }>>;
+    current_above: Converted<CurrentCondition>;
+    current_below: Converted<CurrentCondition>;
+    console: Same;
+    timeout: Elsewhere;
+  }
+>;
+
+type RawLab = Body<RawStep['lab']>;
+
+export type Step = Variants<
+  RawStep,
+  {
+    power: Normalise<Body<RawStep['power']>, { channel: Same; action: Same; off_time: Converted<number, 'offTimeMs'>; timeout: Elsewhere }>;
+    press: Normalise<Body<RawStep['press']>, { button: Same; pattern: Defaulted<PressPattern>; timeout: Elsewhere }>;
+    wait_for: { condition: WaitCondition };
+    dwell: Normalise<Body<RawStep['dwell']>, { duration: Converted<number, 'durationMs'>; timeout: Elsewhere }>;
+    mavlink: Normalise<
+      Body<RawStep['mavlink']>,
+      { link: Same; command: Same; params: Defaulted<Record<string, number | string>>; retries: Defaulted<number>; timeout: Elsewhere }
+    >;
+    mark: Normalise<Body<RawStep['mark']>, { text: Same; timeout: Elsewhere }>;
+    prompt: Normalise<Body<RawStep['prompt']>, { text: Same; timeout: Elsewhere }>;
+    device: Normalise<Body<RawStep['device']>, { device: Same; action: Same; timeout: Elsewhere }>;
+    lab: { service: Exclude<keyof RawLab, 'timeout'>; state: NonNullable<RawLab['uplink']> };
+  }
+> & { timeoutMs: number; pos: SourcePos };
 
 /** `-70dBm` absolute, or `floor+10dB` relative to the band's measured noise floor. */
 export type RadioThreshold = { dbm: number } | { aboveFloorDb: number };
 
-/** A phase's explicit loosening of the run-wide egress policy (scenario `allow:`). */
-export interface PhaseAllow {
-  /** Device names, `sinkhole`, addresses or CIDRs a packet may go to or come from. */
-  hosts: string[];
-  /** DNS names (and everything below them) that may be looked up. */
-  names: string[];
-}
+type CurrentAssertion = Normalise<NonNullable<RawAssert['current_below']>, { channel: Same; limit: Converted<number, 'amps'> }>;
 
-export interface Phase {
-  name: string;
-  steps: Step[];
-  assertions: Assertion[];
-  allow?: PhaseAllow;
-  pos: SourcePos;
-}
+export type Assertion = Variants<
+  RawAssert,
+  {
+    no_egress: Normalise<NonNullable<RawAssert['no_egress']>, { allow_names: SameDefaulted; devices: Same }>;
+    no_dns: Normalise<NonNullable<RawAssert['no_dns']>, { allow_names: SameDefaulted }>;
+    no_mavlink: Normalise<NonNullable<RawAssert['no_mavlink']>, { link: Same }>;
+    no_radio: Normalise<
+      NonNullable<RawAssert['no_radio']>,
+      { bands: Same; threshold: Converted<RadioThreshold>; min_duration: Defaulted<number, 'minDurationMs'> }
+    >;
+    radio_only: Normalise<NonNullable<RawAssert['radio_only']>, { transmitters: Same }>;
+    no_remote_id: Normalise<NonNullable<RawAssert['no_remote_id']>, {}>;
+    no_probe_requests: Normalise<NonNullable<RawAssert['no_probe_requests']>, {}>;
+    current_below: CurrentAssertion;
+    current_above: CurrentAssertion;
+    traffic_only_to: Normalise<NonNullable<RawAssert['traffic_only_to']>, { hosts: Same }>;
+  }
+> & { pos: SourcePos };
 
-export interface ScenarioConfig {
+/**
+ * A phase's explicit loosening of the run-wide egress policy (scenario `allow:`): device names,
+ * `sinkhole`, addresses or CIDRs a packet may go to or come from, and DNS names (and everything
+ * below them) that may be looked up.
+ */
+export type PhaseAllow = Normalise<NonNullable<RawPhase['allow']>, { hosts: SameDefaulted; names: SameDefaulted }>;
+
+export type Phase = Normalise<
+  RawPhase,
+  {
+    name: Same;
+    /** Documentation for the reader of the file. */
+    description: Elsewhere;
+    steps: Converted<Step[]>;
+    assert: Defaulted<Assertion[], 'assertions'>;
+    allow: Converted<PhaseAllow>;
+  }
+> & { pos: SourcePos };
+
+export type ScenarioConfig = {
   file: string;
-  name: string;
-  description?: string;
-  /** Rig file named by the scenario (resolved relative to the scenario file). */
-  rig?: string;
-  /** Parameter values in effect (defaults overridden by --set). */
-  params: Record<string, string>;
-  /** Settings under test, recorded as evidence (airplane mode, vendor local-data mode...). */
-  settings: Record<string, string>;
-  /** Margin trimmed at both ends of a phase's window before judging it (ms). */
-  settleMs: number;
-  phases: Phase[];
-  /** Assertions over the whole run (all phases). */
-  runAssertions: Assertion[];
-}
+} & Normalise<
+  ScenarioFile,
+  {
+    scenario: Converted<string, 'name'>;
+    description: Same;
+    /** Resolved relative to the scenario file. */
+    rig: Same;
+    /** Parameter values in effect (defaults overridden by --set), as strings. */
+    params: Defaulted<Record<string, string>>;
+    /** Settings under test, recorded as evidence (airplane mode, vendor local-data mode...). */
+    settings: Defaulted<Record<string, string>>;
+    /** Margin trimmed at both ends of a phase's window before judging it (ms). */
+    settle: Defaulted<number, 'settleMs'>;
+    phases: Converted<Phase[]>;
+    /** Assertions over the whole run (all phases). */
+    assert: Defaulted<Assertion[], 'runAssertions'>;
+  }
+>;
+
+// ---------------------------------------------------------------- suite
+
+type RawSuiteEntry = SuiteFile['scenarios'][number];
+
+/** One scenario of a suite: `scenario` as an absolute path, `set` the --set values as strings. */
+export type SuiteEntry = Normalise<RawSuiteEntry, { scenario: Same; set: Defaulted<Record<string, string>> }> & { pos: SourcePos };
+
+/**
+ * A suite file (src/regression/suite-file.ts loads it): `file`, `scenario` and `rig` as absolute
+ * paths; `firmware` the default firmware per device (image paths resolved against the suite file).
+ */
+export type SuiteConfig = { file: string } & Normalise<
+  SuiteFile,
+  { suite: Converted<string, 'name'>; description: Same; rig: Same; firmware: SameDefaulted; scenarios: Converted<SuiteEntry[]> }
+>;

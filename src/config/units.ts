@@ -2,6 +2,16 @@
  * Strict unit parsing. A unit is always written: a bare number where a unit is required is an
  * error, because `timeout: 30` could mean 30 ms or 30 s and a wrong guess silently changes a test.
  * Each parser returns the value in the base unit of src/config/types.ts (ms, A, V, Hz, dBm, bytes).
+ *
+ * Hand-written on purpose. The duration libraries were measured on the inputs a lab writes
+ * (docs/developer/conventions.md 17): `ms` 2.1.3, `@lukeed/ms` 2.0.2 and `parse-duration` 2.1.9 all
+ * read a bare `30` as 30 ms and `-5s` as a negative duration, and take units a scenario does not
+ * have (`1d`, `30sec`, `30 S`); `ms` and `@lukeed/ms` refuse the compound `1h30m` the schema
+ * allows, and `parse-duration` reads `5s junk` as 5 s, silently dropping what it does not know.
+ * Wrapping one of them in a grammar strict enough to refuse all that leaves the library only the
+ * multiplication below, so the grammar is the parser; the other units have no library at all.
+ * Parameters (`--set`) and firmware parameters reach these parsers without passing the schema,
+ * so the strictness has to live here, not only in a schema pattern.
  */
 import { UnitError } from './errors.js';
 import type { RadioThreshold } from './types.js';

@@ -8,38 +8,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
-import type { SourcePos } from '../config/types.js';
+import type { RawSuiteFile as RawSuite, SourcePos, SuiteConfig, SuiteEntry } from '../config/index.js';
 import { SuiteFileError } from './errors.js';
 
 const MAX_BYTES = 1024 * 1024;
 
-export interface SuiteEntry {
-  /** Absolute path of the scenario file. */
-  scenario: string;
-  /** --set values, as strings. */
-  set: Record<string, string>;
-  pos: SourcePos;
-}
-
-export interface SuiteConfig {
-  /** Absolute path of the suite file. */
-  file: string;
-  name: string;
-  description?: string;
-  /** Absolute path of the suite's rig file, when it names one. */
-  rig?: string;
-  /** Default firmware per device (values as written; image paths resolved against the suite file when they exist). */
-  firmware: Record<string, string>;
-  scenarios: SuiteEntry[];
-}
-
-interface RawSuite {
-  suite: string;
-  description?: string;
-  rig?: string;
-  firmware?: Record<string, string>;
-  scenarios: { scenario: string; set?: Record<string, string | number | boolean> }[];
-}
+/** The suite's loaded shape is derived from schema/suite.schema.json in src/config/types.ts. */
+export type { SuiteConfig, SuiteEntry };
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(): ReturnType<Ajv['compile']> {
