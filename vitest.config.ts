@@ -1,4 +1,31 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Files that run whole scenarios on the virtual rig, longest first (seconds measured on a
+ * loaded two-core host, docs/developer/testing.md). Vitest alone starts the files it has no
+ * timing for largest first, which put the small files of long end-to-end runs last, with one
+ * worker idle at the end; this starts them first, and the many short files fill in behind.
+ */
+const LONG_FIRST = [
+  'test/regression/suite-e2e.test.ts',
+  'test/e2e/',
+  'test/faults/',
+  'test/firmware/profiles.test.ts',
+];
+
+class LongFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification): number => {
+      const rel = f.moduleId.replaceAll('\\', '/');
+      const i = LONG_FIRST.findIndex((p) => rel.includes(`/${p}`));
+      return i < 0 ? LONG_FIRST.length : i;
+    };
+    // A stable sort: within a rank, Vitest's own order (its timings when it has them).
+    return sorted.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.f);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -12,5 +39,11 @@ export default defineConfig({
     // Rig tests build network namespaces and spawn simulators: two cores, two files at once.
     pool: 'forks',
     maxWorkers: 2,
+    // Files whose independent runs are marked concurrent (describe.concurrent) run at most two
+    // at once, so two such files put at most four virtual rigs on the two cores: a run mostly
+    // waits on its dwells, but a rig's start spawns a dozen processes, and a host too busy to
+    // start the canaries in time makes a window INCONCLUSIVE (docs/developer/testing.md).
+    maxConcurrency: 2,
+    sequence: { sequencer: LongFirst },
   },
 });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertion, CONTROLLER, DRONE, fromDevice, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
 
-describe('system-off with late leaks', () => {
+describe.concurrent('system-off with late leaks', () => {
   it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-when-off' });
     expect(code).toBe(1);

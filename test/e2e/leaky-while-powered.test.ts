@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROLLER, DRONE, fromDevice, networkFindings, phase, systemOff } from './leaky.js';
 
-describe('system-off with leaky-while-powered profiles', () => {
+describe.concurrent('system-off with leaky-while-powered profiles', () => {
   it('leaky-dns (drone) and leaky-https (controller): boot fails with the name and address; quiet passes', { timeout: 120_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'leaky-dns', controller: 'leaky-https' });
     expect(code).toBe(1);

@@ -17,7 +17,7 @@ import { phase, systemOff } from './leaky.js';
 
 const VIRTUAL_RIG = path.resolve('rig/virtual.yaml');
 
-describe('no unearned PASS', () => {
+describe.concurrent('no unearned PASS', () => {
   it('sync-at-off: system-off FAILs in power-off with the name and the address', { timeout: 150_000 }, async () => {
     const { result, code } = await systemOff({ drone: 'sync-at-off' });
     expect(code).toBe(1);

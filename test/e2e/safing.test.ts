@@ -53,7 +53,7 @@ function checkSafe(runDir: string, runId: string, deadChannel?: string) {
   }
 }
 
-describe('safing', () => {
+describe.concurrent('safing', () => {
   it('SIGINT mid-run: exit 3, aborted, rig safe, captures readable; a second SIGINT does not skip safing', { timeout: 120_000 }, async () => {
     let sent = 0;
     const { done } = startAirlock(['run', 'scenarios/system-off.yaml', '--out', tempOut(), ...SHORT], {

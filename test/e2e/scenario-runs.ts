@@ -3,7 +3,7 @@
  * shortened with --set so the suite stays fast (each runs in under 90 s with its defaults).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { leftovers, readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
@@ -20,6 +20,16 @@ export const SHORT: Record<string, string[]> = {
   'app-backgrounded': ['background=4s', 'closed=4s'],
 };
 
+/** The link asked for its streams and they came (timeline); the autopilot's identity is in result.json. */
+export function linkRecord(runDir: string, autopilot: string, version: string) {
+  const timeline = readFileSync(path.join(runDir, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const requests = timeline.filter((e) => e.event === 'mavlink_stream_request');
+  expect(requests.map((e) => e.message).slice(0, 3)).toEqual(['GLOBAL_POSITION_INT', 'EXTENDED_SYS_STATE', 'SYS_STATUS']);
+  const arrived = timeline.find((e) => e.event === 'mavlink_streams') as { streams: { message: string; state: string }[] } | undefined;
+  expect(arrived?.streams.map((s) => `${s.message} ${s.state}`)).toEqual(['GLOBAL_POSITION_INT arriving', 'EXTENDED_SYS_STATE arriving', 'SYS_STATUS arriving']);
+  const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { links: Record<string, { identity?: Record<string, unknown> }> };
+  expect(result.links.drone!.identity).toMatchObject({ autopilot, vehicleType: 'QUADROTOR', flightSwVersion: version, source: 'AUTOPILOT_VERSION' });
+}
 
 /** One clean run of a shipped scenario, shortened; every assertion must pass. */
 export function cleanScenarioTest(name: string, opts: { rig?: string; label?: string; check?: (runDir: string) => void } = {}): void {
@@ -28,9 +38,10 @@ export function cleanScenarioTest(name: string, opts: { rig?: string; label?: st
     const args = ['run', `scenarios/${name}.yaml`, '--out', tempOut(), ...(opts.rig ? ['--rig', opts.rig] : []), ...sets.flatMap((s) => ['--set', s])];
     const r = await runAirlock(args);
     const runDir = runDirOf(r);
+    expect(existsSync(path.join(runDir, 'result.json')), `result.json of the run (exit ${r.code ?? r.signal}; its output: ${r.stderr.slice(-3000)})`).toBe(true);
     const result = readResult(runDir);
     const why = result.phases.flatMap((p) => p.assertions.filter((a) => a.verdict !== 'PASS').map((a) => `${p.name}/${a.kind}: ${a.verdict} ${a.reason ?? ''} ${a.findings.map((f) => f.summary).join('; ')}`));
-    expect(why, 'assertions that did not pass').toEqual([]);
+    expect(why, `assertions that did not pass (exit ${r.code}; output: ${r.stderr.slice(-3000)})`).toEqual([]);
     expect(result.verdict).toBe('PASS');
     expect(r.code).toBe(0);
     expect(result.complete).toBe(true);

@@ -4,6 +4,6 @@ import { cleanScenarioTest } from './scenario-runs.js';
 
 const GROUND = ['standby-on-ground', 'app-connected-no-flight', 'firmware-update-offered', 'baseline-all-off', 'app-backgrounded'];
 
-describe('the scenario library on the virtual rig, clean firmware: on the ground', () => {
+describe.concurrent('the scenario library on the virtual rig, clean firmware: on the ground', () => {
   for (const name of GROUND) cleanScenarioTest(name);
 });

@@ -62,7 +62,7 @@ function expectCurrents(t: TrialResult, d: Dev, softOff: 'off' | 'standby'): voi
   }
 }
 
-describe('built-in firmware profiles: powered, soft power-off, power cut', () => {
+describe.concurrent('built-in firmware profiles: powered, soft power-off, power cut', () => {
   it('leaky-when-off (drone), clean (controller), leaky-dns (phone, with app actions)', async () => {
     const t = await runTrial(
       { drone: 'leaky-when-off', controller: 'clean', phone: 'leaky-dns' },

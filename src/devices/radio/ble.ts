@@ -5,11 +5,9 @@
  * (`driver: virtual`) the virtual BLE sniffer child runs inside the drone's namespace and
  * writes the file itself (src/sim/radio/virtual-ble.ts). Decoding is src/analysis/radio/ble.ts.
  */
-import path from 'node:path';
 import type { RigBle } from '../../config/types.js';
-import { nodeScript } from '../../child-script.js';
-import { ChildCapture } from './child-capture.js';
-import { RadioFaultError } from './errors.js';
+import { ChildCapture, virtualRadioCapture } from './child-capture.js';
+import type { RadioFaultError } from './errors.js';
 import type { RadioLog } from './sweep.js';
 
 export function createBleCapture(
@@ -17,22 +15,7 @@ export function createBleCapture(
   ctx: { runDir: string; droneNetns?: string; airInterface?: string; onFault?: (err: RadioFaultError) => void; log?: RadioLog },
 ): ChildCapture {
   const file = `radio-${cfg.name}.pcap`;
-  if (cfg.driver === 'virtual') {
-    if (!ctx.droneNetns) throw new RadioFaultError('AIRLOCK_RADIO_TOOL_START', cfg.name, 'virtual-ble', 'the virtual BLE sniffer needs the drone namespace');
-    return new ChildCapture({
-      name: cfg.name,
-      kind: 'ble',
-      tool: 'virtual-ble',
-      argv: ['ip', 'netns', 'exec', ctx.droneNetns, ...nodeScript(import.meta.url, '../../sim/radio/virtual-ble'), '--out', path.join(ctx.runDir, file), '--iface', ctx.airInterface ?? 'air0'],
-      runDir: ctx.runDir,
-      file,
-      output: 'self',
-      ready: { line: 'ready' },
-      startTimeoutMs: 10_000,
-      onFault: ctx.onFault,
-      log: ctx.log,
-    });
-  }
+  if (cfg.driver === 'virtual') return virtualRadioCapture({ name: cfg.name, kind: 'ble', tool: 'virtual-ble', script: 'virtual-ble', file }, ctx);
   return new ChildCapture({
     name: cfg.name,
     kind: 'ble',

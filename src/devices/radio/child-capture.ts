@@ -11,6 +11,7 @@ import { readCapture } from '../../analysis/index.js';
 import { RadioFaultError } from './errors.js';
 import { ToolProcess } from './tool-process.js';
 import { reportWriteError } from '../health/index.js';
+import { nodeScript } from '../../child-script.js';
 import type { RadioLog } from './sweep.js';
 
 export interface ChildCaptureOptions {
@@ -147,4 +148,33 @@ export class ChildCapture implements Capture {
     this.o.log?.info({ capture: this.name, records }, 'radio capture stopped');
     return this.result;
   }
+}
+
+/**
+ * The virtual rig's radio capture `kind`: the child `script` (src/sim/radio/, no extension)
+ * inside the drone's namespace, capturing its air link and writing `file` itself; it says
+ * `ready` once capturing. `args` follow `--out` and `--iface`.
+ */
+export function virtualRadioCapture(
+  o: { name: string; kind: ChildCaptureOptions['kind']; tool: string; script: string; file: string; args?: string[] },
+  ctx: { runDir: string; droneNetns?: string; airInterface?: string; onFault?: (err: RadioFaultError) => void; log?: RadioLog },
+): ChildCapture {
+  if (!ctx.droneNetns) throw new RadioFaultError('AIRLOCK_RADIO_TOOL_START', o.name, o.tool, `the ${o.tool} child needs the drone namespace`);
+  return new ChildCapture({
+    name: o.name,
+    kind: o.kind,
+    tool: o.tool,
+    argv: [
+      'ip', 'netns', 'exec', ctx.droneNetns,
+      ...nodeScript(import.meta.url, `../../sim/radio/${o.script}`),
+      '--out', path.join(ctx.runDir, o.file), '--iface', ctx.airInterface ?? 'air0', ...(o.args ?? []),
+    ],
+    runDir: ctx.runDir,
+    file: o.file,
+    output: 'self',
+    ready: { line: 'ready' },
+    startTimeoutMs: 10_000,
+    onFault: ctx.onFault,
+    log: ctx.log,
+  });
 }

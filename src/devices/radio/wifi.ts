@@ -8,8 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { RigWifiMonitor } from '../../config/types.js';
-import { nodeScript } from '../../child-script.js';
-import { ChildCapture } from './child-capture.js';
+import { ChildCapture, virtualRadioCapture } from './child-capture.js';
 import { RadioFaultError } from './errors.js';
 import type { RadioLog } from './sweep.js';
 
@@ -33,21 +32,8 @@ export function createWifiCapture(cfg: RigWifiMonitor, ctx: WifiCaptureContext):
   const file = wifiCaptureFile(cfg.name);
   const full = path.join(ctx.runDir, file);
   if (cfg.interface === 'virtual') {
-    if (!ctx.droneNetns) throw new RadioFaultError('AIRLOCK_RADIO_TOOL_START', cfg.name, 'virtual-wifi', 'the virtual Wi-Fi monitor needs the drone namespace');
     const channelMhz = cfg.channel ? (cfg.channel <= 14 ? 2407 + cfg.channel * 5 : 5000 + cfg.channel * 5) : 2437;
-    return new ChildCapture({
-      name: cfg.name,
-      kind: 'wifi',
-      tool: 'virtual-wifi',
-      argv: ['ip', 'netns', 'exec', ctx.droneNetns, ...nodeScript(import.meta.url, '../../sim/radio/virtual-wifi'), '--out', full, '--iface', ctx.airInterface ?? 'air0', '--channel', String(channelMhz)],
-      runDir: ctx.runDir,
-      file,
-      output: 'self',
-      ready: { line: 'ready' },
-      startTimeoutMs: 10_000,
-      onFault: ctx.onFault,
-      log: ctx.log,
-    });
+    return virtualRadioCapture({ name: cfg.name, kind: 'wifi', tool: 'virtual-wifi', script: 'virtual-wifi', file, args: ['--channel', String(channelMhz)] }, ctx);
   }
   if (cfg.channel !== undefined) {
     const r = spawnSync('iw', ['dev', cfg.interface, 'set', 'channel', String(cfg.channel)], { encoding: 'utf8' });

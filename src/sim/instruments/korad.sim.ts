@@ -3,13 +3,9 @@
  * arrived before a silence (so unpaced commands run together and are ignored, as on the real
  * unit), replies without terminators (`12.00`, `1.000`, one STATUS byte).
  */
-import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SimWiring } from './sim-support.js';
+import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
 
-export interface KoradSimOptions {
-  channels: Record<number, SimWiring>;
-  outputs?: number;
-  idn?: string;
-  fault?: SimFault;
+export interface KoradSimOptions extends SupplySimOptions {
   /** Silence that ends a command (ms). */
   frameGapMs?: number;
 }
@@ -28,8 +24,7 @@ export class KoradSim {
     private readonly stream: SimStream,
     opts: KoradSimOptions,
   ) {
-    const count = opts.outputs ?? Math.max(1, ...Object.keys(opts.channels).map(Number));
-    this.outputs = supplyOutputs(opts.channels, count);
+    this.outputs = supplyOutputs(opts);
     this.fault = opts.fault ?? null;
     this.gap = opts.frameGapMs ?? 15;
     this.idn = opts.idn ?? 'KORAD KA3005P V5.8 SN:AIRLOCK-SIM';

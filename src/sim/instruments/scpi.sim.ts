@@ -2,14 +2,9 @@
  * A SCPI bench supply (N outputs) on a serial stream, byte for byte: `\n`-terminated commands,
  * short and long header forms, no reply to set commands, numeric replies to queries.
  */
-import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SimWiring } from './sim-support.js';
+import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
 
-export interface ScpiSimOptions {
-  channels: Record<number, SimWiring>;
-  /** Number of outputs (default: the highest wired channel, at least 1). */
-  outputs?: number;
-  idn?: string;
-  fault?: SimFault;
+export interface ScpiSimOptions extends SupplySimOptions {
   /** Output range: settings beyond it are refused (error -222), as on a real supply. */
   maxVolts?: number;
   maxAmps?: number;
@@ -30,8 +25,7 @@ export class ScpiSim {
     private readonly stream: SimStream,
     opts: ScpiSimOptions,
   ) {
-    const count = opts.outputs ?? Math.max(1, ...Object.keys(opts.channels).map(Number));
-    this.outputs = supplyOutputs(opts.channels, count);
+    this.outputs = supplyOutputs(opts);
     this.idn = opts.idn ?? 'Airlock,SIM-SCPI-PSU,0001,1.0';
     this.fault = opts.fault ?? null;
     this.maxVolts = opts.maxVolts ?? 30;

@@ -51,8 +51,19 @@ export class SimSupplyOutput {
   }
 }
 
-/** Outputs for every channel number; unwired channels get an open circuit. */
-export function supplyOutputs(channels: Record<number, SimWiring>, count: number): Map<number, SimSupplyOutput> {
+/** What every supply simulator is given (SCPI, Korad). */
+export interface SupplySimOptions {
+  channels: Record<number, SimWiring>;
+  /** Number of outputs (default: the highest wired channel, at least 1). */
+  outputs?: number;
+  idn?: string;
+  fault?: SimFault;
+}
+
+/** Outputs for every channel number up to `outputs` (default: the highest wired, at least 1); unwired ones get an open circuit. */
+export function supplyOutputs(opts: Pick<SupplySimOptions, 'channels' | 'outputs'>): Map<number, SimSupplyOutput> {
+  const { channels } = opts;
+  const count = opts.outputs ?? Math.max(1, ...Object.keys(channels).map(Number));
   const out = new Map<number, SimSupplyOutput>();
   for (let ch = 1; ch <= count; ch++) {
     const w = channels[ch];

@@ -11,25 +11,16 @@
  * link type 272 (nRF Sniffer header, protocol version 3). So a BLE broadcast appears in the
  * capture exactly when the firmware sends one.
  *
- * Each record is written through at once; it stops on SIGTERM/SIGINT without waiting for
- * traffic (node_pcap's close() waits for the next packet: docs/developer/dependency-traps.md).
+ * Each record is written through at once; capture and stop as src/sim/radio/air-sniffer.ts says.
  */
-import { createRequire } from 'node:module';
-import { PcapFileWriter, LINKTYPE_NORDIC_BLE } from './pcap-writer.js';
+import { LINKTYPE_NORDIC_BLE } from './pcap-writer.js';
 import { adStructure, bleExtAdvertisingEvent, nordicBle } from './frames.js';
 import { REMOTE_ID_BLE_PORT } from './remote-id.js';
-import { exitWhenOrphaned } from './parent-watch.js';
-
-const require = createRequire(import.meta.url);
+import { childArg, runAirSniffer, udpPayloadTo } from './air-sniffer.js';
 
 /** The message pack of an Ethernet frame carrying IPv4 UDP to REMOTE_ID_BLE_PORT, if it is one. */
 export function bleRemoteIdPayload(eth: Buffer): Buffer | undefined {
-  if (eth.length < 14 + 20 + 8 || eth.readUInt16BE(12) !== 0x0800) return undefined;
-  const ihl = (eth[14]! & 0x0f) * 4;
-  if (eth[14 + 9] !== 17) return undefined;
-  const udp = 14 + ihl;
-  if (eth.length < udp + 8 || eth.readUInt16BE(udp + 2) !== REMOTE_ID_BLE_PORT) return undefined;
-  return eth.subarray(udp + 8, Math.min(eth.length, udp + eth.readUInt16BE(udp + 4)));
+  return udpPayloadTo(eth, REMOTE_ID_BLE_PORT);
 }
 
 /** A static random BLE address for a MAC: the same bytes, the two top bits set (Core Vol 6 Part B 1.3.2.1). */
@@ -52,50 +43,29 @@ export function bleRemoteIdEvent(o: { advertiser: string; pack: Buffer; counter:
   }));
 }
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    process.stderr.write(`virtual-ble: missing ${name}\n`);
-    process.exit(2);
-  }
-  return v;
-}
-
 function main(): void {
-  const out = arg('--out');
-  const iface = arg('--iface', 'air0');
+  const arg = (name: string, fallback?: string) => childArg('virtual-ble', name, fallback);
   const rssiDbm = Number(arg('--rssi', '-72'));
-  const writer = new PcapFileWriter(out, LINKTYPE_NORDIC_BLE);
-  const pcap = require('pcap') as typeof import('pcap');
   let counter = 0;
   let did = 0;
   let packetCounter = 0;
-  const session = pcap.createSession(iface, { buffer_size: 4 * 1024 * 1024, buffer_timeout: 20, snap_length: 65535, filter: `udp dst port ${REMOTE_ID_BLE_PORT}` } as never);
-  session.on('packet', (raw: { buf: Buffer; header: Buffer }) => {
-    const sec = raw.header.readUInt32LE(0);
-    const usec = raw.header.readUInt32LE(4);
-    const caplen = raw.header.readUInt32LE(8);
-    const eth = raw.buf.subarray(0, caplen);
-    const pack = bleRemoteIdPayload(eth);
-    if (!pack || pack.length === 0 || pack.length > 240) return;
-    const mac = [...eth.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':');
-    const t = sec * 1000 + usec / 1000;
-    const recs = bleRemoteIdEvent({ advertiser: staticRandomAddress(mac), pack, counter, did, rssiDbm, packetCounter });
-    for (const r of recs) writer.write(t + r.offsetMs, r.data);
-    counter = (counter + 1) & 0xff;
-    did = (did + 1) & 0x0fff;
-    packetCounter = (packetCounter + recs.length) & 0xffff;
+  runAirSniffer({
+    out: arg('--out'),
+    linkType: LINKTYPE_NORDIC_BLE,
+    iface: arg('--iface', 'air0'),
+    bufferSize: 4 * 1024 * 1024,
+    filter: `udp dst port ${REMOTE_ID_BLE_PORT}`,
+    onFrame: (eth, t, writer) => {
+      const pack = bleRemoteIdPayload(eth);
+      if (!pack || pack.length === 0 || pack.length > 240) return;
+      const mac = [...eth.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+      const recs = bleRemoteIdEvent({ advertiser: staticRandomAddress(mac), pack, counter, did, rssiDbm, packetCounter });
+      for (const r of recs) writer.write(t + r.offsetMs, r.data);
+      counter = (counter + 1) & 0xff;
+      did = (did + 1) & 0x0fff;
+      packetCounter = (packetCounter + recs.length) & 0xffff;
+    },
   });
-  // Ready marker for the parent: the session is open and capturing.
-  process.stdout.write('ready\n');
-  const stop = () => {
-    writer.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  exitWhenOrphaned(stop);
 }
 
 if (process.argv[1] && /virtual-ble\.[jt]s$/.test(process.argv[1])) main();

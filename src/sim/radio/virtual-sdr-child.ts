@@ -5,16 +5,9 @@
  */
 import { runVirtualSdr } from './virtual-sdr.js';
 import { exitWhenOrphaned } from './parent-watch.js';
+import { childArg } from './air-sniffer.js';
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    process.stderr.write(`virtual-sdr: missing ${name}\n`);
-    process.exit(2);
-  }
-  return v;
-}
+const arg = (name: string, fallback?: string) => childArg('virtual-sdr', name, fallback);
 
 const bands = arg('--bands')
   .split(',')
