@@ -1,12 +1,14 @@
-/** The reports written into every run directory, before the manifest: junit.xml, summary.md, report.html. */
-import { loadControlsMapping, observeControls, type ControlsMapping } from './controls.js';
-import { htmlReport } from './html-report.js';
-import { junitForRun } from './junit.js';
-import { readReportSeries } from './report-data.js';
+/**
+ * The reports written into every run directory, before the manifest: junit.xml, summary.md,
+ * controls.json, report.html. Each is an output of its own (src/evidence/outputs/); a run
+ * writes them through `reportOutputs`, where one that fails does not stop the others.
+ */
+import { loadControlsMapping, type ControlsMapping } from './controls.js';
+import { writeControls } from './outputs/controls.js';
+import { writeHtml } from './outputs/html.js';
+import { writeJunit } from './outputs/junit.js';
+import { writeSummary } from './outputs/summary.js';
 import type { RunResult } from './result.js';
-import { RunDirectory } from './run-directory.js';
-import { deviceIdentities, signerAtRunTime } from './run-summary.js';
-import { summaryMarkdown } from './summary.js';
 
 export const REPORT_FILES = ['junit.xml', 'summary.md', 'controls.json', 'report.html'] as const;
 
@@ -17,16 +19,12 @@ export interface WriteReportsOptions {
   signerFingerprint?: string;
 }
 
-/** Writes junit.xml, summary.md, controls.json and report.html (write-once) into the run directory. */
+/** Writes junit.xml, summary.md, controls.json and report.html (write-once); the first that fails throws. */
 export function writeReports(runDir: string, result: RunResult, opts: WriteReportsOptions = {}): void {
-  const dir = RunDirectory.open(runDir);
-  const mapping = opts.controls ?? loadControlsMapping();
-  const controls = observeControls(result, mapping);
-  const signer = signerAtRunTime(opts.signerFingerprint);
-  dir.writeText('junit.xml', junitForRun(result));
-  dir.writeText('summary.md', summaryMarkdown(result, { controls, signer }));
-  // The mapping this run's Controls sections were written with, so `airlock report` renders them again.
-  dir.writeText('controls.json', JSON.stringify({ mode: 'replace', note: `the mapping in effect for this run: ${mapping.origin.join(' extended by ')}`, controls: mapping.controls }, null, 2) + '\n');
+  const o = { controls: opts.controls ?? loadControlsMapping(), signerFingerprint: opts.signerFingerprint };
+  writeJunit(result, runDir);
+  writeSummary(result, runDir, o);
+  writeControls(runDir, o.controls);
   // Last: its manifest summary lists the other reports too.
-  dir.writeText('report.html', htmlReport({ runDir: dir.path, result, series: readReportSeries(dir.path), controls, signer, devices: deviceIdentities(dir.path, result) }));
+  writeHtml(result, runDir, o);
 }

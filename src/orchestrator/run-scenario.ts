@@ -10,24 +10,31 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { createActor, fromPromise, waitFor } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { checkScenarioAgainstRig, loadRig, loadScenario } from '../config/index.js';
 import type { RigConfig, ScenarioConfig } from '../config/types.js';
 import { InputError, RigFaultError } from '../errors.js';
-import { ANALYZER_VERSION } from '../analysis/index.js';
-import { writeRadioWaterfalls } from '../analysis/radio/index.js';
 import { RunDirectory } from '../evidence/run-directory.js';
 import type { CaptureRecord, FirmwareRecord, RunResult } from '../evidence/result.js';
-import { writeReports } from '../evidence/reports.js';
 import { loadControlsMapping } from '../evidence/controls.js';
-import { consoleFinding, fingerprintOfPrivateKey, loadSigningKey, signRun, writeManifest } from '../evidence/index.js';
+import { consoleFinding, fingerprintOfPrivateKey, loadSigningKey } from '../evidence/index.js';
+import { recordOutputs, runOutputs, sealOutputs, type OutputFailure } from '../evidence/outputs/index.js';
 import type { CaptureResult } from '../devices/capture/capture.js';
 import type { openRig } from '../rig/open-rig.js';
-import { runMachine, type RunFault, type StepRef } from './run-machine.js';
-import { describeStep, executeStep, StepError, toStepFailure } from './steps.js';
+import {
+  runMachine,
+  type AnalysisRequest,
+  type PreflightResult,
+  type RunFault,
+  type RunRecord,
+  type SafingOutput,
+  type StepFailure,
+  type StepRef,
+} from './run-machine.js';
+import { exitCodeAfterOutputs, runResultOf } from './run-result.js';
+import { describeStep, executeStep, toStepFailure } from './steps.js';
 import { judgeRun, type Judgement } from '../verdict/index.js';
 import type { RigSession, SentCanary } from '../rig/session.js';
-import { AIRLOCK_VERSION } from '../version.js';
 import { acquireRigLock, describeHolder } from '../rig/rig-lock.js';
 import { isDiskFull, reportWriteError, watchFaults, type HealthFault } from '../devices/health/index.js';
 import { recordGroupsIn } from '../process-groups.js';
@@ -137,13 +144,6 @@ async function checkVirtualFirmware(device: string, value: string): Promise<void
   );
 }
 
-function exitCodeOf(verdict: string, fault: RunFault | undefined, aborted: boolean): number {
-  if (verdict === 'FAIL') return 1;
-  if (fault) return 4;
-  if (verdict === 'INCONCLUSIVE' || aborted) return 3;
-  return 0;
-}
-
 export async function runScenario(opts: RunScenarioOptions): Promise<RunOutcome> {
   const scenario = loadScenario(opts.scenario, { set: opts.set ?? {} });
   const rigFile = resolveRigFile(scenario, opts.rig);
@@ -220,16 +220,17 @@ async function runLocked(
     emit({ type: 'recovered', runId: r.runId, runDir: r.runDir, channelsOff: r.channelsOff, channelsFailed: r.channelsFailed });
   }
 
-  let session: RigSession | undefined;
-  const captureResults = new Map<string, CaptureResult>();
-  let sentCanaries: SentCanary[] = [];
-  let preflightReport: { checks: string[]; floorsDbm?: Record<string, number> } | undefined;
-  let capturesStartMs: number | undefined;
-  let capturesEndMs = Date.now();
-  let judgement: Judgement | undefined;
-  let stepController: AbortController | undefined;
-  let counterTimer: NodeJS.Timeout | undefined;
-  let liveRun: LiveRun | undefined;
+  // The rig's handles, shared by the actors that use them (opened by preflight, closed by
+  // safing). The run's results are not kept here: each actor returns them to the machine,
+  // whose output is the finished run record.
+  const res: {
+    session?: RigSession;
+    stepController?: AbortController;
+    counterTimer?: NodeJS.Timeout;
+    /** The live analysis, and when safing stopped the captures it follows (src/orchestrator/live-findings.ts). */
+    liveRun?: LiveRun;
+    liveCapturesEndMs?: number;
+  } = {};
   const t0 = Date.now();
 
   const phaseOf = (ref: StepRef) => scenario.phases[ref.phase]!;
@@ -242,19 +243,19 @@ async function runLocked(
     scenario.phases[phase]!.assertions.flatMap((a) => (a.kind === 'no_mavlink' ? [a.link] : []));
 
   /** Safing on a rig session: canaries, every channel off, captures stopped, links and rig closed. */
-  async function safeSession(s: RigSession): Promise<void> {
+  async function safeSession(s: RigSession, out: SafingOutput): Promise<void> {
     // The last phase's window runs `settle` past its end; safing's window starts there.
     const safingWindowFromMs = Date.now() + scenario.settleMs;
     for (const [name, ch] of s.power) {
       try {
         await ch.off();
-        safing.channelsOff.push(name);
+        out.channelsOff.push(name);
         timeline.append({ event: 'safing_power_off', channel: name });
       } catch (error) {
         const f = toStepFailure(error, `safing: ${name} off`);
-        safing.channelsFailed.push({ channel: name, error: f.reason });
+        out.channelsFailed.push({ channel: name, error: f.reason });
         timeline.append({ event: 'safing_error', channel: name, error: f.reason });
-        safingFaults.push(f);
+        if (f.fault) out.faults.push(f.fault);
       }
     }
     // Safing is a judged window too (src/verdict/coverage.ts): a last canary round, after the
@@ -266,14 +267,17 @@ async function runLocked(
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'canary round', error: (error as Error).message });
     }
+    let sent: SentCanary[] = [];
     try {
-      sentCanaries = (await s.canaries?.stop()) ?? [];
+      sent = (await s.canaries?.stop()) ?? [];
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
     }
     await sleep(500);
-    capturesEndMs = Date.now();
-    if (liveRun) liveRun.capturesEnded = true;
+    out.capturesEndMs = Date.now();
+    res.liveCapturesEndMs = out.capturesEndMs;
+    if (res.liveRun) res.liveRun.capturesEnded = true;
+    const captureResults = new Map<string, CaptureResult>();
     for (const c of s.captures) {
       try {
         const r = await c.stop();
@@ -283,10 +287,10 @@ async function runLocked(
         captureResults.set(c.name, { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: `stop failed: ${(error as Error).message}` });
       }
     }
-    await liveRun?.stop();
+    await res.liveRun?.stop();
     for (const [name, link] of s.links) {
       try {
-        linkStats[name] = link.stats();
+        out.links[name] = link.stats();
         await link.close();
       } catch (error) {
         timeline.append({ event: 'safing_error', link: name, error: (error as Error).message });
@@ -297,6 +301,8 @@ async function runLocked(
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
     }
+    out.captures = captureRecords(s, captureResults, out.links);
+    if (s.canaries) out.canaries = { secret: s.canaries.secret, sent, capturesFor: capturesForAll(s) };
   }
 
   /** The live analysis: findings told at once (console, --json, timeline); --stop-on-finding ends the run at the first. */
@@ -311,7 +317,7 @@ async function runLocked(
       captures: s.captures,
       times: () => {
         const snap = actor.getSnapshot();
-        return { windows: snap.context.windows, final: !snap.matches('preflight') && !snap.matches('running'), capturesEndMs: liveRun?.capturesEnded ? capturesEndMs : undefined };
+        return { windows: snap.context.windows, final: !snap.matches('preflight') && !snap.matches('running'), capturesEndMs: res.liveRun?.capturesEnded ? res.liveCapturesEndMs : undefined };
       },
       onFinding: (f) => {
         const { finding, ...event } = f;
@@ -336,7 +342,9 @@ async function runLocked(
 
   const machine = runMachine.provide({
     actors: {
-      preflight: fromPromise(async () => {
+      preflight: fromPromise<PreflightResult, void>(async () => {
+        // What preflight has found so far travels with its failure, so safing and the record keep it.
+        const found: PreflightResult = {};
         try {
           const disk = checkDisk(estimateDisk(scenario, rig.name, dir.path), dir.path);
           timeline.append({ event: 'preflight_check', check: disk });
@@ -345,12 +353,13 @@ async function runLocked(
           if (new Date().getUTCFullYear() < 2024) throw new RigFaultError('AIRLOCK_RUN_CLOCK', 'host', 'clock', `the clock says ${new Date().toISOString()}`);
           // Imported here, not at the top: a bad file is reported before any driver loads.
           const open = opts.openRig ?? (await import('../rig/open-rig.js')).openRig;
-          session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
+          const session = await open(rig, { runDir: dir.path, runId: dir.runId, log, prompt: opts.prompt });
+          res.session = session;
           for (const [name, link] of session.links) link.onNote?.((event, fields) => timeline.append({ event, link: name, ...fields }));
-          preflightReport = await session.preflight();
-          for (const check of preflightReport.checks) timeline.append({ event: 'preflight_check', check });
+          found.report = await session.preflight();
+          for (const check of found.report.checks) timeline.append({ event: 'preflight_check', check });
           // The first judged instant (src/verdict/coverage.ts): every power channel is off by now.
-          capturesStartMs = Date.now();
+          found.capturesStartMs = Date.now();
           await Promise.all(
             session.captures.map(async (c) => {
               await c.start();
@@ -358,75 +367,80 @@ async function runLocked(
             }),
           );
           await session.canaries?.start();
-          liveRun = startLive(session, capturesStartMs);
+          res.liveRun = startLive(session, found.capturesStartMs);
           const counters = new CounterSampler(session, t0);
-          counterTimer = setInterval(() => emit(counters.sample()), 1000);
-          counterTimer.unref();
+          res.counterTimer = setInterval(() => emit(counters.sample()), 1000);
+          res.counterTimer.unref();
+          return found;
         } catch (error) {
-          throw toStepFailure(error, 'preflight');
+          const failure: StepFailure = toStepFailure(error, 'preflight');
+          failure.preflight = found;
+          throw failure;
         }
       }),
       runStep: fromPromise<void, StepRef>(async ({ input, signal }) => {
         const phase = phaseOf(input);
         const step = phase.steps[input.step]!;
-        stepController = new AbortController();
-        const onAbort = () => stepController?.abort();
+        const controller = new AbortController();
+        res.stepController = controller;
+        const onAbort = () => controller.abort();
         signal.addEventListener('abort', onAbort);
         try {
-          await executeStep(session!, step, stepController.signal, {
+          await executeStep(res.session!, step, controller.signal, {
             note: (event, fields) => timeline.append({ event, phase: phase.name, ...fields }),
           });
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
       }),
-      safe: fromPromise(async () => {
+      safe: fromPromise<SafingOutput, { fault?: RunFault; abort?: { reason: string } }>(async () => {
         // Never throws: every channel is switched off even when another fails.
-        stepController?.abort();
-        clearInterval(counterTimer);
+        res.stepController?.abort();
+        clearInterval(res.counterTimer);
+        const out: SafingOutput = { endedAt: '', channelsOff: [], channelsFailed: [], faults: [], capturesEndMs: Date.now(), captures: [], links: {} };
         try {
-          if (session) await safeSession(session);
+          if (res.session) await safeSession(res.session, out);
+        } catch (error) {
+          // safeSession handles each part's failure; anything else is logged and safing still ends.
+          log.error({ err: error }, 'safing failed');
+          timeline.append({ event: 'safing_error', what: 'safing', error: (error as Error)?.message ?? String(error) });
         } finally {
           // The captures are stopped: the space held back is now for result.json and the reports.
           reserve?.release();
           timeline.retry();
-          safing.endedAt = new Date().toISOString();
-          timeline.append({ event: 'safing_end', channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed });
-          emit({ type: 'safed', channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed });
+          out.endedAt = new Date().toISOString();
+          timeline.append({ event: 'safing_end', channelsOff: out.channelsOff, channelsFailed: out.channelsFailed });
+          emit({ type: 'safed', channelsOff: out.channelsOff, channelsFailed: out.channelsFailed });
         }
+        return out;
       }),
-      analyse: fromPromise(async () => {
-        const snapshot = actor.getSnapshot();
-        const ctx = snapshot.context;
-        const incomplete = new Set<number>();
-        if (ctx.fault || ctx.abort) {
-          ctx.windows.forEach((w, i) => {
-            if (w.startMs === undefined || i >= ctx.phase) incomplete.add(i);
-          });
-        }
+      analyse: fromPromise<Judgement, AnalysisRequest>(async ({ input }) => {
         // A real bench's gateway sinkhole: its records of the run's span become evidence before judging.
         const sinkholeLog = rig.lab.sinkholeLog;
         if (sinkholeLog) {
           const { fetchSinkholeLog } = await import('../rig/sinkhole-fetch.js');
-          const fetched = await fetchSinkholeLog(sinkholeLog, { fromMs: capturesStartMs ?? t0, toMs: capturesEndMs }, dir.path);
+          const fetched = await fetchSinkholeLog(sinkholeLog, { fromMs: input.capturesStartMs ?? t0, toMs: input.capturesEndMs }, dir.path);
           timeline.append({ event: 'sinkhole_log', ...fetched });
         }
-        judgement = await judgeRun({
+        return judgeRun({
           runDir: dir.path,
           rig,
           scenario,
-          windows: ctx.windows,
-          capturesStartMs,
-          capturesEndMs,
-          incomplete,
-          captures: captureRecords(),
-          canaries: session?.canaries
-            ? { secret: session.canaries.secret, sent: sentCanaries, capturesFor: capturesForAll() }
-            : undefined,
-          floorsDbm: preflightReport?.floorsDbm,
+          windows: input.windows,
+          capturesStartMs: input.capturesStartMs,
+          capturesEndMs: input.capturesEndMs,
+          incomplete: new Set(input.incompletePhases),
+          captures: input.captures,
+          canaries: input.canaries,
+          floorsDbm: input.floorsDbm,
         });
       }),
-      report: fromPromise(async () => {}),
+      report: fromPromise<void, RunRecord>(async ({ input }) => {
+        if (input.analysisError) {
+          log.error({ error: input.analysisError }, 'analysis failed: the verdict is INCONCLUSIVE');
+          timeline.append({ event: 'analysis_error', error: input.analysisError });
+        }
+      }),
     },
     actions: {
       onPhaseStart: (_, p) => {
@@ -434,13 +448,13 @@ async function runLocked(
         timeline.append({ event: 'phase_start', phase: phase.name });
         emit({ type: 'phase', index: p.phase, name: phase.name, total: scenario.phases.length });
         // A canary round at every phase boundary, so even a short phase holds canaries.
-        void session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
+        void res.session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
         const quiet = new Set(quietLinks(p.phase));
-        for (const [name, link] of session?.links ?? []) link.setQuiet(quiet.has(name));
+        for (const [name, link] of res.session?.links ?? []) link.setQuiet(quiet.has(name));
       },
       onPhaseEnd: (_, p) => {
         timeline.append({ event: 'phase_end', phase: scenario.phases[p.phase]!.name });
-        void session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
+        void res.session?.canaries?.round?.().catch((error: Error) => log.warn({ err: error }, 'canary round failed'));
       },
       onStepStart: (_, p) => {
         const phase = phaseOf(p);
@@ -454,12 +468,6 @@ async function runLocked(
         emit({ type: 'step_end', phase: phase.name, index: p.step, ok: p.ok });
       },
       onSafing: (_, p) => {
-        safing.startedAt = new Date().toISOString();
-        if (p.fault) {
-          // A step that failed is detected when it fails: safing starts at that moment.
-          p.fault.detectedAt ??= safing.startedAt;
-          p.fault.occurredAt ??= p.fault.detectedAt;
-        }
         const reason = p.fault ? `rig fault: ${p.fault.message}` : p.abort ? `aborted: ${p.abort.reason}` : 'run complete';
         timeline.append({ event: 'safing', reason });
         emit({ type: 'safing', reason });
@@ -467,40 +475,10 @@ async function runLocked(
     },
   });
 
-  const safingFaults: StepError[] = [];
-  const safing: { startedAt?: string; endedAt?: string; channelsOff: string[]; channelsFailed: Array<{ channel: string; error: string }> } = {
-    channelsOff: [],
-    channelsFailed: [],
-  };
-  const linkStats: Record<string, unknown> = {};
-
-  function captureRecords(): CaptureRecord[] {
-    const out: CaptureRecord[] = [];
-    for (const c of session?.captures ?? []) {
-      const r = captureResults.get(c.name);
-      out.push({
-        name: c.name,
-        kind: c.kind,
-        files: r?.files ?? [],
-        records: r?.stats.records ?? 0,
-        dropped: r?.stats.dropped ?? 0,
-        lossy: r ? r.lossy : true,
-        reason: r ? r.reason : 'capture never stopped cleanly',
-      });
-    }
-    for (const [name, link] of session?.links ?? []) {
-      const st = (linkStats[name] ?? link.stats()) as { rx?: Record<string, number>; tx?: Record<string, number>; lossy?: string };
-      const sum = (m?: Record<string, number>) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
-      // A transport fault (device gone, serial error, socket closed) makes the record lossy.
-      out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: sum(st.rx) + sum(st.tx), dropped: 0, lossy: st.lossy !== undefined, ...(st.lossy ? { reason: st.lossy } : {}) });
-    }
-    return out;
-  }
-
-  function capturesForAll(): Record<string, string[]> {
+  function capturesForAll(s: RigSession): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    const names = session?.canaries?.injectors?.() ?? Object.keys(rig.devices);
-    for (const name of names) out[name] = session?.canaries?.capturesFor(name) ?? [];
+    const names = s.canaries?.injectors?.() ?? Object.keys(rig.devices);
+    for (const name of names) out[name] = s.canaries?.capturesFor(name) ?? [];
     return out;
   }
 
@@ -555,9 +533,10 @@ async function runLocked(
   const onExternalAbort = () => abort(String(opts.signal?.reason ?? 'aborted'));
   opts.signal?.addEventListener('abort', onExternalAbort);
 
+  let record: RunRecord;
   try {
     actor.start();
-    await waitFor(actor, (s) => s.status === 'done', { timeout: Infinity });
+    record = await toPromise(actor);
   } finally {
     if (handleSignals) {
       process.off('SIGINT', onSigint);
@@ -573,73 +552,29 @@ async function runLocked(
     releaseRunState(dir.runId);
   }
 
-  const ctx = actor.getSnapshot().context;
-  let fault = ctx.fault;
-  if (!fault && safingFaults.length > 0) fault = safingFaults[0]!.fault;
-  const aborted = Boolean(ctx.abort);
-  const j: Judgement = judgement ?? {
-    phases: [],
-    runAssertions: [],
-    coverage: [],
-    verdict: 'INCONCLUSIVE',
-    findings: [],
-  };
-  const exitCode = exitCodeOf(j.verdict, fault, aborted);
-  const result: RunResult = {
-    airlockVersion: AIRLOCK_VERSION,
-    analyzerVersion: ANALYZER_VERSION,
-    runId: dir.runId,
-    scenario: scenario.name,
-    rig: rig.name,
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    verdict: j.verdict,
-    exitCode,
-    complete: !fault && !aborted,
-    ...(fault ? { fault } : {}),
-    ...(ctx.abort ? { abort: ctx.abort } : {}),
-    safing: { startedAt: safing.startedAt ?? new Date().toISOString(), endedAt: safing.endedAt ?? new Date().toISOString(), channelsOff: safing.channelsOff, channelsFailed: safing.channelsFailed },
-    params: scenario.params,
-    settings: scenario.settings,
-    firmware,
-    phases: j.phases,
-    runAssertions: j.runAssertions,
-    coverage: j.coverage,
-    findings: j.findings,
-    captures: captureRecords(),
-    links: linkStats,
-    preflight: preflightReport,
-    analysisInput: {
-      windows: ctx.windows,
-      capturesStartMs,
-      capturesEndMs,
-      incompletePhases: ctx.fault || ctx.abort ? ctx.windows.flatMap((w, i) => (w.startMs === undefined || i >= ctx.phase ? [i] : [])) : [],
-      canaries: session?.canaries ? { secret: session.canaries.secret, sent: sentCanaries, capturesFor: capturesForAll() } : undefined,
-    },
-  };
-  timeline.append({ event: 'verdict', verdict: result.verdict, exitCode, fault: result.fault, abort: result.abort });
+  const result = runResultOf(record, { runId: dir.runId, scenario, rig: rig.name, firmware, startedAt, endedAt: new Date() });
+  timeline.append({ event: 'verdict', verdict: result.verdict, exitCode: result.exitCode, fault: result.fault, abort: result.abort });
   timeline.close();
-  dir.writeJson('result.json', result);
-  try {
-    await writeRadioWaterfalls({ runDir: dir.path, sdrs: rig.captures.sdr, captures: result.captures, phases: result.phases });
-  } catch (error) {
-    log.error({ err: error }, 'writing waterfalls failed');
-  }
-  try {
-    writeReports(dir.path, result, { controls, signerFingerprint: key ? fingerprintOfPrivateKey(key) : undefined });
-  } catch (error) {
-    log.error({ err: error }, 'writing reports failed');
-  }
-  log.info({ verdict: result.verdict, exitCode }, 'run finished');
+  // The outputs are callbacks over the finished record (src/evidence/outputs/): one that fails
+  // is logged and the others still run; the seal comes last, after the log is flushed.
+  const onOutputFailure = (f: OutputFailure, error: unknown) => log.error({ err: error, output: f.output }, `writing ${f.output} failed`);
+  const failures = await runOutputs(
+    recordOutputs({ controls, signerFingerprint: key ? fingerprintOfPrivateKey(key) : undefined, sdrs: rig.captures.sdr }),
+    result,
+    dir.path,
+    onOutputFailure,
+  );
+  log.info({ verdict: result.verdict, exitCode: result.exitCode }, 'run finished');
   try {
     log.flush?.();
   } catch {
     /* reported as a disk fault when it first failed */
   }
-  const done: RunProgress = {
+  const runReason = result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined;
+  const doneEvent = (): RunProgress => ({
     type: 'done',
     verdict: result.verdict,
-    exitCode,
+    exitCode: exitCodeAfterOutputs(result, failures),
     runDir: dir.path,
     // Each finding with every name it carried and the capture file (consoleFinding), so the console hides none; then any
     // window outside the phases the run-wide policy did not pass (preflight, a gap, safing).
@@ -654,21 +589,46 @@ async function runLocked(
         .filter((c) => c.kind !== 'phase' && c.verdict !== 'PASS')
         .map((c) => ({ name: `(${c.name})`, verdict: c.verdict, findings: c.assertions.flatMap((a) => a.findings.map((f) => consoleFinding(a.kind, f))), reasons: undecided(c.assertions) })),
     ],
-    reason: result.fault ? `rig fault: ${result.fault.message}` : result.abort ? `aborted: ${result.abort.reason}` : undefined,
-  };
+    // An output that could not be written is named beside the run's own reason.
+    reason: [runReason, failures.length ? `could not write ${failures.map((f) => `${f.output} (${f.message})`).join(', ')}` : undefined].filter(Boolean).join('; ') || undefined,
+  });
   // events.jsonl ends with the verdict and is closed before the manifest hashes it.
-  events.append(done);
+  events.append(doneEvent());
   events.close();
-  writeManifest(dir.path, { signingKeyPem: key }); // records signed: true and the key's fingerprint
-  if (key) signRun(dir.path, key);
+  failures.push(...(await runOutputs(sealOutputs(key), result, dir.path)));
+  // The caller hears the final word: a seal that could not be written raises the exit code too.
+  const done = doneEvent();
   opts.onProgress?.(done);
-  return { runDir: dir.path, result, exitCode };
+  return { runDir: dir.path, result, exitCode: exitCodeAfterOutputs(result, failures) };
 }
-
 
 /** Each INCONCLUSIVE assertion's reason, named by its kind, so the console says why a phase could not be decided. */
 function undecided(assertions: Array<{ kind: string; verdict: string; reason?: string }>): string[] {
   return assertions.filter((a) => a.verdict === 'INCONCLUSIVE').map((a) => `${a.kind}: ${a.reason ?? 'no reason recorded'}`);
+}
+
+/** What each capture and MAVLink link recorded, from the session as safing closed it. */
+function captureRecords(s: RigSession, results: ReadonlyMap<string, CaptureResult>, linkStats: Record<string, unknown>): CaptureRecord[] {
+  const out: CaptureRecord[] = [];
+  for (const c of s.captures) {
+    const r = results.get(c.name);
+    out.push({
+      name: c.name,
+      kind: c.kind,
+      files: r?.files ?? [],
+      records: r?.stats.records ?? 0,
+      dropped: r?.stats.dropped ?? 0,
+      lossy: r ? r.lossy : true,
+      reason: r ? r.reason : 'capture never stopped cleanly',
+    });
+  }
+  for (const [name, link] of s.links) {
+    const st = (linkStats[name] ?? link.stats()) as { rx?: Record<string, number>; tx?: Record<string, number>; lossy?: string };
+    const sum = (m?: Record<string, number>) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
+    // A transport fault (device gone, serial error, socket closed) makes the record lossy.
+    out.push({ name, kind: 'mavlink', files: [`mavlink-${name}.tlog`], records: sum(st.rx) + sum(st.tx), dropped: 0, lossy: st.lossy !== undefined, ...(st.lossy ? { reason: st.lossy } : {}) });
+  }
+  return out;
 }
 
 /** A health report as the run records it: the fault named, when it happened and when it was seen. */
