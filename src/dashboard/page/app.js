@@ -211,7 +211,9 @@
     var fl = $('findings'); clear(fl);
     S.findings.slice().reverse().forEach(function (f) {
       var li = el('li', null, 'finding');
-      li.appendChild(el('div', f.text || '(no text)'));
+      li.dataset.window = String(f.window || '');
+      li.dataset.assertion = String(f.assertion || '');
+      li.appendChild(el('div', f.text || '(no text)', 'text'));
       var where = el('div', null, 'where');
       where.appendChild(el('span', (f.window ? f.window + ' · ' : '') + (f.assertion ? f.assertion + ' · ' : '') + (f.at ? fmtTime(f.at) + ' · ' : '')));
       if (f.file) {
