@@ -4,6 +4,7 @@
  *   npm run soak                          one hour: standby-on-ground with a 59-minute standby
  *   npm run soak -- --minutes 5           a shorter soak (the standby phase is shortened to match)
  *   npm run soak -- --scenario scenarios/system-off.yaml --param quiet
+ *   npm run soak -- --dashboard           with the dashboard served and a page attached all along
  *
  * It runs Airlock on the virtual rig as a lab does (`node dist/cli/main.js run ...`) with the
  * scenario's long phase stretched through `--set`, and every minute prints what must stay flat
@@ -23,6 +24,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +41,7 @@ const { values: opts } = parseArgs({
     warmup: { type: 'string', default: '5' },
     out: { type: 'string' },
     json: { type: 'string' },
+    dashboard: { type: 'boolean', default: false },
   },
 });
 
@@ -70,6 +73,8 @@ interface Sample {
   treeFds: number;
   captures: Record<string, number>;
   captureBytes: number;
+  /** --dashboard: a late page's load (/api/state) and what the attached page has received. */
+  dashboard?: { stateBytes: number; stateMs: number; pageEvents: number; pageBytes: number };
 }
 
 // ---- /proc readers --------------------------------------------------------------------------
@@ -199,6 +204,7 @@ const args = [
   `${opts.param}=${longPhaseS}s`,
   '--out',
   path.join(outDir, 'runs'),
+  ...(opts.dashboard ? ['--dashboard'] : []),
 ];
 process.stdout.write(
   `soak: ${opts.scenario} with ${opts.param}=${longPhaseS}s, a sample every ${intervalS}s; ` +
@@ -224,11 +230,42 @@ function relay(stream: 'stdout' | 'stderr', chunk: Buffer | null): void {
     process.stdout.write(`  airlock | ${line}\n`);
     const m = /run directory: (\S+)/.exec(line);
     if (m) runDir = m[1]!;
+    const d = /^dashboard: (http:\/\/127\.0\.0\.1:(\d+)\/)$/.exec(line);
+    if (d && !dashboardPort) attachPage(Number(d[2]));
   }
 }
 airlock.stdout.on('data', (chunk: Buffer) => relay('stdout', chunk));
 airlock.stderr.on('data', (chunk: Buffer) => relay('stderr', chunk));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => airlock.kill(sig));
+
+// --dashboard: one page stays attached to the event stream the whole run (as a technician's
+// browser would), and each sample also times a page loading late (/api/state, the whole state).
+let dashboardPort = 0;
+const page = { events: 0, bytes: 0 };
+function attachPage(port: number): void {
+  dashboardPort = port;
+  http
+    .get({ host: '127.0.0.1', port, path: '/events', headers: { host: `127.0.0.1:${port}` } }, (res) =>
+      res.on('data', (d: Buffer) => {
+        page.bytes += d.length;
+        page.events += d.toString('utf8').split('\n\n').length - 1;
+      }),
+    )
+    .on('error', () => undefined); // the run closed the server at its end
+}
+function loadState(): Promise<{ bytes: number; ms: number } | null> {
+  if (!dashboardPort) return Promise.resolve(null);
+  const t = Date.now();
+  return new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port: dashboardPort, path: '/api/state', headers: { host: `127.0.0.1:${dashboardPort}` } }, (res) => {
+        let bytes = 0;
+        res.on('data', (d: Buffer) => (bytes += d.length));
+        res.on('end', () => resolve({ bytes, ms: Date.now() - t }));
+      })
+      .on('error', () => resolve(null));
+  });
+}
 
 const samples: Sample[] = [];
 const seen = new Map<number, string>();
@@ -239,7 +276,8 @@ process.stdout.write(
   '  min  load1  airlock-rss  heap(MB)  fds | procs  tree-rss  tree-fds | captures(MB)  +MB/min\n',
 );
 
-function sample(): void {
+async function sample(): Promise<void> {
+  const state = await loadState();
   const pids = descendants(airlockPid);
   if (!pids.length) return;
   for (const pid of pids) if (!seen.has(pid)) seen.set(pid, commandOf(pid));
@@ -258,6 +296,7 @@ function sample(): void {
     treeFds: pids.reduce((a, p) => a + fdsOf(p), 0),
     captures,
     captureBytes,
+    ...(state ? { dashboard: { stateBytes: state.bytes, stateMs: state.ms, pageEvents: page.events, pageBytes: page.bytes } } : {}),
   };
   samples.push(s);
   fs.appendFileSync(jsonFile, `${JSON.stringify(s)}\n`);
@@ -265,14 +304,16 @@ function sample(): void {
     `${s.minute.toFixed(1).padStart(5)}  ${s.load1.toFixed(2).padStart(5)}  ${mb(s.airlockRss).padStart(11)}  ` +
       `${(s.heapUsed === null ? '-' : mb(s.heapUsed)).padStart(8)}  ${String(s.airlockFds).padStart(3)} | ` +
       `${String(s.procs).padStart(5)}  ${mb(s.treeRss).padStart(8)}  ${String(s.treeFds).padStart(8)} | ` +
-      `${mb(captureBytes).padStart(12)}  ${mb(captureBytes - previousCaptureBytes).padStart(7)}\n`,
+      `${mb(captureBytes).padStart(12)}  ${mb(captureBytes - previousCaptureBytes).padStart(7)}` +
+      (s.dashboard ? ` | page ${(s.dashboard.stateBytes / 1024).toFixed(0)} kB ${s.dashboard.stateMs} ms, ${s.dashboard.pageEvents} events` : '') +
+      '\n',
   );
   previousCaptureBytes = captureBytes;
 }
 
 // The probe samples on the same interval; reading it a few seconds later picks up the fresh line.
-const first = setTimeout(sample, 5_000);
-const timer = setInterval(sample, intervalS * 1000);
+const first = setTimeout(() => void sample(), 5_000);
+const timer = setInterval(() => void sample(), intervalS * 1000);
 
 const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
   airlock.on('exit', (code, signal) => resolve({ code, signal })),
@@ -312,6 +353,9 @@ if (use.length) {
       `  processes     ${range(use.map((s) => s.procs))}; tree RSS ${mb(Math.min(...use.map((s) => s.treeRss)))}..${mb(Math.max(...use.map((s) => s.treeRss)))} MB, slope ${mb(slopePerHour(xs, use.map((s) => s.treeRss)))} MB/h; tree fds ${range(use.map((s) => s.treeFds))}\n` +
       (growth.length
         ? `  captures      ${mb(use[use.length - 1]!.captureBytes)} MB, growing ${mb(Math.min(...growth))}..${mb(Math.max(...growth))} MB/min\n`
+        : '') +
+      (use.some((s) => s.dashboard)
+        ? `  dashboard     a late page's load ${range(use.flatMap((s) => (s.dashboard ? [Math.round(s.dashboard.stateBytes / 1024)] : [])))} kB in ${range(use.flatMap((s) => (s.dashboard ? [s.dashboard.stateMs] : [])))} ms; the attached page received ${page.events} events (${mb(page.bytes)} MB)\n`
         : '') +
       `  load average  ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)} (1 min) on ${os.cpus().length} cores\n`,
   );

@@ -55,7 +55,7 @@ describe('dashboard in Chromium during a leaky run', () => {
     // made long here so the phase is still running when the live analysis reports it.
     let stderr = '';
     const run = startAirlock(
-      ['run', 'scenarios/system-off.yaml', '--out', out, '--set', 'boot=40s', '--set', 'hover=1s', '--set', 'quiet=2s', '--firmware', 'drone=leaky-dns', '--json', '--dashboard'],
+      ['run', 'scenarios/system-off.yaml', '--out', out, '--set', 'boot=25s', '--set', 'hover=1s', '--set', 'quiet=2s', '--firmware', 'drone=leaky-dns', '--json', '--dashboard'],
       { onStderr: (t) => (stderr = t) },
     );
     let exited = false;
