@@ -8,7 +8,7 @@ import { readlinkSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkRow, pidsOf, runWithFault } from './fault-run.js';
 
-describe('fault matrix: children', () => {
+describe.concurrent('fault matrix: children', () => {
   it('a capture child crashing: exit 4 naming the capture, its pcap still readable', { timeout: 120_000 }, async () => {
     const f = await runWithFault(({ runDir }) => {
       const pids = pidsOf(`capture-child.*--file ${runDir}/net-phone.pcap`);

@@ -9,7 +9,7 @@ import { checkRow, pidsOf, runWithFault } from './fault-run.js';
 
 const supplyPid = (runId: string) => pidsOf(`sim-main.*--model scpi --port /run/airlock/${runId}/bench/psu-a`);
 
-describe('fault matrix: power', () => {
+describe.concurrent('fault matrix: power', () => {
   it('supply silent: detected at the next poll, exit 4, drone channel failed, the rest off', { timeout: 120_000 }, async () => {
     const f = await runWithFault(({ runId }) => {
       const pids = supplyPid(runId);

@@ -6,7 +6,7 @@
 import { describe, it } from 'vitest';
 import { checkRow, runWithFault } from './fault-run.js';
 
-describe('fault matrix: signals', () => {
+describe.concurrent('fault matrix: signals', () => {
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     it(`${signal}: aborted, exit 3, every channel off`, { timeout: 120_000 }, async () => {
       const f = await runWithFault(({ child }) => child.kill(signal));
