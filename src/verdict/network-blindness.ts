@@ -125,7 +125,7 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   }
 
   // A gateway's log fetched after the run witnesses only where it shows the sinkhole running.
-  reasons.push(...data.gatewaySinkholeProblems());
+  reasons.push(...data.gatewaySinkholeProblems(), ...data.sinkholeLogDamage());
   // The sinkhole is a second witness: a connection it saw that no capture holds means blindness.
   const flows = scan.flows;
   for (const r of data.sinkholeRecords()) {

@@ -34,6 +34,14 @@ export class WindowData {
     return this.sinkhole;
   }
 
+  /** Lines of the run directory's sinkhole.jsonl that are not sinkhole records (the sinkhole writes none). */
+  sinkholeLogDamage(): string[] {
+    const log = this.log();
+    if (log.rejectedCount === 0) return [];
+    const first = log.rejected[0]!;
+    return [`sinkhole.jsonl holds ${log.rejectedCount} line(s) that are not sinkhole records (first: line ${first.line}, ${first.why}): its records cannot be trusted as a witness`];
+  }
+
   /** On a bench with lab.sinkhole_log: why the gateway's log cannot witness this window (empty when it can). */
   gatewaySinkholeProblems(): string[] {
     if (!this.input.rig.lab.sinkholeLog) return [];

@@ -81,7 +81,7 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     expect((await reanalyzeRun(cleanDir)).verdict).toBe('PASS');
   });
 
-  it('a fetched record no capture holds, and a log that could not be read: INCONCLUSIVE, naming why', async () => {
+  it('a fetched record no capture holds, a line that is not a record, and a log that could not be read: INCONCLUSIVE, naming why', async () => {
     const witness = path.join(tmp, 'witness');
     cpSync(cleanDir, witness, { recursive: true });
     const result = readResult(cleanDir);
@@ -91,6 +91,14 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     const a = await reanalyzeRun(witness);
     expect(a.verdict).toBe('INCONCLUSIVE');
     expect(reasons(a)).toContain(`the sinkhole saw tcp 10.231.0.10 -> 203.0.113.50:443 at ${extra.time} but no capture holds it`);
+
+    // A line in the stored evidence that is not a sinkhole record: not trusted, and not ignored either.
+    const foreign = path.join(tmp, 'foreign');
+    cpSync(cleanDir, foreign, { recursive: true });
+    writeFileSync(path.join(foreign, 'sinkhole.jsonl'), readFileSync(path.join(foreign, 'sinkhole.jsonl'), 'utf8') + '{"proto":"tcp","note":"not the sinkhole"}\n');
+    const f = await reanalyzeRun(foreign);
+    expect(f.verdict).toBe('INCONCLUSIVE');
+    expect(reasons(f)).toMatch(/sinkhole\.jsonl holds 1 line\(s\) that are not sinkhole records \(first: line \d+, not a sinkhole record\)/);
 
     const unread = path.join(tmp, 'unread');
     cpSync(cleanDir, unread, { recursive: true });

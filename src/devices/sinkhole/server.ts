@@ -316,7 +316,7 @@ export class SinkholeServer {
         const t = new tls.TLSSocket(sock, { isServer: true, ...this.credentials() });
         t.on('error', () => sock.destroy());
         t.once('data', (payload: Buffer) => {
-          this.record({ proto: 'tcp', src, srcPort, ...d, bytes: hex(payload), name: isHttp(payload) ? httpHost(payload) : undefined });
+          this.record({ proto: 'tcp', src, srcPort, ...d, bytes: hex(payload), name: isHttp(payload) ? httpHost(payload)?.slice(0, 1024) : undefined });
           t.end(this.httpReply(isHttp(payload) ? payload : Buffer.from('GET / HTTP/1.1\r\n\r\n')));
         });
       }
