@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: every benchmark, one after the other (they measure throughput, so they must
  * not share the two cores). Each prints its own figures and ratios against the reference tool
- * measured in the same run. Set AIRLOCK_BENCH=analyze, =tlog, =radio or =dashboard to run one.
+ * measured in the same run. Set AIRLOCK_BENCH=analyze, =tlog, =radio, =dashboard or =sinkhole-fetch to run one.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const benches = ['analyze', 'tlog', 'radio', 'dashboard'].filter((b) => !process.env.AIRLOCK_BENCH || process.env.AIRLOCK_BENCH === b);
+const benches = ['analyze', 'tlog', 'radio', 'dashboard', 'sinkhole-fetch'].filter((b) => !process.env.AIRLOCK_BENCH || process.env.AIRLOCK_BENCH === b);
 let failed = 0;
 for (const name of benches) {
   const file = path.join('bench', `${name}.bench.ts`);
