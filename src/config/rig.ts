@@ -175,10 +175,14 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     ref([...path, 'link'], dv.link, links, 'link');
     const fp = isObj(dv.firmware_params) ? dv.firmware_params : undefined;
     const actions = isObj(dv.actions) ? dv.actions : undefined;
+    if (dv.vlan !== undefined && d.virtual !== true) {
+      r.fail([...path, 'vlan'], '`vlan` is for tests and works on the virtual rig only (it tags the device\'s link); on a real bench the switch decides', { atKey: true });
+    }
     devices[name] = {
       name,
       ...(address !== undefined ? { address } : {}),
       ...(address6 !== undefined ? { address6 } : {}),
+      ...(typeof dv.vlan === 'number' && d.virtual === true ? { vlan: dv.vlan } : {}),
       ...(typeof dv.power === 'string' ? { power: dv.power } : {}),
       ...(typeof dv.button === 'string' ? { button: dv.button } : {}),
       ...(typeof dv.link === 'string' ? { link: dv.link } : {}),
@@ -198,7 +202,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...(typeof c.filter === 'string' ? { filter: c.filter } : {}),
       bufferSize: r.unit(c, 'buffer_size', path, parseSize, { dflt: 32 * 1024 * 1024, min: 'positive', what: 'the buffer size' }),
       snaplen: r.int(c.snaplen, 65535),
-      ...captureFault(r, c.fault, path, d.virtual === true),
+      ...captureFault(r, c.fault, path, d.virtual === true, devices[typeof c.interface === 'string' ? c.interface : '']),
     };
   }
   const sdr: Record<string, RigSdr> = {};
@@ -269,7 +273,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
  * `captures.network.<x>.fault`: for tests, on the virtual rig only. On a real rig it is refused:
  * it would make a capture blind on purpose.
  */
-function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean): { fault?: CaptureFault } {
+function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean, device: RigDevice | undefined): { fault?: CaptureFault } {
   if (v === undefined) return {};
   if (!virtual) {
     r.fail([...path, 'fault'], '`fault` is for tests and works on the virtual rig only (it makes this capture blind on purpose); remove it from a real rig file', { atKey: true });
@@ -277,7 +281,13 @@ function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean): { f
   }
   if (v === 'wrong_interface' || v === 'interface_down') return { fault: v };
   if (isObj(v) && typeof v.filter_hides === 'string') return { fault: { filterHides: v.filter_hides as HiddenProtocol } };
-  if (isObj(v) && typeof v.mirror_drops_vlan === 'number') return { fault: { mirrorDropsVlan: v.mirror_drops_vlan } };
+  if (isObj(v) && typeof v.mirror_drops_vlan === 'number') {
+    const vid = v.mirror_drops_vlan;
+    if (device?.vlan !== vid) {
+      r.fail([...path, 'fault', 'mirror_drops_vlan'], `this capture's port carries no VLAN ${vid}: name a device's port as the interface and give that device vlan: ${vid}`);
+    }
+    return { fault: { mirrorDropsVlan: vid } };
+  }
   return {}; // the schema names what is wrong
 }
 

@@ -82,6 +82,8 @@ export type RigDevice = Named<
     {
       address: Same;
       address6: Same;
+      /** For tests; virtual rig only: the 802.1Q VLAN its link carries its traffic tagged with. */
+      vlan: Same;
       power: Same;
       button: Same;
       link: Same;

@@ -46,7 +46,17 @@ describe('airlock validate', () => {
     const code = await validateCommand({ files: [B + 'fault-on-real-rig.yaml'] }, io);
     expect(code).toBe(2);
     expect(io.stderr).toEqual([
+      `${B}fault-on-real-rig.yaml:7:36: devices.drone.vlan: \`vlan\` is for tests and works on the virtual rig only (it tags the device's link); on a real bench the switch decides`,
       `${B}fault-on-real-rig.yaml:10:36: captures.network.drone-port.fault: \`fault\` is for tests and works on the virtual rig only (it makes this capture blind on purpose); remove it from a real rig file`,
+    ]);
+  });
+
+  it('refuses a mirror that drops a VLAN the captured port does not carry', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'mirror-drops-untagged-vlan.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}mirror-drops-untagged-vlan.yaml:11:60: captures.network.drone.fault.mirror_drops_vlan: this capture's port carries no VLAN 30: name a device's port as the interface and give that device vlan: 30`,
     ]);
   });
 

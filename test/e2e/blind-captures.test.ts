@@ -7,6 +7,7 @@
  *
  * All runs start at once (one lab each) with short dwells, so the file takes about one run's time.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,23 +18,29 @@ const SCENARIO = 'test/fixtures/proof-of-sight/watch.yaml';
 const RIG = readFileSync('test/fixtures/proof-of-sight/rig.yaml', 'utf8');
 const DRONE_CAPTURE = '    drone: { interface: drone }\n';
 
-/** The fixture rig with the drone capture's line replaced (a fault added). */
-function rigWith(droneCapture: string): string {
+const DRONE_FIRMWARE = '    firmware: clean\n';
+
+/** The fixture rig with the drone capture's line replaced (a fault added), the drone's link tagged with `vlan`. */
+function rigWith(droneCapture: string, vlan?: number): string {
   expect(RIG).toContain(DRONE_CAPTURE);
+  expect(RIG).toContain(DRONE_FIRMWARE);
   const file = path.join(tempOut('airlock-blind-rig-'), 'rig.yaml');
-  writeFileSync(file, RIG.replace(DRONE_CAPTURE, droneCapture));
+  let text = RIG.replace(DRONE_CAPTURE, droneCapture);
+  if (vlan !== undefined) text = text.replace(DRONE_FIRMWARE, `${DRONE_FIRMWARE}    vlan: ${vlan}\n`);
+  writeFileSync(file, text);
   return file;
 }
 
 interface Outcome {
   code: number | null;
   result: RunResult;
+  runDir: string;
 }
 
 async function runWith(rigFile: string): Promise<Outcome> {
   const r = await runAirlock(['run', SCENARIO, '--rig', rigFile, '--out', tempOut(), '--set', 'watch=5s']);
   if (r.code !== 0 && r.code !== 3) throw new Error(`airlock run exited ${r.code}: ${r.stderr}`);
-  return { code: r.code, result: readResult(runDirOf(r)) };
+  return { code: r.code, result: readResult(runDirOf(r)), runDir: runDirOf(r) };
 }
 
 const runs = {
@@ -42,6 +49,9 @@ const runs = {
   interfaceDown: () => runWith(rigWith('    drone: { interface: drone, fault: interface_down }\n')),
   filterHidesTcp: () => runWith(rigWith('    drone: { interface: drone, fault: { filter_hides: tcp } }\n')),
   filterHidesIp6: () => runWith(rigWith('    drone: { interface: drone, fault: { filter_hides: ip6 } }\n')),
+  // The drone's link carries its traffic in VLAN 20: captured on the port, tagged; or through a mirror that drops VLAN 20.
+  vlanWired: () => runWith(rigWith(DRONE_CAPTURE, 20)),
+  vlanDropped: () => runWith(rigWith('    drone: { interface: drone, fault: { mirror_drops_vlan: 20 } }\n', 20)),
 };
 const out = {} as Record<keyof typeof runs, Outcome>;
 
@@ -104,5 +114,25 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(w.verdict).toBe('INCONCLUSIVE');
     expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) misses (\d+) of \1 IPv6 canaries from drone \(first: #\d+ to (lab fd0a:231::1|outside 2001:db8::99) sent at [^)]+\): a capture filter or mirror hides IPv6/);
     expect(w.reason).not.toMatch(/hides (tcp|udp|icmp|dns)/);
+  });
+
+  it('a link carrying VLAN 20, captured on its port: the frames are tagged, canaries included, and the run is PASS', () => {
+    expect(out.vlanWired.code).toBe(0);
+    expect(watched(out.vlanWired)).toEqual({ verdict: 'PASS', reason: '' });
+    const file = path.join(out.vlanWired.runDir, 'net-drone.pcap');
+    const count = (filter: string) => execFileSync('tshark', ['-r', file, '-Y', filter], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    expect(count('!vlan')).toBe(0);
+    expect(count('vlan.id == 20 && udp.dstport == 47474 && ip.dst == 203.0.113.99')).toBeGreaterThan(3);
+    expect(count('vlan.id == 20 && icmpv6.type == 128 && ipv6.dst == 2001:db8::99')).toBeGreaterThan(3);
+    // The uplink capture (the sinkhole's port) is untagged: the lab switch took the tag off.
+    expect(execFileSync('tshark', ['-r', path.join(out.vlanWired.runDir, 'net-uplink.pcap'), '-Y', 'vlan'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
+  it('a mirror that drops VLAN 20 (the VLAN the drone is in): INCONCLUSIVE, none of the drone canaries', () => {
+    expect(out.vlanDropped.code).toBe(3);
+    const w = watched(out.vlanDropped);
+    expect(w.verdict).toBe('INCONCLUSIVE');
+    expect(w.reason).toMatch(/capture drone \(net-drone\.pcap\) holds none of the \d+ canaries drone sent in this window: wrong interface, interface down, or a tap or mirror that does not carry drone's traffic/);
+    expect(w.reason).not.toContain('uplink');
   });
 });

@@ -71,6 +71,10 @@ export interface AirlockRigFile {
        */
       address6?: string;
       /**
+       * For tests; virtual rig only (refused on a real rig): the device's link carries its traffic tagged with this 802.1Q VLAN id, as a trunk port does (the lab switch's port takes the tag off), so a capture of that port sees tagged frames, canaries included.
+       */
+      vlan?: number;
+      /**
        * Power channel (a key of power) feeding the device.
        */
       power?: string;

@@ -12,7 +12,7 @@
  *   is what records silence.
  * - `filter_hides`: a real BPF capture filter in libpcap (`not tcp`, ...).
  * - `mirror_drops_vlan`: the capture listens on a mirror of its port that does not copy frames of
- *   one 802.1Q VLAN (vlan.ts).
+ *   one 802.1Q VLAN, the VLAN the device's link carries its traffic in (vlan.ts).
  *
  * The mirror is what a switch's SPAN session is: the kernel copies every frame the port sends and
  * receives (tc clsact + mirred, ingress and egress) to a mirror link, a veth pair whose far end
@@ -57,9 +57,6 @@ export function faultWirings(captures: Array<{ name: string; interface: string; 
     w.iface = `cf${i}b`;
     w.peer = `cf${i}a`;
     i++;
-    if (typeof c.fault === 'object' && 'mirrorDropsVlan' in c.fault) {
-      throw new LabConfigError(`capture ${c.name}: fault mirror_drops_vlan is not built yet on this virtual rig`);
-    }
     if (c.fault !== 'wrong_interface') {
       if (!ports.includes(c.interface)) {
         throw new LabConfigError(`capture ${c.name}: a mirror fault needs a lab host's port to mirror (interface: ${ports.join(' | ')}), not ${JSON.stringify(c.interface)}`);

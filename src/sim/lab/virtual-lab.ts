@@ -24,6 +24,7 @@ import { LabConfigError, LabError, LabFaultError } from './errors.js';
 import { ipBatch, killNetnsProcesses, listNetns, run } from './exec.js';
 import { lastSlash30, parseCidr, prefixFor } from './addr.js';
 import { faultFilter, faultLinks, faultWirings, type FaultWiring } from './capture-faults.js';
+import { buildVlanProgram, notVlanBytecode } from './vlan.js';
 import type { FirmwareSpec } from '../firmware/firmware-host.js';
 import { sendDeviceAction } from '../firmware/firmware-host.js';
 import { ownedByMe, ownerAlive, processStartTime, readLines, runStateDir, stateRoot, writeOwner } from './state.js';
@@ -48,6 +49,8 @@ export interface LabHost {
   prefix6?: number;
   /** Address on the air link (drone and controller only). */
   airAddress?: string;
+  /** 802.1Q VLAN its link carries its traffic in (rig option for tests; vlan.ts). */
+  vlan?: number;
 }
 
 export interface LabLayout {
@@ -104,6 +107,7 @@ export function layoutLab(runId: string, rig: RigConfig): LabLayout {
       throw new LabConfigError(`device name "${name}" cannot name a lab interface (lowercase, at most 15 characters, not ${[...RESERVED].join('/')})`);
     }
     hosts[name] = mk(name, dev.address, dev.address6);
+    if (dev.vlan !== undefined) hosts[name]!.vlan = dev.vlan;
   }
   const faults = faultWirings(Object.values(rig.captures.network), [...Object.keys(hosts), 'sinkhole']);
   const layout: LabLayout = { runId, labNetns: netnsName(runId, 'lab'), hosts, sinkhole, faults };
@@ -124,17 +128,32 @@ export function layoutLab(runId: string, rig: RigConfig): LabLayout {
 }
 
 /**
- * `tc -batch` lines (lab namespace) for the mirrors of capture-faults.ts: every frame the port
- * receives (ingress: from its host) and sends (egress: to its host) is copied to the mirror link.
+ * `tc -batch` lines (lab namespace) for the switch's ports: a tagged link's port takes the tag off
+ * what its host sends and puts it on what goes to it (vlan.ts), and the mirrors of
+ * capture-faults.ts copy every frame the port receives (ingress: from its host) and sends
+ * (egress: to its host) to the mirror link, as it is on the wire: tagged where the link is.
+ * So a mirror copies ingress frames before the tag comes off and egress frames after it went on;
+ * `continue` lets the next filter of the hook run after a copy.
  */
-function mirrorCommands(faults: Record<string, FaultWiring>): string[] {
+function portCommands(L: LabLayout, programs: Map<number, string>): string[] {
   const lines: string[] = [];
-  const withQdisc = new Set<string>();
-  for (const f of Object.values(faults)) {
-    if (!f.port || !f.peer) continue;
-    if (!withQdisc.has(f.port)) lines.push(`qdisc add dev ${f.port} clsact`);
-    withQdisc.add(f.port);
-    for (const dir of ['ingress', 'egress']) lines.push(`filter add dev ${f.port} ${dir} prio 10 u32 match u32 0 0 action mirred egress mirror dev ${f.peer}`);
+  const ports = new Set<string>();
+  for (const h of Object.values(L.hosts)) if (h.vlan !== undefined) ports.add(h.name);
+  for (const f of Object.values(L.faults)) if (f.port) ports.add(f.port);
+  for (const port of ports) {
+    lines.push(`qdisc add dev ${port} clsact`);
+    const vid = L.hosts[port]?.vlan;
+    const obj = vid !== undefined ? programs.get(vid) : undefined;
+    const mirrors = Object.values(L.faults).filter((f) => f.port === port && f.peer);
+    const mirror = (dir: string, prio: number) =>
+      mirrors.map((f) => {
+        const drop = typeof f.fault === 'object' && 'mirrorDropsVlan' in f.fault ? f.fault.mirrorDropsVlan : undefined;
+        const match = drop !== undefined ? `bpf bytecode "${notVlanBytecode(drop)}"` : 'u32 match u32 0 0';
+        return `filter add dev ${port} ${dir} prio ${prio} ${match} action mirred egress mirror dev ${f.peer} continue`;
+      });
+    lines.push(...mirror('ingress', 1));
+    if (obj) lines.push(`filter add dev ${port} ingress prio 2 bpf da obj ${obj} sec tc_pop`, `filter add dev ${port} egress prio 1 bpf da obj ${obj} sec tc_push`);
+    lines.push(...mirror('egress', 2));
   }
   return lines;
 }
@@ -278,8 +297,20 @@ export class VirtualLab {
     if (L.air && drone && controller) lab.push(`link add air0 address ${AIR_MAC.drone} netns ${drone.netns} type veth peer name air0 address ${AIR_MAC.controller} netns ${controller.netns}`);
     lab.push(...faultLinks(L.faults));
     await ipBatch(lab, L.labNetns);
-    const mirrors = mirrorCommands(L.faults);
-    if (mirrors.length > 0) await run(['tc', '-n', L.labNetns, '-batch', '-'], { input: mirrors.join('\n') + '\n' });
+    // VLAN tags on the links that carry them (vlan.ts): the host's eth0 and the switch's port.
+    const programs = new Map<number, string>();
+    for (const h of Object.values(L.hosts)) {
+      if (h.vlan === undefined || programs.has(h.vlan)) continue;
+      programs.set(h.vlan, await buildVlanProgram(this.stateDir, h.vlan));
+    }
+    for (const h of Object.values(L.hosts)) {
+      if (h.vlan === undefined) continue;
+      const obj = programs.get(h.vlan)!;
+      const tagging = ['qdisc add dev eth0 clsact', `filter add dev eth0 egress prio 1 bpf da obj ${obj} sec tc_push`, `filter add dev eth0 ingress prio 1 bpf da obj ${obj} sec tc_pop`];
+      await run(['tc', '-n', h.netns, '-batch', '-'], { input: tagging.join('\n') + '\n' });
+    }
+    const ports = portCommands(L, programs);
+    if (ports.length > 0) await run(['tc', '-n', L.labNetns, '-batch', '-'], { input: ports.join('\n') + '\n' });
     await Promise.all(
       all.map(async (h) => {
         const cmds = ['link set lo up', `addr add ${h.address}/${h.prefix} dev eth0`];
