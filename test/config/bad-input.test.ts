@@ -148,7 +148,7 @@ describe('all errors of a file at once, each at its key', () => {
       `${B}rig-bad.yaml:3:28: lab.subnets[1]: "10.0.0.0/33" is not a subnet (write 10.231.0.0/24 or fd0a:231::/64)`,
       `${B}rig-bad.yaml:7:14: devices.drone.address: 192.168.1.10 is not inside the lab subnets (10.231.0.0/24, 10.0.0.0/33)`,
       `${B}rig-bad.yaml:8:12: devices.drone.power: unknown power channel "dron" (the rig has: drone, phone)`,
-      `${B}rig-bad.yaml:9:5: devices.drone.buton: unknown key "buton" (did you mean "button"? expected one of: address, address6, power, button, link, firmware, firmware_params, actions)`,
+      `${B}rig-bad.yaml:9:5: devices.drone.buton: unknown key "buton" (did you mean "button"? expected one of: address, address6, vlan, power, button, link, firmware, firmware_params, actions)`,
       `${B}rig-bad.yaml:11:14: devices.phone.address: address 10.231.0.1 is already used by lab.sinkhole`,
       `${B}rig-bad.yaml:13:10: power.drone: missing required key "port" (driver scpi needs one)`,
       `${B}rig-bad.yaml:13:33: power.drone.volts: 12 has no unit: write a voltage with its unit, such as 500mV, 3.3V or 12V`,
