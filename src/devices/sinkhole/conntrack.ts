@@ -3,10 +3,11 @@
  * rewrote it: read from this network namespace's conntrack table (/proc/net/nf_conntrack), matching
  * the original tuple's source address, source port and protocol.
  *
- * Why conntrack and not getsockopt(SO_ORIGINAL_DST): Node exposes no getsockopt, and no
- * maintained package does it for TCP and UDP alike (a UDP datagram has no socket of its own to
- * ask; SO_ORIGINAL_DST is TCP-only). SO_ORIGINAL_DST itself answers from this same conntrack
- * entry, so reading the table gives the same tuple for both protocols.
+ * Why conntrack and not getsockopt(SO_ORIGINAL_DST): Node exposes no getsockopt; the one package
+ * that wraps it (`sockopt`, a native addon) comes without documentation; and SO_ORIGINAL_DST is
+ * TCP-only: a UDP datagram's original destination comes only as IP_RECVORIGDSTADDR ancillary
+ * data, which Node's dgram does not expose. SO_ORIGINAL_DST itself answers from this same
+ * conntrack entry, so reading the table gives the same tuple for both protocols.
  */
 import fs from 'node:fs';
 import { isIPv6 } from 'node:net';
