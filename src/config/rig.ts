@@ -205,6 +205,13 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
       ...captureFault(r, c.fault, path, d.virtual === true, devices[typeof c.interface === 'string' ? c.interface : '']),
     };
   }
+  const rot = caps.rotate === undefined ? undefined : r.obj(caps.rotate);
+  const rotate = rot
+    ? {
+        ...(rot.size !== undefined ? { bytes: r.unit(rot, 'size', ['captures', 'rotate'], parseSize, { dflt: 0, min: 'positive', what: 'the part size' }) } : {}),
+        ...(rot.duration !== undefined ? { ms: r.unit(rot, 'duration', ['captures', 'rotate'], parseDuration, { dflt: 0, min: 'positive', what: 'the part duration' }) } : {}),
+      }
+    : undefined;
   const sdr: Record<string, RigSdr> = {};
   const bandNames = new Map<string, string>();
   for (const [name, c] of entries(caps.sdr)) {
@@ -261,7 +268,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     power,
     buttons,
     links,
-    captures: { network, sdr, wifi, ble },
+    captures: { ...(rotate ? { rotate } : {}), network, sdr, wifi, ble },
     powerSampleHz: r.unit(d, 'power_sample_rate', [], parseFrequency, { dflt: 10, min: 'positive', what: 'the sample rate' }),
     canaryIntervalMs,
     ...(canaries ? { canaries } : {}),

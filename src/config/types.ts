@@ -120,6 +120,9 @@ export type HiddenProtocol = Extract<RawCaptureFault, { filter_hides: unknown }>
  */
 export type CaptureFault = CamelKeys<RawCaptureFault>;
 
+/** `captures.rotate`: a part ends before it would pass `bytes`, or once it has run `ms` (docs/technician/running.md). */
+export type CaptureRotation = Normalise<NonNullable<RawCaptures['rotate']>, { size: Converted<number, 'bytes'>; duration: Converted<number, 'ms'> }>;
+
 /** `bufferSize`: libpcap's buffer in bytes (default 32 MiB, see docs/developer/dependency-traps.md). */
 export type RigNetworkCapture = Named<
   Normalise<
@@ -198,6 +201,8 @@ export type RigConfig = {
       Normalise<
         RawCaptures,
         {
+          /** Network captures roll over into numbered parts past these limits (absent: one file per capture). */
+          rotate: Converted<CaptureRotation>;
           network: Defaulted<Record<string, RigNetworkCapture>>;
           sdr: Defaulted<Record<string, RigSdr>>;
           wifi: Defaulted<Record<string, RigWifiMonitor>>;

@@ -122,6 +122,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
           afterStart: 'afterStart' in target ? target.afterStart : undefined,
           bufferSize: cfg.bufferSize,
           snaplen: cfg.snaplen,
+          rotate: rig.captures.rotate,
           log: log.child({ capture: name }),
         }),
       );

@@ -188,6 +188,19 @@ export interface AirlockRigFile {
     };
   };
   captures?: {
+    /**
+     * Network captures roll over into numbered parts (net-drone.pcap, net-drone.1.pcap, net-drone.2.pcap ...) once a part reaches this size or has run this long, between two packets (none is lost at the boundary). Every part is in the manifest and judged, live and after the run. Absent: one file per capture.
+     */
+    rotate?: {
+      /**
+       * Largest part (e.g. 100MB); a part never holds less than one packet.
+       */
+      size?: string;
+      /**
+       * Longest part in time (e.g. 1h).
+       */
+      duration?: string;
+    };
     network?: {
       [k: string]: {
         /**

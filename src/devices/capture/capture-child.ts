@@ -11,6 +11,10 @@
  *   {"ready":true,"linktype":1}            once libpcap is capturing
  *   {"records":N,"bytes":B}                 every second
  *   {"final":true,"records":N,"ps_recv":..,"ps_drop":..,"ps_ifdrop":..}  on SIGTERM, then exit 0
+ *   {"rotated":true,"file":PATH,"index":K}  a new part was started (--rotate-bytes / --rotate-ms)
+ * Rotation (rig file `captures.rotate`): the file rolls over between two packets into numbered
+ * parts, net-x.pcap, net-x.1.pcap, net-x.2.pcap ...: the buffer is written and fsynced into
+ * the old part before the new one is opened, so no packet is lost or split at the boundary.
  * Stopping never waits for a packet: node_pcap's close() only returns after the next packet,
  * so on SIGTERM we read the stats, drain what libpcap already holds, flush and exit.
  */
@@ -25,6 +29,8 @@ const { values } = parseArgs({
     filter: { type: 'string', default: '' },
     'buffer-size': { type: 'string', default: String(32 * 1024 * 1024) },
     snaplen: { type: 'string', default: '262144' },
+    'rotate-bytes': { type: 'string', default: '0' },
+    'rotate-ms': { type: 'string', default: '0' },
   },
 });
 
@@ -56,6 +62,13 @@ try {
 }
 const linktype = LINKTYPES[session.link_type] ?? 1;
 
+const rotateBytes = Number(values['rotate-bytes']);
+const rotateMs = Number(values['rotate-ms']);
+/** Part k of the capture: the file itself, then net-x.1.pcap, net-x.2.pcap ... */
+const partFile = (k: number) => (k === 0 ? values.file! : values.file!.replace(/(\.pcap)?$/, `.${k}.pcap`));
+let part = 0;
+let partStartMs = Date.now();
+
 let fd: number;
 try {
   fd = fs.openSync(values.file!, 'w');
@@ -67,7 +80,7 @@ const out = Buffer.allocUnsafe(4 * 1024 * 1024);
 let used = 0;
 let records = 0;
 let bytes = 24;
-/** Bytes of whole records on disk (the header included). */
+/** Bytes of whole records on disk in the current part (the header included). */
 let written = 24;
 
 const gh = Buffer.alloc(24);
@@ -84,8 +97,8 @@ function flush(sync: boolean): void {
     if (used > 0) {
       let off = 0;
       while (off < used) off += fs.writeSync(fd, out, off, used - off);
+      written += used;
       used = 0;
-      written = bytes;
     }
     if (sync) fs.fsyncSync(fd);
   } catch (e) {
@@ -101,8 +114,30 @@ function flush(sync: boolean): void {
   }
 }
 
+/** Ends the current part (written and fsynced) and starts the next, between two packets. */
+function rotate(): void {
+  flush(true);
+  fs.closeSync(fd);
+  part++;
+  const file = partFile(part);
+  try {
+    fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, gh);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    say({ error: (e as Error).message, code: (e as NodeJS.ErrnoException).code, writeFailed: true, records });
+    process.exit(1);
+  }
+  written = 24;
+  bytes += 24;
+  partStartMs = Date.now();
+  say({ rotated: true, file, index: part });
+}
+
 session.on('packet', (p: { buf: Buffer; header: Buffer }) => {
   const caplen = p.header.readUInt32LE(8);
+  // A part holds at least one packet; past the size limit the next packet opens a new part.
+  if (rotateBytes > 0 && written + used > 24 && written + used + 16 + caplen > rotateBytes) rotate();
   if (used + 16 + caplen > out.length) flush(false);
   p.header.copy(out, used, 0, 16);
   p.buf.copy(out, used + 16, 0, caplen);
@@ -112,6 +147,7 @@ session.on('packet', (p: { buf: Buffer; header: Buffer }) => {
 });
 
 const tick = setInterval(() => {
+  if (rotateMs > 0 && Date.now() - partStartMs >= rotateMs && written + used > 24) rotate();
   flush(true);
   say({ records, bytes });
 }, 500);

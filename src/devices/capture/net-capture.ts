@@ -28,6 +28,8 @@ export interface NetworkCaptureOptions {
   log?: pino.Logger;
   /** How long stop() waits for the child's final report before SIGKILL (ms, default 5000). */
   stopGraceMs?: number;
+  /** Roll over into numbered parts past these limits (rig file `captures.rotate`). */
+  rotate?: { bytes?: number; ms?: number };
   /** How long start() waits for libpcap to open (ms, default 15000). */
   startTimeoutMs?: number;
   /** Run once libpcap has the interface open (the virtual rig's `fault: interface_down`). */
@@ -45,6 +47,9 @@ interface ChildMessage {
   ps_recv?: number;
   ps_drop?: number;
   ps_ifdrop?: number;
+  rotated?: boolean;
+  file?: string;
+  index?: number;
 }
 
 export class NetworkCapture implements Capture {
@@ -61,6 +66,8 @@ export class NetworkCapture implements Capture {
   private stderr = '';
   private started = false;
   private writeError?: ChildMessage;
+  /** Parts written so far (absolute), in order: the file, then the rotated parts. */
+  private parts: string[] = [];
 
   constructor(opts: NetworkCaptureOptions) {
     this.opts = opts;
@@ -78,6 +85,9 @@ export class NetworkCapture implements Capture {
     const script = nodeScript(import.meta.url, './capture-child');
     const args = [...script, '--iface', o.iface, '--file', o.file, '--buffer-size', String(o.bufferSize), '--snaplen', String(o.snaplen)];
     if (o.filter) args.push('--filter', o.filter);
+    if (o.rotate?.bytes) args.push('--rotate-bytes', String(o.rotate.bytes));
+    if (o.rotate?.ms) args.push('--rotate-ms', String(o.rotate.ms));
+    this.parts = [o.file];
     const argv = o.netns ? ['ip', 'netns', 'exec', o.netns, ...args] : args;
     const child = spawnInGroup(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -97,6 +107,10 @@ export class NetworkCapture implements Capture {
         if (m.records !== undefined) this.counters = { records: m.records, dropped: m.ps_drop ?? this.counters.dropped, ifDropped: m.ps_ifdrop };
         if (m.final) this.final = m;
         if (m.writeFailed) this.writeError = m;
+        if (m.rotated && m.file) {
+          this.parts.push(m.file);
+          o.log?.info({ capture: this.name, file: m.file, index: m.index }, 'capture rotated');
+        }
         for (const l of this.listeners.slice()) l(m);
       }
     });
@@ -152,13 +166,12 @@ export class NetworkCapture implements Capture {
   }
 
   liveFiles(): string[] {
-    return this.child ? [path.relative(this.opts.runDir ?? path.dirname(this.opts.file), this.opts.file)] : [];
+    return this.child ? this.parts.map((f) => path.relative(this.opts.runDir ?? path.dirname(this.opts.file), f)) : [];
   }
 
   async stop(): Promise<CaptureResult> {
     if (this.result) return this.result;
     const o = this.opts;
-    const file = path.relative(o.runDir ?? path.dirname(o.file), o.file);
     const child = this.child;
     if (!child) {
       this.result = { files: [], stats: { records: 0, dropped: 0 }, lossy: true, reason: 'capture never started' };
@@ -198,7 +211,7 @@ export class NetworkCapture implements Capture {
     else if (!f) reasons.push('capture child gave no final statistics (killed after the grace period)');
     if (stats.dropped > 0) reasons.push(`libpcap dropped ${stats.dropped} packets`);
     if ((stats.ifDropped ?? 0) > 0) reasons.push(`the interface dropped ${stats.ifDropped} packets`);
-    this.result = { files: [file], stats, lossy: reasons.length > 0, reason: reasons.length ? reasons.join('; ') : undefined };
+    this.result = { files: this.liveFiles(), stats, lossy: reasons.length > 0, reason: reasons.length ? reasons.join('; ') : undefined };
     o.log?.info({ capture: this.name, ...this.result }, 'capture stopped');
     return this.result;
   }
