@@ -4,6 +4,8 @@
  * gateway's uplink, where a tcpdump proves nothing was forwarded). A TCP connect, a UDP datagram
  * and a DNS query to documentation addresses are answered and logged with their original
  * destinations; SIGTERM removes the nftables table; a gateway that forwards is refused (exit 4).
+ * A control at the end (forwarding switched on once the sinkhole is gone) shows the outside
+ * capture would have seen a forwarded packet.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSinkholeLog } from '../../src/analysis/sinkhole-log.js';
 import { BIN, tcpdumpCount } from '../utils/airlock.js';
+import { main } from '../../src/cli/args.js';
+import { memoryIO } from '../../src/cli/io.js';
 
 const id = `${process.pid.toString(36)}`.slice(-5);
 const NS = { lab: `gs${id}-lab`, gw: `gs${id}-gw`, out: `gs${id}-out` };
@@ -117,6 +121,12 @@ describe('airlock sinkhole --nft on a lab gateway', () => {
     const r = await s.exit;
     expect(r.code).toBe(0);
     expect(inNs(NS.gw, ['nft', 'list', 'table', 'inet', 'airlock_sinkhole']).code).not.toBe(0);
+    // Control: the outside capture is not blind. With the sinkhole gone and forwarding switched on,
+    // the gateway does forward, and the outside sees it.
+    inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    inNs(NS.lab, ['sh', '-c', 'printf control | nc -u -w 1 203.0.113.52 6000']);
+    inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+    await new Promise((r) => setTimeout(r, 500));
     dump.kill('SIGINT');
     await new Promise((resolve) => dump.once('exit', resolve));
 
@@ -132,7 +142,27 @@ describe('airlock sinkhole --nft on a lab gateway', () => {
     expect(log.liveness.at(-1)).toMatchObject({ event: 'stop', reason: 'SIGTERM' });
     expect(new Set(log.liveness.map((l) => l.instance)).size).toBe(1);
 
-    // Nothing reached the outside: not one packet on its link.
-    expect(tcpdumpCount(outsidePcap)).toBe(0);
+    // While the sinkhole ran, nothing of the lab reached the outside: no packet from the lab's
+    // address on its link but the control's one datagram.
+    const outside = (filter: string) =>
+      execFileSync('tcpdump', ['-nn', '-r', outsidePcap, filter], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter(Boolean);
+    expect(outside('src host 10.99.0.10 and not (udp and dst host 203.0.113.52 and dst port 6000)')).toEqual([]);
+    expect(outside('src host 10.99.0.10 and udp and dst host 203.0.113.52 and dst port 6000')).toHaveLength(1);
+    expect(tcpdumpCount(outsidePcap)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('airlock sinkhole: usage errors before anything is touched (exit 2, one line)', () => {
+  it.each([
+    [['--address', 'gateway'], '--address expects the gateway\'s IPv4 address on the lab network, got "gateway"'],
+    [['--address', '10.99.0.1', '--nft'], '--nft needs --interface (the lab-side interface)'],
+    [['--address', '10.99.0.1', '--log', 'sinkhole.jsonl'], '--log expects an absolute path, got "sinkhole.jsonl"'],
+    [['--address', '10.99.0.1', '--tcp-port', '70000'], '--tcp-port expects a port number 1-65535, got "70000"'],
+    [['--address', '10.99.0.1', '--heartbeat', '10ms'], '--heartbeat must be between 100ms and 1h, got 10ms'],
+  ])('%j', async (args, message) => {
+    const io = memoryIO();
+    expect(await main(['sinkhole', ...args], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain(message);
+    expect(io.stderr.join('\n')).not.toMatch(/\n\s+at /);
   });
 });
