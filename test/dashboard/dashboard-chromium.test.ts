@@ -103,6 +103,8 @@ describe('dashboard in Chromium during a leaky run', () => {
       { timeout: 60_000 },
     );
     expect(await text(page, '#phase-left')).toMatch(/left in this phase/);
+    // The step running now (boot's 25 s dwell, or the step just before it).
+    expect(await text(page, '#step-current')).toMatch(/^boot: /);
 
     // The finding, as the live analysis reports it, with its evidence.
     await page.waitForSelector('#findings li.finding', { timeout: 90_000 });
