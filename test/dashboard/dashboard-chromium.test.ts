@@ -104,7 +104,7 @@ describe('dashboard in Chromium during a leaky run', () => {
     );
     expect(await text(page, '#phase-left')).toMatch(/left in this phase/);
     // The step running now (boot's 25 s dwell, or the step just before it).
-    expect(await text(page, '#step-current')).toMatch(/^boot: /);
+    await page.waitForFunction(() => /^boot: /.test((globalThis as any).document.getElementById('step-current').textContent), undefined, { timeout: 10_000 });
 
     // The finding, as the live analysis reports it, with its evidence.
     await page.waitForSelector('#findings li.finding', { timeout: 90_000 });
