@@ -129,9 +129,12 @@ function esc(s: string): string {
 
 /** The SVG text for the bands' waterfalls. */
 export function waterfallSvg(data: WaterfallBand[], o: { title: string; phases: WaterfallPhase[]; minDbm?: number; maxDbm?: number }): string {
-  const all = data.flatMap((b) => b.rows.flatMap((r) => r.dbm.filter((v): v is number => v !== null)));
-  const minDbm = o.minDbm ?? (all.length ? Math.floor(Math.min(...all)) : -100);
-  const maxDbm = o.maxDbm ?? (all.length ? Math.ceil(Math.max(...all)) : -30);
+  // Loops, not Math.min(...values): a long run's cells (rows x bins) overflow the call stack as arguments.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const b of data) for (const r of b.rows) for (const v of r.dbm) if (v !== null) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  const minDbm = o.minDbm ?? (lo <= hi ? Math.floor(lo) : -100);
+  const maxDbm = o.maxDbm ?? (lo <= hi ? Math.ceil(hi) : -30);
   const panelW = 480;
   const panelH = 420;
   const left = 90;
@@ -143,8 +146,10 @@ export function waterfallSvg(data: WaterfallBand[], o: { title: string; phases: 
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   out.push(`<text x="${left}" y="20" font-size="14">${esc(o.title)}</text>`);
-  const t0 = Math.min(...data.flatMap((b) => b.rows.map((r) => r.timeMs)), ...o.phases.map((p) => p.startMs));
-  const t1 = Math.max(...data.flatMap((b) => b.rows.map((r) => r.timeMs)), ...o.phases.map((p) => p.endMs));
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const b of data) for (const r of b.rows) (t0 = Math.min(t0, r.timeMs)), (t1 = Math.max(t1, r.timeMs));
+  for (const p of o.phases) (t0 = Math.min(t0, p.startMs)), (t1 = Math.max(t1, p.endMs));
   const span = Math.max(1, t1 - t0);
   const y = (ms: number) => top + ((ms - t0) / span) * panelH;
   data.forEach((b, bi) => {
