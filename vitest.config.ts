@@ -2,8 +2,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that run whole scenarios on the virtual rig, longest first (seconds measured on a
- * loaded two-core host, docs/developer/testing.md). Vitest alone starts the files it has no
+ * Files that run whole scenarios on the virtual rig, then the longest of the others, longest
+ * first (measured on a loaded two-core host, docs/developer/testing.md). Vitest alone starts the files it has no
  * timing for largest first, which put the small files of long end-to-end runs last, with one
  * worker idle at the end; this starts them first, and the many short files fill in behind.
  */
@@ -12,6 +12,11 @@ const LONG_FIRST = [
   'test/e2e/',
   'test/faults/',
   'test/firmware/profiles.test.ts',
+  // the longest of the rest (36 to 66 s each)
+  'test/lab/lab.test.ts',
+  'test/analysis/fixtures.test.ts',
+  'test/mavlink/autopilots.test.ts',
+  'test/capture/capture.test.ts',
 ];
 
 class LongFirst extends BaseSequencer {
