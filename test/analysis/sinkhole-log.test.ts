@@ -149,6 +149,15 @@ describe('rig option lab.sinkhole_log', () => {
     });
   });
 
+  it("the real-bench rig file of docs/technician/proof-of-sight.md loads, with canary injection and the gateway's log over SSH", () => {
+    const doc = readFileSync('docs/technician/proof-of-sight.md', 'utf8');
+    const block = /## A real bench: rig file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    const r = rigFromSource(block!, 'bench-7.yaml');
+    expect(r.lab.sinkholeLog).toEqual({ ssh: 'airlock@10.20.0.1', path: '/var/log/airlock/sinkhole.jsonl' });
+    expect(Object.keys(r.canaries?.inject ?? {})).toEqual(['bench', 'far-switch']);
+  });
+
   it('refuses a relative path, an option-like SSH destination, an unknown key and a missing path, each at its line:col', () => {
     expect(configErrorOf(() => rigFromSource(rig('{ path: logs/s.jsonl }'), 'bench.yaml')).lines).toEqual([
       `${tmp}/bench.yaml:5:25: lab.sinkhole_log.path: "logs/s.jsonl" is not an absolute path of one line (write /var/log/airlock/sinkhole.jsonl)`,
