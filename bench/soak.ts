@@ -5,6 +5,7 @@
  *   npm run soak -- --minutes 5           a shorter soak (the standby phase is shortened to match)
  *   npm run soak -- --scenario scenarios/system-off.yaml --param quiet
  *   npm run soak -- --dashboard           with the dashboard served and a page attached all along
+ *   npm run soak -- --rotate 20MB         captures rotated into parts of 20 MB (rig file captures.rotate)
  *
  * It runs Airlock on the virtual rig as a lab does (`node dist/cli/main.js run ...`) with the
  * scenario's long phase stretched through `--set`, and every minute prints what must stay flat
@@ -42,6 +43,7 @@ const { values: opts } = parseArgs({
     out: { type: 'string' },
     json: { type: 'string' },
     dashboard: { type: 'boolean', default: false },
+    rotate: { type: 'string' },
   },
 });
 
@@ -205,7 +207,17 @@ const args = [
   '--out',
   path.join(outDir, 'runs'),
   ...(opts.dashboard ? ['--dashboard'] : []),
+  ...(opts.rotate ? ['--rig', rotatingRig(opts.rotate)] : []),
 ];
+
+/** rig/virtual.yaml with `captures.rotate: { size }` added (the capture parts roll over during the soak). */
+function rotatingRig(size: string): string {
+  const text = fs.readFileSync(path.join(root, 'rig', 'virtual.yaml'), 'utf8');
+  if (!/^captures:\n/m.test(text)) throw new Error('rig/virtual.yaml has no captures: section');
+  const file = path.join(outDir, 'virtual-rotate.yaml');
+  fs.writeFileSync(file, text.replace(/^captures:\n/m, `captures:\n  rotate: { size: ${size} }\n`));
+  return file;
+}
 process.stdout.write(
   `soak: ${opts.scenario} with ${opts.param}=${longPhaseS}s, a sample every ${intervalS}s; ` +
     `figures in ${jsonFile}\nsoak: node ${args.slice(3).join(' ')}\n`,

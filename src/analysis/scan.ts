@@ -330,6 +330,14 @@ class FileScanner {
   private readonly secret: string | undefined;
   private readonly onRadio: ScanOptions['onRadio'];
   readonly callback: (p: CapturePacket) => void;
+  /** The current packet is the end of the capture's previous part, looked at only for canaries. */
+  private lookbackOnly = false;
+  /**
+   * Packets of the previous part of a rotated capture (its last seconds): looked at only for
+   * canaries, as the look-back before a window is, so an answer in this part to a canary sent at
+   * the end of the previous one is known as an answer to Airlock's own packet.
+   */
+  readonly lookback: (p: CapturePacket) => void;
 
   constructor(
     private readonly policy: EgressPolicy,
@@ -341,6 +349,14 @@ class FileScanner {
     this.secret = opts.canarySecret;
     this.onRadio = opts.onRadio;
     this.callback = (p) => this.onPacket(p);
+    this.lookback = (p) => {
+      this.lookbackOnly = true;
+      try {
+        this.onPacket(p);
+      } finally {
+        this.lookbackOnly = false;
+      }
+    };
   }
 
   private onPacket(p: CapturePacket): void {
@@ -361,7 +377,7 @@ class FileScanner {
     if (ms >= this.toMs) return;
     // Canaries sent shortly before the window are looked at too (and only they), so the
     // answers to them that arrive inside it are known as answers to Airlock's own packets.
-    const early = ms < this.fromMs;
+    const early = this.lookbackOnly || ms < this.fromMs;
     if (early && (this.secret === undefined || ms < this.fromMs - CANARY_LOOKBACK_MS)) return;
     this.early = early;
     if (!early) this.inWindow++;
@@ -1453,6 +1469,12 @@ export class NetworkScanner {
       this.open.set(label, scanner);
     }
     return scanner.callback;
+  }
+
+  /** The look-back callback of one file: the previous part's last packets, for canaries only (FileScanner.lookback). */
+  fileLookback(label: string): (p: CapturePacket) => void {
+    this.file(label);
+    return this.open.get(label)!.lookback;
   }
 
   /** Ends one file: its findings, DNS queries, canaries and damage join the scan. */

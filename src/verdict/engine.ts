@@ -112,6 +112,23 @@ export class RunJudge {
     };
   }
 
+  /**
+   * The look-back callback of one capture file: the last packets of the capture's previous part
+   * (a rotated capture), routed as file() routes them, looked at only for canaries.
+   */
+  fileLookback(label: string): (p: CapturePacket) => void {
+    const perWindow = this.scanners.map((s) => s.fileLookback(label));
+    const windows = this.windows;
+    const lookback = CANARY_LOOKBACK_MS;
+    let hint = 0;
+    return (p) => {
+      const i = windowIndexAt(windows, p.timeMs, hint);
+      hint = i;
+      perWindow[i]!(p);
+      for (let k = i + 1; k < windows.length && p.timeMs >= windows[k]!.fromMs - lookback; k++) perWindow[k]!(p);
+    };
+  }
+
   /** Ends one capture file. Its damage and drop counts make every window's evidence doubtful. */
   endFile(label: string, info: CaptureInfo): void {
     for (const s of this.scanners) s.endFile(label, info);
@@ -204,19 +221,40 @@ function collectFindings(assertions: AssertionResult[]): Finding[] {
   return findings;
 }
 
+/**
+ * Where the tail of a rotated capture's part starts (epoch ms, from the part's last packet): the
+ * next part's scanners are shown those packets for canaries only (RunJudge.fileLookback), with 2 s
+ * to spare for packets slightly out of time order. The live analysis (live.ts) uses the same.
+ */
+export const partTailFromMs = (lastMs: number) => lastMs - CANARY_LOOKBACK_MS - 2000;
+
 /** Judges a run from its run directory: every network capture is read once and fed to a RunJudge. */
 export async function judgeRun(input: JudgeInput): Promise<Judgement> {
   const judge = new RunJudge(input);
-  for (const file of networkFiles(input)) {
-    const label = fileLabel(file, input.runDir);
-    let info: CaptureInfo;
-    try {
-      info = await readCapture(file, judge.file(label));
-    } catch (error) {
-      // A capture that cannot be read proves nothing: its windows become INCONCLUSIVE.
-      info = { format: 'pcap', packets: 0, linkTypes: [], stopped: false, damage: { offset: 0, reason: `cannot be read: ${(error as Error).message}` } };
+  for (const c of input.captures) {
+    if (c.kind !== 'network') continue;
+    let prev: { file: string; lastMs: number } | undefined;
+    for (const f of c.files) {
+      const file = path.join(input.runDir, f);
+      const label = fileLabel(file, input.runDir);
+      let info: CaptureInfo;
+      try {
+        // A later part of a rotated capture: the previous part's last seconds first, for canaries only.
+        if (prev && input.canaries) {
+          const from = partTailFromMs(prev.lastMs);
+          const tail = judge.fileLookback(label);
+          await readCapture(prev.file, (p) => {
+            if (p.timeMs >= from) tail(p);
+          });
+        }
+        info = await readCapture(file, judge.file(label));
+      } catch (error) {
+        // A capture that cannot be read proves nothing: its windows become INCONCLUSIVE.
+        info = { format: 'pcap', packets: 0, linkTypes: [], stopped: false, damage: { offset: 0, reason: `cannot be read: ${(error as Error).message}` } };
+      }
+      judge.endFile(label, info);
+      prev = info.lastMs !== undefined ? { file, lastMs: info.lastMs } : prev;
     }
-    judge.endFile(label, info);
   }
   return judge.finish();
 }

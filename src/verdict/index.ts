@@ -1,4 +1,4 @@
-export { judgeRun, judgeCaptures, RunJudge, runVerdict, networkFiles } from './engine.js';
+export { judgeRun, judgeCaptures, RunJudge, runVerdict, networkFiles, partTailFromMs } from './engine.js';
 export type { JudgeInput, Judgement, CapturesJudgement } from './engine.js';
 export { coverageWindows, windowIndexAt } from './coverage.js';
 export type { CoverageWindow, CoverageKind, RunTimes } from './coverage.js';

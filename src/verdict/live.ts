@@ -33,6 +33,7 @@ import { CANARY_LOOKBACK_MS, NetworkScanner, type CapturePacket, type EndpointCa
 import { PcapFollower, type FollowerStart } from '../analysis/pcap-follower.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { egressPolicyFindings, networkAssertionFindings } from './rules.js';
+import { partTailFromMs } from './engine.js';
 
 /** What the run machine has recorded so far. */
 export interface LiveTimes {
@@ -100,6 +101,9 @@ interface FollowedFile {
   trimmed: boolean;
   hint: number;
   problemTold: boolean;
+  /** The capture's previous part (a rotated capture): its last seconds are shown to this part for canaries. */
+  prev?: FollowedFile;
+  started: boolean;
 }
 
 interface LiveWindow {
@@ -140,8 +144,9 @@ export class LiveAnalyzer {
   addFile(label: string, capture: string): void {
     if (this.files.some((f) => f.label === label)) return;
     const first = this.files.find((f) => f.capture === capture);
-    const order = first ? Math.max(...this.files.filter((f) => f.capture === capture).map((f) => f.order)) + 1e-6 : this.files.length;
-    this.files.push({ label, capture, order, follower: new PcapFollower(path.join(this.opts.runDir, label)), checkpoints: [], trimmed: false, hint: 0, problemTold: false });
+    const parts = this.files.filter((f) => f.capture === capture).sort((a, b) => a.order - b.order);
+    const order = first ? parts[parts.length - 1]!.order + 1e-6 : this.files.length;
+    this.files.push({ label, capture, order, follower: new PcapFollower(path.join(this.opts.runDir, label)), checkpoints: [], trimmed: false, hint: 0, problemTold: false, prev: parts[parts.length - 1], started: false });
     // The post-run engine reads captures in the run's order, each capture's parts in order.
     this.files.sort((a, b) => a.order - b.order);
   }
@@ -231,9 +236,20 @@ export class LiveAnalyzer {
     const maxBytes = this.opts.maxBytesPerTick ?? 4 << 20;
     let more = false;
     let lag = 0;
+    const whole = new Set<FollowedFile>();
     for (const f of this.files) {
+      if (f.prev && !f.started) {
+        // A later part starts once the one before it was read to its end (it was closed before this one opened).
+        if (!whole.has(f.prev)) continue;
+        this.partTail(f, (p) => {
+          const i = windowIndexAt(wins, p.timeMs, 0);
+          return [i, ...wins.flatMap((w, k) => (k > i && p.timeMs >= w.fromMs - this.lookback ? [k] : []))];
+        }, live);
+      }
+      f.started = true;
       const feed = this.router(f, wins, live);
       const r = f.follower.poll(feed, maxBytes, untilMs);
+      if (!r.more && !r.held) whole.add(f);
       this.packets += r.packets;
       if (r.more) {
         more = true;
@@ -312,6 +328,11 @@ export class LiveAnalyzer {
     if (this.lookback === 0) return;
     const from = lw.w.fromMs - this.lookback;
     for (const f of this.files) {
+      // A later part of a rotated capture: the previous part's last seconds first, as judgeRun shows them.
+      if (f.prev && f.started) {
+        const only = wins.map((_, j) => (j === k ? lw : undefined));
+        this.partTail(f, (p) => (windowIndexAt(wins, p.timeMs, 0) < k && p.timeMs >= from ? [k] : []), only);
+      }
       const end = f.follower.position.offset;
       if (end <= 24) continue;
       let start: FollowerStart = { offset: 24, index: 0 };
@@ -337,6 +358,37 @@ export class LiveAnalyzer {
       } finally {
         again.close();
       }
+    }
+  }
+
+  /**
+   * The last seconds of the previous part of `f`'s capture, shown to `f`'s scanners for canaries
+   * only (as judgeRun shows them, engine.ts): `windowsOf` says which windows' scanners see a packet.
+   */
+  private partTail(f: FollowedFile, windowsOf: (p: CapturePacket) => number[], live: Array<LiveWindow | undefined>): void {
+    const prev = f.prev!;
+    if (this.lookback === 0 || prev.follower.lastMs === undefined) return;
+    const from = partTailFromMs(prev.follower.lastMs);
+    let start: FollowerStart = { offset: 24, index: 0 };
+    for (const cp of prev.checkpoints) {
+      if (cp.ms <= from - DISORDER_MS) start = cp;
+      else break;
+    }
+    if (start.offset === 24 && prev.trimmed) start = prev.checkpoints[0]!;
+    const feeds = live.map((lw) => (lw?.scanner ? lw.scanner.fileLookback(f.label) : undefined));
+    const again = new PcapFollower(prev.follower.file, start);
+    try {
+      again.poll(
+        (p) => {
+          if (p.timeMs < from) return;
+          for (const k of windowsOf(p)) feeds[k]?.(p);
+        },
+        Infinity,
+        Infinity,
+        prev.follower.position.offset,
+      );
+    } finally {
+      again.close();
     }
   }
 

@@ -76,7 +76,15 @@ describe('capture rotation', () => {
     expect(text).toContain('rotate: { size: 24kB }');
     fs.writeFileSync(rig, text);
     const out = tempOut();
-    const r = await runAirlock(['run', 'scenarios/system-off.yaml', '--rig', rig, '--out', out, ...SHORT, '--firmware', 'drone=leaky-dns']);
+    // A clean run alongside: canaries answered across a part boundary are still Airlock's own (no finding).
+    const [r, clean] = await Promise.all([
+      runAirlock(['run', 'scenarios/system-off.yaml', '--rig', rig, '--out', out, ...SHORT, '--firmware', 'drone=leaky-dns']),
+      runAirlock(['run', 'scenarios/standby-on-ground.yaml', '--rig', rig, '--out', out, '--set', 'standby=12s']),
+    ]);
+    const cleanResult = readResult(runDirOf(clean));
+    expect(cleanResult.captures.find((c) => c.name === 'uplink')!.files.length).toBeGreaterThanOrEqual(3);
+    expect(cleanResult.findings).toEqual([]);
+    expect(fs.readFileSync(path.join(runDirOf(clean), 'timeline.jsonl'), 'utf8')).not.toMatch(/"event":"finding"/);
     const runDir = runDirOf(r);
     expect(r.code).toBe(1);
     const result = readResult(runDir);
