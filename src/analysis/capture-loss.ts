@@ -59,10 +59,14 @@ export class CaptureLossMeter {
   flows = 0;
 
   /**
-   * One TCP segment of flow `flow` from side `dir` (0 or 1); `len` is its payload length. `bits`
-   * are the flow's state bits as this call last returned them (0 for a new flow); returns them updated.
+   * One TCP segment (its header at `l4`) of flow `flow` from side `dir` (0 or 1); `len` is its
+   * payload length. `bits` are the flow's state bits as this call last returned them (0 for a new
+   * flow); returns them updated. Every argument is a small integer: a sequence number passed in
+   * (a uint32, above V8's small-integer range half the time) was boxed on the heap at every call,
+   * which cost more than the meter's own work (docs/performance.md), so it is read here.
    */
-  packet(buf: Uint8Array, l4: number, seq: number, len: number, flow: number, dir: number, bits: number): number {
+  packet(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
+    const seq = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
     const o = flow * WORDS;
     if (o + WORDS > this.s.length) {
       const grown = new Uint32Array(Math.max(this.s.length * 2, o + WORDS));

@@ -836,7 +836,7 @@ class FileScanner {
     // The segment's length from the IP header: a capture cut short by its snaplen still says it.
     if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
       const fl = u[r + R.FLAGS]!;
-      const bits = this.loss.packet(buf, l4, seq, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), r / Layout.STRIDE, dir, (fl & F_LOSS) >>> LOSS_SHIFT);
+      const bits = this.loss.packet(buf, l4, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), (r / Layout.STRIDE) | 0, dir, (fl & F_LOSS) >>> LOSS_SHIFT);
       u[r + R.FLAGS] = (fl & ~F_LOSS) | (bits << LOSS_SHIFT);
     }
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
