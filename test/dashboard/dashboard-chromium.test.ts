@@ -136,6 +136,15 @@ describe('dashboard in Chromium during a leaky run', () => {
     expect(pcap.status).toBe(200);
     expect([[0xd4, 0xc3, 0xb2, 0xa1], [0x4d, 0x3c, 0xb2, 0xa1], [0x0a, 0x0d, 0x0d, 0x0a]]).toContainEqual(pcap.magic);
 
+    // The other instruments of the rig, from the same counters: the radio bands of rig/virtual.yaml,
+    // the vehicle's mode as its heartbeat says, the canaries sent so far.
+    const rowsOf = (id: string) =>
+      page.evaluate((i) => [...(globalThis as any).document.querySelectorAll(`#${i} tr`)].map((r: any) => r.innerText.replace(/\s+/g, ' ').trim() as string), id);
+    expect(await rowsOf('radio')).toEqual([expect.stringMatching(/^2\.4GHz -\d+\.\d dBm$/), expect.stringMatching(/^5\.8GHz -\d+\.\d dBm$/)]);
+    expect(await text(page, '#mav-mode')).toMatch(/^[A-Z_]+$/);
+    expect(await text(page, '#mav-armed')).toBe('disarmed');
+    expect((await rowsOf('canaries')).find((r) => r.startsWith('sent'))).toMatch(/^sent [1-9]\d*$/);
+
     // The end: the final verdict of result.json, the report linked.
     const r = await run.done;
     expect(r.code).toBe(1);
