@@ -4,6 +4,8 @@
  * leaky-ipv6 is caught by its IPv6 destination; leaky-delayed fails the phase in which its
  * delay expires.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertion, CONTROLLER, DRONE, fromDevice, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
 
@@ -23,7 +25,7 @@ describe.concurrent('system-off with late leaks', () => {
   });
 
   it('zombie-off (controller) fails current_below only; leaky-ipv6 (drone) is caught by its IPv6 destination', { timeout: 120_000 }, async () => {
-    const { result, code } = await systemOff({ drone: 'leaky-ipv6', controller: 'zombie-off' });
+    const { result, code, runDir } = await systemOff({ drone: 'leaky-ipv6', controller: 'zombie-off' });
     expect(code).toBe(1);
     const v6 = networkFindings(result, 'boot').filter((f) => f.dst === '2001:db8::10');
     expect(v6.length).toBeGreaterThan(0);
@@ -35,6 +37,12 @@ describe.concurrent('system-off with late leaks', () => {
     const quiet = phase(result, 'quiet');
     const canaries = result.analysisInput!.canaries!.sent.filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
     expect(canaries.length).toBeGreaterThan(8);
+    // Not one canary crossed the air: the capture of everything on the air link (the Wi-Fi
+    // monitor's) holds none, where the drone's port holds them (a canary's text, or its DNS name).
+    const canaryFrames = (file: string) =>
+      execFileSync('tshark', ['-r', path.join(runDir, file), '-Y', 'frame contains "AIRLOCK-CANARY" or frame contains "canary"'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    expect(canaryFrames('net-drone.pcap')).toBeGreaterThan(8);
+    expect(canaryFrames('radio-monitor.pcap')).toBe(0);
     const current = phase(result, 'quiet').assertions.filter((a) => a.kind === 'current_below');
     const controller = current.find((a) => a.params?.channel === 'controller')!;
     const drone = current.find((a) => a.params?.channel === 'drone')!;
