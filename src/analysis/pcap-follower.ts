@@ -186,4 +186,10 @@ export class PcapFollower {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+
+  /** The file is whole and read: its descriptor and buffer go (position and lastMs stay). */
+  release(): void {
+    this.close();
+    this.buf = Buffer.alloc(0);
+  }
 }

@@ -104,6 +104,7 @@ interface FollowedFile {
   /** The capture's previous part (a rotated capture): its last seconds are shown to this part for canaries. */
   prev?: FollowedFile;
   started: boolean;
+  released?: boolean;
 }
 
 interface LiveWindow {
@@ -238,6 +239,10 @@ export class LiveAnalyzer {
     let lag = 0;
     const whole = new Set<FollowedFile>();
     for (const f of this.files) {
+      if (f.released) {
+        whole.add(f);
+        continue;
+      }
       if (f.prev && !f.started) {
         // A later part starts once the one before it was read to its end (it was closed before this one opened).
         if (!whole.has(f.prev)) continue;
@@ -250,6 +255,12 @@ export class LiveAnalyzer {
       const feed = this.router(f, wins, live);
       const r = f.follower.poll(feed, maxBytes, untilMs);
       if (!r.more && !r.held) whole.add(f);
+      // A part read to its end whose next part has begun is closed: its descriptor and buffer go,
+      // so a capture rotated for hours holds one open file, not one per part.
+      if (f.prev && whole.has(f.prev) && !f.prev.released) {
+        f.prev.follower.release();
+        f.prev.released = true;
+      }
       this.packets += r.packets;
       if (r.more) {
         more = true;
@@ -342,7 +353,7 @@ export class LiveAnalyzer {
       }
       if (start.offset === 24 && f.trimmed) start = f.checkpoints[0]!;
       const feed = this.feedOf(lw, f.label)!;
-      const again = new PcapFollower(f.follower.file, start);
+      const again = new PcapFollower(f.follower.file, start, 256 << 10);
       let hint = 0;
       try {
         again.poll(
@@ -376,7 +387,7 @@ export class LiveAnalyzer {
     }
     if (start.offset === 24 && prev.trimmed) start = prev.checkpoints[0]!;
     const feeds = live.map((lw) => (lw?.scanner ? lw.scanner.fileLookback(f.label) : undefined));
-    const again = new PcapFollower(prev.follower.file, start);
+    const again = new PcapFollower(prev.follower.file, start, 256 << 10);
     try {
       again.poll(
         (p) => {
