@@ -1,5 +1,5 @@
 /** A board unplugged mid-run (the PTY pair goes away) is a port fault naming the channel. */
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { closeAllPorts, powerDrivers } from '../../src/devices/power/index.js';
 import { LcusSim, ResistorLoad } from '../../src/sim/instruments/index.js';
 import { RigFaultError } from '../../src/errors.js';
@@ -13,7 +13,9 @@ it('an LCUS board that disappears is a port fault on the next command', async ()
   const ch = powerDrivers.lcus({ name: 'phone', driver: 'lcus', port: pty.a, channel: 1, timeoutMs: 300 }, context({}));
   try {
     await ch.on();
-    expect(sim.relays.get(1)).toBe(true);
+    // The board never answers, so the write can return before the board (here, the simulator on the
+    // same busy event loop) has read the frame: wait for the relay to close, as a meter would show.
+    await vi.waitFor(() => expect(sim.relays.get(1)).toBe(true), { timeout: 2000 });
     await closeSimPort(sp);
     await pty.close();
     await new Promise((r) => setTimeout(r, 100));
