@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CANARY_PORT } from '../analysis/canary.js';
+import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, decodeDnsCanary, type SentCanary } from '../analysis/canary.js';
 import { readSinkholeLogFile, sinkholeGap, type SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface SinkholeRecord {
@@ -51,5 +51,62 @@ export function gatewayLogProblems(runDir: string, log: SinkholeLog, fromMs: num
   }
   const gap = sinkholeGap(log.liveness, fromMs, toMs);
   if (gap) out.push(`${gap}: the gateway sinkhole cannot witness this window`);
+  return out;
+}
+
+/** Canary sends judged in a window end this long before it (in flight when the captures stopped): as network-blindness.ts. */
+const LAST_SECOND_MS = 1000;
+
+/**
+ * Whether the gateway's log shows the sinkhole receiving through [fromMs, toMs), and by the same
+ * clock as this host: every DNS canary sent in the window to the outside target (routed to the
+ * gateway, which redirects it to the sinkhole) or to the sinkhole's own address must be in the
+ * log, HMAC-checked, logged within CANARY_TOLERANCE_MS of its send time. Heartbeats alone show a
+ * process that writes, not one that receives: a log of another gateway, a redirect table flushed
+ * mid-run (nftables restarted) or a gateway clock far off would otherwise pass for a witness.
+ */
+export function gatewayCanaryProblems(
+  log: SinkholeLog,
+  canaries: { secret: string; sent: SentCanary[] } | undefined,
+  sinkholes: Array<string | undefined>,
+  fromMs: number,
+  toMs: number,
+): string[] {
+  if (!canaries) return [];
+  const to = new Set(sinkholes.filter((a): a is string => a !== undefined));
+  const due = canaries.sent.filter(
+    (c) => c.protocol === 'dns' && c.src !== undefined && c.dst !== undefined && c.srcPort !== undefined && c.dstPort !== undefined &&
+      (c.target === 'outside' || to.has(c.dst)) && c.sentAtMs >= fromMs && c.sentAtMs < toMs - LAST_SECOND_MS,
+  );
+  if (due.length === 0) return [];
+  const byKey = new Map(due.map((c) => [`${c.host} ${c.seq}`, c]));
+  const loggedAt = new Map<SentCanary, number>();
+  for (const r of log.records) {
+    if (r.proto !== 'dns' || !r.name?.endsWith('.' + CANARY_DNS_SUFFIX)) continue;
+    const labels = r.name.split('.');
+    const c = byKey.get(`${labels[4]} ${labels[1]}`);
+    if (!c || loggedAt.has(c)) continue;
+    // Checked against the send's own addresses and ports: a name copied by anyone else, or forged, is not it.
+    const ok = decodeDnsCanary(canaries.secret, r.name, { src: c.src!, dst: c.dst!, srcPort: c.srcPort!, dstPort: c.dstPort! });
+    if (ok && ok.sentAtMs === c.sentAtMs) loggedAt.set(c, r.t);
+  }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const out: string[] = [];
+  const missing = due.filter((c) => !loggedAt.has(c));
+  if (missing.length > 0) {
+    const f = missing[0]!;
+    out.push(
+      `the gateway sinkhole's log holds ${missing.length === due.length ? 'none' : `only ${due.length - missing.length}`} of the ${due.length} DNS canaries sent to it in this window ` +
+        `(first missing: #${f.seq} from ${f.host} to ${f.target} ${f.dst} sent at ${iso(f.sentAtMs)}): it was not receiving (no redirect, another gateway's log), so it cannot witness this window`,
+    );
+  }
+  const skewed = [...loggedAt].find(([c, t]) => Math.abs(t - c.sentAtMs) > CANARY_TOLERANCE_MS);
+  if (skewed) {
+    const [c, t] = skewed;
+    out.push(
+      `the gateway's clock is off by ${((t - c.sentAtMs) / 1000).toFixed(1)} s from this host's (DNS canary #${c.seq} from ${c.host} sent at ${iso(c.sentAtMs)}, logged at ${iso(t)}): ` +
+        `its log cannot be matched to the captures by time (NTP on both)`,
+    );
+  }
   return out;
 }

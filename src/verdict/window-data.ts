@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { NetworkScan } from '../analysis/index.js';
 import type { JudgeInput } from './input.js';
-import { gatewayLogProblems, readSinkholeFile, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
+import { gatewayCanaryProblems, gatewayLogProblems, readSinkholeFile, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
 import type { SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface Window {
@@ -45,6 +45,10 @@ export class WindowData {
   /** On a bench with lab.sinkhole_log: why the gateway's log cannot witness this window (empty when it can). */
   gatewaySinkholeProblems(): string[] {
     if (!this.input.rig.lab.sinkholeLog) return [];
-    return gatewayLogProblems(this.input.runDir, this.log(), this.window.fromMs, this.window.toMs);
+    const { fromMs, toMs } = this.window;
+    const lab = this.input.rig.lab;
+    const problems = gatewayLogProblems(this.input.runDir, this.log(), fromMs, toMs);
+    if (problems.some((p) => p.startsWith("the gateway sinkhole's log could not be read"))) return problems;
+    return [...problems, ...gatewayCanaryProblems(this.log(), this.input.canaries, [lab.sinkhole, lab.sinkhole6], fromMs, toMs)];
   }
 }

@@ -154,7 +154,8 @@ describe('rig option lab.sinkhole_log', () => {
     const block = /## A real bench: rig file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(block).toBeDefined();
     const r = rigFromSource(block!, 'bench-7.yaml');
-    expect(r.lab.sinkholeLog).toEqual({ ssh: 'airlock@10.20.0.1', path: '/var/log/airlock/sinkhole.jsonl' });
+    // Over the gateway's management address: on its lab side the redirect takes port 22 to the sinkhole.
+    expect(r.lab.sinkholeLog).toEqual({ ssh: 'airlock@192.168.50.1', path: '/var/log/airlock/sinkhole.jsonl' });
     expect(Object.keys(r.canaries?.inject ?? {})).toEqual(['bench', 'far-switch']);
   });
 

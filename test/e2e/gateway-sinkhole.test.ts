@@ -109,6 +109,37 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     expect(reasons(b)).toContain(`the gateway sinkhole's log could not be read (${cleanLog}: ENOENT: no such file or directory)`);
   });
 
+  it('heartbeats without the DNS canaries sent to the sinkhole, or a gateway clock 3 s ahead: INCONCLUSIVE, never PASS', async () => {
+    const lines = readFileSync(path.join(cleanDir, 'sinkhole.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const isCanary = (l: string) => /canary\.airlock\.invalid/.test(l);
+    expect(lines.filter(isCanary).length).toBeGreaterThan(4);
+
+    // Alive but not receiving (its redirect flushed, or another gateway's log): only heartbeats and other records.
+    const deaf = path.join(tmp, 'deaf');
+    cpSync(cleanDir, deaf, { recursive: true });
+    writeFileSync(path.join(deaf, 'sinkhole.jsonl'), lines.filter((l) => !isCanary(l)).join('\n') + '\n');
+    const d = await reanalyzeRun(deaf);
+    expect(d.verdict).toBe('INCONCLUSIVE');
+    expect(reasons(d)).toMatch(/the gateway sinkhole's log holds none of the \d+ DNS canaries sent to it in this window \(first missing: #\d+ from drone/);
+
+    // The gateway's clock 3 s ahead, its sinkhole running long before the run (heartbeats from 30 s
+    // earlier, no start line in the span): every line 3 s late, no gap in the heartbeats.
+    const skew = path.join(tmp, 'skew');
+    cpSync(cleanDir, skew, { recursive: true });
+    const parsed = lines.map((l) => JSON.parse(l) as { t: number; time: string; event?: string; instance?: string; heartbeatMs?: number });
+    const first = parsed.find((p) => p.event)!;
+    const before = Array.from({ length: 60 }, (_, i) => ({ t: first.t - 30_000 + i * 500, event: 'heartbeat', instance: first.instance, heartbeatMs: first.heartbeatMs }));
+    const shifted = [...before, ...parsed].map((p) => {
+      const t = p.t + 3000;
+      return JSON.stringify({ ...p, time: new Date(t).toISOString(), t, ...(p.event === 'start' ? { event: 'heartbeat' } : {}) });
+    });
+    writeFileSync(path.join(skew, 'sinkhole.jsonl'), shifted.join('\n') + '\n');
+    const k = await reanalyzeRun(skew);
+    expect(k.verdict).toBe('INCONCLUSIVE');
+    expect(reasons(k)).toMatch(/the gateway's clock is off by 3\.\d s from this host's \(DNS canary #\d+ from drone sent at \S+, logged at \S+\): its log cannot be matched to the captures by time/);
+    expect(reasons(k)).not.toMatch(/heartbeat|shows it running only from|log ends at/);
+  });
+
   it('the sinkhole paused mid-run (a gap in its heartbeats): INCONCLUSIVE naming the gap, never PASS', { timeout: 180_000 }, async () => {
     const gapLog = path.join(shared, 'gap.jsonl');
     let paused = false;
