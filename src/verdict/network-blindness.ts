@@ -24,8 +24,10 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
   const canaries = input.canaries!;
   const reasons: string[] = [];
   const netCaptures = input.captures.filter((c) => c.kind === 'network');
-  const fileOf = new Map(netCaptures.map((c) => [c.name, c.files[0] ?? '']));
-  const have = new Set(seen.map((c) => `${c.file}|${c.host}|${c.seq}`));
+  // A rotated capture's parts together are the capture: a canary in any part is in the capture.
+  const fileOf = new Map(netCaptures.map((c) => [c.name, c.files.length > 1 ? `${c.files[0]} and ${c.files.length - 1} more part(s)` : (c.files[0] ?? '')]));
+  const captureOf = new Map(netCaptures.flatMap((c) => c.files.map((f) => [f, c.name] as const)));
+  const have = new Set(seen.map((c) => `${captureOf.get(c.file) ?? c.file}|${c.host}|${c.seq}`));
   const checkedTo = window.toMs - LAST_SECOND_MS;
   const inWindow = canaries.sent.filter((c) => c.sentAtMs >= window.fromMs && c.sentAtMs < checkedTo);
   for (const [host, crosses] of Object.entries(canaries.capturesFor)) {
@@ -38,7 +40,7 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
     for (const cap of crosses) {
       const file = fileOf.get(cap);
       if (file === undefined) continue;
-      const missing = mine.filter((c) => !have.has(`${file}|${c.host}|${c.seq}`));
+      const missing = mine.filter((c) => !have.has(`${cap}|${c.host}|${c.seq}`));
       if (missing.length === 0) continue;
       if (missing.length === mine.length) {
         reasons.push(`capture ${cap} (${file}) holds none of the ${mine.length} canaries ${host} sent in this window: wrong interface, interface down, or a tap or mirror that does not carry ${host}'s traffic`);
@@ -121,7 +123,15 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
 
   // Silence is not proof: canaries run in every window, so a capture with no packet at all was blind.
   if (window.toMs - window.fromMs >= LAST_SECOND_MS) {
-    for (const f of scan.files) if (f.inWindow === 0) reasons.push(`${f.file} holds no packet at all in this window: the capture was blind`);
+    // The parts of a rotated capture count together: one part may hold nothing of this window.
+    const parts = new Map<string, string[]>();
+    for (const c of data.input.captures) if (c.kind === 'network' && c.files.length > 1) for (const f of c.files) parts.set(f, c.files);
+    const inWindow = new Map(scan.files.map((f) => [f.file, f.inWindow]));
+    for (const f of scan.files) {
+      const all = parts.get(f.file);
+      if (all && all[0] !== f.file) continue;
+      if ((all ?? [f.file]).every((x) => (inWindow.get(x) ?? 0) === 0)) reasons.push(`${all ? `${f.file} and its ${all.length - 1} later part(s) hold` : `${f.file} holds`} no packet at all in this window: the capture was blind`);
+    }
   }
 
   // A gateway's log fetched after the run witnesses only where it shows the sinkhole running.
