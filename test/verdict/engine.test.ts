@@ -347,6 +347,43 @@ const rows: Row[] = [
     })(),
     expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
   },
+  ...(() => {
+    // A capture rotated into two parts (captures.rotate): the first holds the run until 2000 ms,
+    // the second from there on. A canary in the second part is the capture's; the capture is
+    // blind only where neither part holds a packet.
+    const parts = [{ files: ['net-drone.pcap', 'net-drone.1.pcap'] }];
+    const b = { src: DRONE, dst: OUTSIDE, srcPort: 5354, dstPort: 53 };
+    const name = canaryDnsName('k', { runId: 'run1', host: 'drone', seq: 0, sentAtMs: T0 + 2500, target: 'outside', protocol: 'dns' }, b);
+    const canary: Pkt = { at: 2500, frame: udp(DRONE, OUTSIDE, 5354, 53, dnsQuery(name)), file: 'net-drone.1.pcap' };
+    const first = [-500, 500, 1500].map((at) => lab(at));
+    const later = (ats: number[]) => ats.map((at) => ({ ...lab(at), file: 'net-drone.1.pcap' }));
+    const rows: Row[] = [
+      {
+        rule: 'a rotated capture: a canary in a later part counts, and a part empty in a window is not blindness while another part holds packets',
+        captures: parts,
+        background: false,
+        canaries: [{ at: 2500, host: 'drone' }],
+        packets: [...first, canary, ...later([3000, 4500, 5500, 6600])],
+        expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
+      },
+      {
+        rule: 'a rotated capture: the canary in neither part, or no part holding a packet in a window, is INCONCLUSIVE naming every part',
+        captures: parts,
+        background: false,
+        canaries: [{ at: 2500, host: 'drone' }],
+        packets: [...first, ...later([3000, 6600])],
+        expect: {
+          verdict: 'INCONCLUSIVE',
+          phases: ['PASS', 'INCONCLUSIVE', 'INCONCLUSIVE'],
+          check: (j) => {
+            expect(JSON.stringify(j.phases[1])).toMatch(/capture drone \(net-drone\.pcap and 1 more part\(s\)\) holds none of the 1 canaries drone sent in this window/);
+            expect(JSON.stringify(j.phases[2])).toContain('net-drone.pcap and its 1 later part(s) hold no packet at all in this window: the capture was blind');
+          },
+        },
+      },
+    ];
+    return rows;
+  })(),
   {
     rule: 'a canary sent but missing from its capture makes its window INCONCLUSIVE',
     canaries: [{ at: 2500, host: 'drone' }],
