@@ -234,7 +234,8 @@ export async function judgeRun(input: JudgeInput): Promise<Judgement> {
   for (const c of input.captures) {
     if (c.kind !== 'network') continue;
     let prev: { file: string; lastMs: number } | undefined;
-    for (const f of c.files) {
+    let read = 0;
+    for (const [k, f] of c.files.entries()) {
       const file = path.join(input.runDir, f);
       const label = fileLabel(file, input.runDir);
       let info: CaptureInfo;
@@ -251,6 +252,13 @@ export async function judgeRun(input: JudgeInput): Promise<Judgement> {
       } catch (error) {
         // A capture that cannot be read proves nothing: its windows become INCONCLUSIVE.
         info = { format: 'pcap', packets: 0, linkTypes: [], stopped: false, damage: { offset: 0, reason: `cannot be read: ${(error as Error).message}` } };
+      }
+      read += info.packets;
+      // The capture child counted every record it wrote (c.records, over all its parts). Fewer in
+      // the files listed means a part is missing from the list or a file lost records: packets
+      // nobody judged, so every window is INCONCLUSIVE (never PASS on what was not read).
+      if (k === c.files.length - 1 && c.records > read && !info.damage) {
+        info = { ...info, damage: { offset: -1, reason: `the capture wrote ${c.records} packets but its ${c.files.length} file(s) hold ${read}: packets were not judged` } };
       }
       judge.endFile(label, info);
       prev = info.lastMs !== undefined ? { file, lastMs: info.lastMs } : prev;
