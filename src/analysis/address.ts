@@ -2,7 +2,7 @@
  * Addresses as numbers: IPv4 as one unsigned 32-bit word, IPv6 as four. The hot path never
  * makes strings; formatting happens once per flow.
  */
-import ipaddr from 'ipaddr.js';
+import { ipaddr, type IPv4, type IPv6 } from '../ipaddr.js';
 import { LabSpecError } from './errors.js';
 
 export interface Cidr {
@@ -16,7 +16,7 @@ export interface Cidr {
 }
 
 /** The address's bytes as 32-bit words (one for IPv4, four for IPv6). */
-function wordsOf(addr: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+function wordsOf(addr: IPv4 | IPv6): number[] {
   const b = addr.toByteArray();
   const words: number[] = [];
   for (let i = 0; i < b.length; i += 4) words.push(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
@@ -77,7 +77,7 @@ export function parseCidr(text: string): Cidr {
   const family: 4 | 6 | 0 = ipaddr.IPv4.isValidFourPartDecimal(addrText) ? 4 : ipaddr.IPv6.isValid(addrText) ? 6 : 0;
   if (family === 0) throw new LabSpecError(`bad lab CIDR "${text}": "${addrText}" is not an IPv4 or IPv6 address`);
   const max = family === 4 ? 32 : 128;
-  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  let addr: IPv4 | IPv6;
   let prefix: number;
   if (slash < 0) {
     addr = ipaddr.parse(addrText);

@@ -138,6 +138,7 @@ class Window {
   async settle(): Promise<void> {
     const pf = this.prefetch;
     this.prefetch = null;
+    // Only waits: a failed read-ahead is not used (startPrefetch), and the file is closing.
     if (pf) await pf.promise.catch(() => 0);
   }
   /** True when n bytes are available at pos (reading more if needed); false at end of file. */

@@ -3,7 +3,7 @@
  * (the schema already reported wrong types, so a mismatch here yields undefined silently) and
  * report only what the schema cannot: units, ranges, references, duplicates.
  */
-import ipaddr from 'ipaddr.js';
+import { ipaddr } from '../ipaddr.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type ConfigSource, type Seg } from './source.js';
 import type { SourcePos } from './types.js';

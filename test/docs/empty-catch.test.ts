@@ -17,7 +17,7 @@ function files(dir: string): string[] {
 
 /** `catch {}`, `catch (e) { }` (comments inside count as a reason) and `.catch(() => undefined)`-style swallows. */
 const blockCatch = /catch\s*(\([^)]*\))?\s*\{(\s*(\/\/[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*)\}/g;
-const promiseCatch = /\.catch\(\s*\(\)\s*=>\s*(\{\s*\}|undefined|void 0|null)\s*\)/g;
+const promiseCatch = /\.catch\(\s*\(\)\s*=>\s*(\{\s*\}|undefined|void 0|null|false|true|0)\s*\)/g;
 
 export function unexplainedCatches(text: string): number[] {
   const lines = text.split('\n');
@@ -36,6 +36,7 @@ describe('empty catches', () => {
   it('the detector sees an unexplained one and accepts an explained one', () => {
     expect(unexplainedCatches('try { a(); } catch {}\n')).toEqual([1]);
     expect(unexplainedCatches('x\np.catch(() => undefined);\n')).toEqual([2]);
+    expect(unexplainedCatches('x\nawait p.catch(() => 0);\n')).toEqual([2]);
     expect(unexplainedCatches('try { a(); } catch {\n  // gone already: nothing to remove\n}\n')).toEqual([]);
     expect(unexplainedCatches('// the sleep rejects only on abort\np.catch(() => undefined);\n')).toEqual([]);
   });

@@ -4,7 +4,7 @@
  * Written from RFC 791, 8200, 793, 792, 4443 and 1035; the tests check each against tshark.
  */
 import { isIPv6 } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { ipaddr } from '../../ipaddr.js';
 
 function sum16(buf: Buffer, from: number, to: number, acc = 0): number {
   let s = acc;

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import { isIPv6 } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { ipaddr } from '../../ipaddr.js';
 
 /** An address as the log writes it: IPv4-mapped IPv6 as IPv4, IPv6 compressed (RFC 5952). */
 export function normalizeAddress(a: string): string {

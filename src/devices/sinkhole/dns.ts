@@ -3,7 +3,7 @@
  * A/AAAA with the sinkhole's own address; anything else gets an empty NOERROR answer.
  */
 import { isIPv4 } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { ipaddr } from '../../ipaddr.js';
 
 export interface DnsQuestion {
   id: number;

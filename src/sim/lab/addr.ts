@@ -1,5 +1,5 @@
 /** Address arithmetic for laying out the lab; parsing and matching by ipaddr.js. */
-import ipaddr from 'ipaddr.js';
+import { ipaddr } from '../../ipaddr.js';
 
 export function v4ToInt(a: string): number {
   return a.split('.').reduce((n, o) => n * 256 + Number(o), 0) >>> 0;
