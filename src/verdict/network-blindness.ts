@@ -14,6 +14,20 @@ const LAST_SECOND_MS = 1000;
 /** A window shorter than this is not required to hold a canary of every injection point. */
 const MIN_CHECKED_MS = 5000;
 
+/** How long an injection point may go without a send: three intervals and 5 s for a loaded host (a crashed sender shows). */
+const sendGapToleranceMs = (intervalMs: number) => 3 * intervalMs + 5000;
+
+/** The first stretch between an injection point's sends (and from its last send to `tailTo`) longer than the tolerance. */
+function sendGap(sent: Array<{ sentAtMs: number }>, intervalMs: number | undefined, tailTo: number | undefined): { fromMs: number; toMs: number } | undefined {
+  if (!intervalMs || intervalMs <= 0) return undefined;
+  const tol = sendGapToleranceMs(intervalMs);
+  const t = sent.map((c) => c.sentAtMs).sort((a, b) => a - b);
+  for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! > tol) return { fromMs: t[i - 1]!, toMs: t[i]! };
+  const last = t[t.length - 1]!;
+  if (tailTo !== undefined && tailTo - last > tol) return { fromMs: last, toMs: tailTo };
+  return undefined;
+}
+
 /**
  * Every canary sent in the window must be in every capture its injection point crosses; every
  * injection point must have sent some. Missing ones are named per capture, injection point and
@@ -36,6 +50,14 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
     if (mine.length === 0) {
       if (checkedTo - window.fromMs >= MIN_CHECKED_MS) reasons.push(`canary injection point ${host} sent no canary in this window, so nothing shows the captures ${crosses.join(', ')} could see`);
       continue;
+    }
+    // Canaries prove sight only around their sends: a sender that stopped (crashed, its SSH link
+    // lost) leaves the rest of the window unproven, even when its earlier canaries were all seen.
+    const gap = sendGap(mine, input.rig.canaries?.intervalMs, data.window.kind === 'phase' ? checkedTo : undefined);
+    if (gap) {
+      reasons.push(
+        `canary injection point ${host} sent no canary between ${iso(gap.fromMs)} and ${iso(gap.toMs)} (${((gap.toMs - gap.fromMs) / 1000).toFixed(1)} s; one every ${input.rig.canaries!.intervalMs / 1000} s was promised), so nothing shows the captures ${crosses.join(', ')} could see then`,
+      );
     }
     for (const cap of crosses) {
       const file = fileOf.get(cap);

@@ -8,6 +8,8 @@ import type { SinkholeLog } from '../analysis/sinkhole-log.js';
 export interface Window {
   fromMs: number;
   toMs: number;
+  /** The coverage window's kind (src/verdict/coverage.ts) when it is one. */
+  kind?: string;
 }
 
 export class WindowData {

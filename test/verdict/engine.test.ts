@@ -125,6 +125,9 @@ interface Row {
    */
   background?: boolean;
   expect: { verdict: string; phases?: string[]; coverage?: Record<string, string>; check?: (j: Judgement) => void };
+  /** The rig judged with (default rig/virtual.yaml) and the end of the captures in ms after T0 (default 7000). */
+  rig?: RigConfig;
+  capturesEnd?: number;
 }
 
 const NET: CaptureRecord = { name: 'drone', kind: 'network', files: ['net-drone.pcap'], records: 0, dropped: 0, lossy: false };
@@ -142,11 +145,11 @@ async function judge(row: Row): Promise<Judgement> {
   if (row.power) captures.push({ name: 'power', kind: 'power', files: ['power-drone.csv'], records: 10, dropped: 0, lossy: false });
   const j = new RunJudge({
     runDir,
-    rig,
+    rig: row.rig ?? rig,
     scenario: sc,
     windows,
     capturesStartMs: T0 - 1000,
-    capturesEndMs: T0 + 7000,
+    capturesEndMs: T0 + (row.capturesEnd ?? 7000),
     incomplete: new Set(row.incomplete ?? []),
     captures,
     canaries:
@@ -378,6 +381,42 @@ const rows: Row[] = [
           check: (j) => {
             expect(JSON.stringify(j.phases[1])).toMatch(/capture drone \(net-drone\.pcap and 1 more part\(s\)\) holds none of the 1 canaries drone sent in this window/);
             expect(JSON.stringify(j.phases[2])).toContain('net-drone.pcap and its 1 later part(s) hold no packet at all in this window: the capture was blind');
+          },
+        },
+      },
+    ];
+    return rows;
+  })(),
+  ...(() => {
+    // A 15 s phase, canaries promised every second (tolerance 3 intervals + 5 s = 8 s), each seen.
+    const every1s = { ...rig, canaries: { ...rig.canaries!, intervalMs: 1000 } };
+    const sends = (until: number) => Array.from({ length: Math.floor((until - 100) / 1000) + 1 }, (_, i) => ({ at: 100 + i * 1000, host: 'drone' }));
+    const seen = (c: Array<{ at: number }>): Pkt[] =>
+      c.map(({ at }, seq) => {
+        const b = { src: DRONE, dst: OUTSIDE, srcPort: 5354, dstPort: 53 };
+        const name = canaryDnsName('k', { runId: 'run1', host: 'drone', seq, sentAtMs: T0 + at, target: 'outside', protocol: 'dns' }, b);
+        return { at, frame: udp(DRONE, OUTSIDE, 5354, 53, dnsQuery(name)) };
+      });
+    const base = { rig: every1s, capturesEnd: 16_000, windows: [[0, 15_000], [15_000, 15_100], [15_100, 15_200]] as Array<[number, number]> };
+    const lab15 = Array.from({ length: 60 }, (_, i) => lab(i * 250 + 10));
+    const rows: Row[] = [
+      {
+        rule: 'canaries sent every second through a phase, each seen: the phase is PASS',
+        ...base,
+        canaries: sends(14_100),
+        packets: [...seen(sends(14_100)), ...lab15],
+        expect: { verdict: 'PASS', check: (j) => expect(j.phases[0]!.verdict).toBe('PASS') },
+      },
+      {
+        rule: 'the canary sender stopped mid-phase (every canary it sent was seen): the rest of the phase is unproven, INCONCLUSIVE naming the stretch',
+        ...base,
+        canaries: sends(3100),
+        packets: [...seen(sends(3100)), ...lab15],
+        expect: {
+          verdict: 'INCONCLUSIVE',
+          check: (j) => {
+            expect(j.phases[0]!.verdict).toBe('INCONCLUSIVE');
+            expect(JSON.stringify(j.phases[0])).toMatch(/canary injection point drone sent no canary between \S+:03\.100Z and \S+:14\.500Z \(11\.4 s; one every 1 s was promised\), so nothing shows the captures drone could see then/);
           },
         },
       },
