@@ -70,6 +70,12 @@ describe('live analysis agrees with the post-run analysis', () => {
       // Every run here has a network leak (zombie-off and clean share runs with leaky profiles),
       // and the first was told while the phases still ran, not at the end.
       expect(liveKeys.length, label).toBeGreaterThan(0);
+      // Each leaky profile of the pair leaked in its own device's capture: the agreement is not
+      // carried by the other device alone (both analyses missing a profile's leak would agree).
+      for (const [device, profile] of Object.entries(PAIRS[i]!)) {
+        if (profile === 'clean' || profile === 'zombie-off') continue;
+        expect(liveKeys.some((k) => k.includes(`|net-${device}.`)), `${label}: ${profile} on the ${device}`).toBe(true);
+      }
       const firstFinding = r.events.findIndex((e) => e.event === 'finding');
       const safing = r.events.findIndex((e) => e.event === 'safing');
       if (PAIRS[i]!.drone !== 'sync-at-off' && PAIRS[i]!.drone !== 'leaky-when-off') expect(firstFinding, label).toBeLessThan(safing);
