@@ -3,7 +3,7 @@
  * rules of .dependency-cruiser.cjs (no folder imports one above it, no cycle, no driver imports a
  * simulator), and src/devices/ holds no simulator file.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cruise, type ICruiseResult, type IReporterOutput } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,14 @@ describe('architecture', () => {
     );
     expect(violations).toEqual([]);
   }, 120_000);
+
+  it('ipaddr.js is loaded only by src/ipaddr.ts, with require (an import costs each process ~150 M instructions at start-up: docs/performance.md)', () => {
+    const importers = files(join(root, 'src'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith(join('src', 'ipaddr.ts')))
+      .filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+['"]ipaddr\.js['"]/m.test(readFileSync(f, 'utf8')) || /import\(\s*['"]ipaddr\.js['"]\s*\)/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(root, f));
+    expect(importers).toEqual([]);
+  });
 
   it('src/devices/ holds drivers only: no simulator file', () => {
     const sims = files(join(root, 'src', 'devices'))
