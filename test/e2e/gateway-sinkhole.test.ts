@@ -120,7 +120,7 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     writeFileSync(path.join(deaf, 'sinkhole.jsonl'), lines.filter((l) => !isCanary(l)).join('\n') + '\n');
     const d = await reanalyzeRun(deaf);
     expect(d.verdict).toBe('INCONCLUSIVE');
-    expect(reasons(d)).toMatch(/the gateway sinkhole's log holds none of the \d+ DNS canaries sent to it in this window \(first missing: #\d+ from drone/);
+    expect(reasons(d)).toMatch(/the gateway sinkhole's log holds none of the \d+ DNS canaries sent to it in this window \(first missing: #\d+ from (drone|controller|phone) /);
 
     // The gateway's clock 3 s ahead, its sinkhole running long before the run (heartbeats from 30 s
     // earlier, no start line in the span): every line 3 s late, no gap in the heartbeats.

@@ -58,7 +58,8 @@ describe('live analysis agrees with the post-run analysis', () => {
   it('each run: the live findings are the post-run findings (rule, window, capture file, packet); --stop-on-finding ends a leaky run at the first', { timeout: 400_000 }, async () => {
     const delayed = rigWithParams('controller', { delay: '4s' });
     const [stopped, ...runs] = await Promise.all([
-      run({ drone: 'leaky-dns' }, ['--stop-on-finding']),
+      // A long boot: the first finding comes seconds into it, so even a loaded host stops the run there.
+      run({ drone: 'leaky-dns' }, ['--stop-on-finding', '--set', 'boot=30s']),
       ...PAIRS.map((p) => run(p, [], p.controller === 'leaky-delayed' ? delayed : undefined)),
     ]);
     for (const [i, r] of runs.entries()) {
