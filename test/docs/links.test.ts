@@ -86,6 +86,16 @@ describe('documentation links', () => {
     expect(unreachable).toEqual([]);
   });
 
+  it('every page for technicians, CI engineers and certifiers links what a PASS proves', () => {
+    const target = join(root, 'docs', 'certifier', 'what-a-pass-proves.md');
+    const missing = ['technician', 'ci', 'certifier']
+      .flatMap((d) => pages(join(root, 'docs', d)))
+      .filter((p) => p !== target)
+      .filter((p) => !parse(p).links.some((href) => resolve(dirname(p), decodeURIComponent(href.split('#')[0]!)) === target))
+      .map((p) => relative(root, p));
+    expect(missing).toEqual([]);
+  });
+
   it('the README stays short (a map, not a manual)', () => {
     const lines = readFileSync(join(root, 'README.md'), 'utf8').split('\n').length;
     expect(lines).toBeLessThanOrEqual(200);
