@@ -76,11 +76,12 @@ const DEFAULT_BUFFER = 8 * 1024 * 1024;
  * header claims (libpcap refuses such records too). The header's snaplen is the file's word, and
  * a hostile file says 4 GiB: trusting it made the reader allocate that much for one record.
  */
-const MAX_RECORD = 262144;
+export const MAX_RECORD = 262144;
 /** Largest pcapng block we accept (the buffer grows to it once if needed). */
 const MAX_BLOCK = 64 * 1024 * 1024;
 
-class PacketView implements CapturePacket {
+/** One reusable packet record (the reader hands the same object to every callback; pcap-follower.ts too). */
+export class PacketView implements CapturePacket {
   index = 0;
   timeMs = 0;
   sec = 0;

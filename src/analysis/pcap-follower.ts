@@ -12,27 +12,7 @@
  * file is reported, not read (the post-run analysis reads it).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { CapturePacket } from './capture-reader.js';
-
-/** libpcap's MAXIMUM_SNAPLEN, as capture-reader.ts: a longer record is damage. */
-const MAX_RECORD = 262144;
-
-class View implements CapturePacket {
-  index = 0;
-  timeMs = 0;
-  sec = 0;
-  nsec = 0;
-  linkType = 0;
-  interfaceId = 0;
-  buf: Buffer = Buffer.alloc(0);
-  offset = 0;
-  caplen = 0;
-  origLen = 0;
-  fileOffset = 0;
-  frame(): Buffer {
-    return this.buf.subarray(this.offset, this.offset + this.caplen);
-  }
-}
+import { MAX_RECORD, PacketView, type CapturePacket } from './capture-reader.js';
 
 export interface FollowerStart {
   /** File offset of a record boundary to start at (after the 24-byte header). */
@@ -55,7 +35,7 @@ export type FollowCallback = (p: CapturePacket) => void;
 export class PcapFollower {
   private fd: number | undefined;
   private buf: Buffer;
-  private readonly view = new View();
+  private readonly view = new PacketView();
   private le = true;
   private nano = false;
   private headerRead = false;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanCaptures, encodeCanary, CANARY_PORT, type Canary } from '../../src/analysis/index.js';
 import { icmpEcho, tcpSyn } from '../../src/devices/capture/canary-packets.js';
+import { pcapGlobalHeader } from '../utils/random-capture.js';
 
 const SECRET = 'ipv6-canary-test-secret';
 const SRC = 'fd0a:231::10';
@@ -23,12 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A classic pcap (Ethernet) of IPv6 packets, each at its own time (ms). */
 function pcapOf(packets: Array<{ ms: number; ip: Buffer }>): string {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
+  const head = pcapGlobalHeader(1);
   const parts = [head];
   for (const p of packets) {
     const eth = Buffer.concat([Buffer.from('02000000000102000000000286dd', 'hex'), p.ip]);

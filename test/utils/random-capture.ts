@@ -203,12 +203,7 @@ export function writeRandomCapture(file: string, seed: number, packets: number):
     }
     frames.push(wrap(c.family === 4 ? ip4(src, dst, c.proto, l4) : ip6(src, dst, c.proto, l4), c.family, srcMac));
   }
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
+  const head = pcapGlobalHeader(1);
   const recs = frames.map((f, i) => {
     const h = Buffer.alloc(16);
     h.writeUInt32LE(1700000000 + Math.floor(i / 100), 0);
@@ -218,4 +213,15 @@ export function writeRandomCapture(file: string, seed: number, packets: number):
     return Buffer.concat([h, f]);
   });
   writeFileSync(file, Buffer.concat([head, ...recs]));
+}
+
+/** A classic pcap file header (microsecond magic, little-endian, snaplen 65535) for `linkType`. */
+export function pcapGlobalHeader(linkType: number): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(65535, 16);
+  head.writeUInt32LE(linkType, 20);
+  return head;
 }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRig, loadScenario } from "../../src/config/index.js";
 import { judgeRun } from "../../src/verdict/index.js";
+import { pcapGlobalHeader } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "airlock-parts-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -32,12 +33,7 @@ function udp(src: string, dst: string, dport: number): Buffer {
 
 /** A classic pcap (raw IP, microseconds) of `frames` at their times. */
 function pcap(file: string, frames: Array<[number, Buffer]>): void {
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(65535, 16);
-  gh.writeUInt32LE(101, 20);
+  const gh = pcapGlobalHeader(101);
   const recs = frames.map(([ms, f]) => {
     const h = Buffer.alloc(16);
     h.writeUInt32LE(Math.floor(ms / 1000), 0);

@@ -12,6 +12,7 @@ import { loadRig, loadScenario } from '../../src/config/index.js';
 import { readCapture } from '../../src/analysis/index.js';
 import { PcapFollower } from '../../src/analysis/pcap-follower.js';
 import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
+import { pcapGlobalHeader } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -109,13 +110,7 @@ function record(ms: number, frame: Buffer): Buffer {
   return Buffer.concat([h, frame]);
 }
 function pcapHeader(): Buffer {
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(101, 20);
-  return h;
+  return pcapGlobalHeader(101);
 }
 
 describe('live analyzer', () => {
