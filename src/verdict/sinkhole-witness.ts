@@ -1,5 +1,5 @@
 /**
- * The sinkhole as a second witness (issue 4): what it received, as the client addressed it.
+ * The sinkhole as a second witness: what it received, as the client addressed it.
  * Canary datagrams are left out here: the canary check accounts for them on its own.
  *
  * On a bench whose rig file names `lab.sinkhole_log`, Airlock did not run the sinkhole itself:
