@@ -12,6 +12,7 @@ export {
   type SeenCanary,
   type CaptureDamage,
   type FileSummary,
+  type SealKeep,
 } from './scan.js';
 export {
   readCapture,

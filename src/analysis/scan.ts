@@ -95,6 +95,20 @@ export interface DnsQuery {
 
 export type SeenCanary = Canary & { file: string; packet: number; timeMs: number };
 
+/** What NetworkScanner.seal keeps of a file besides its findings (undefined: nothing). */
+export interface SealKeep {
+  dns?: (q: DnsQuery) => boolean;
+  flows?: (f: FlowSummary) => boolean;
+  identities: boolean;
+}
+
+/** What a sealed file (NetworkScanner.seal) leaves for the rules. */
+interface SealedFile {
+  findings: NetworkFinding[];
+  dnsQueries: DnsQuery[];
+  flows: FlowSummary[];
+}
+
 export interface CaptureDamage {
   file: string;
   offset: number;
@@ -1438,6 +1452,11 @@ export class NetworkScanner {
   private readonly open = new Map<string, FileScanner>();
   private readonly scan: NetworkScan;
   private flows: FlowSummary[] | undefined;
+  /** Live analysis: what sealed files left (seal()); files that left nothing have no entry. */
+  private readonly sealed = new Map<string, SealedFile>();
+  private sealedVersion = 0;
+  /** (source, MAC) pairs already kept by a sealed file for tying findings to devices. */
+  private readonly identities = new Set<string>();
 
   constructor(private readonly opts: ScanOptions) {
     this.policy = new EgressPolicy(opts.lab, opts.labNames ?? []);
@@ -1526,24 +1545,82 @@ export class NetworkScanner {
    * (src/verdict/live.ts) asks this while the captures are still being written.
    */
   peek(labels: string[]): Pick<NetworkScan, 'findings' | 'dnsQueries' | 'canaries' | 'flows'> {
-    const open = labels.flatMap((l) => this.open.get(l) ?? []);
+    const parts: Array<FileScanner | SealedFile> = [];
+    for (const l of labels) {
+      const part = this.sealed.get(l) ?? this.open.get(l);
+      if (part) parts.push(part);
+    }
     const findings: NetworkFinding[] = [];
     const dnsQueries: DnsQuery[] = [];
-    for (const s of open) s.collect(this.catalogue, findings, dnsQueries);
+    for (const s of parts) {
+      if (s instanceof FileScanner) s.collect(this.catalogue, findings, dnsQueries);
+      else {
+        findings.push(...s.findings);
+        dnsQueries.push(...s.dnsQueries);
+      }
+    }
     let flows: FlowSummary[] | undefined;
     return {
       findings,
       dnsQueries,
-      canaries: open.flatMap((s) => s.canaries),
+      canaries: parts.flatMap((s) => (s instanceof FileScanner ? s.canaries : [])),
       get flows() {
-        return (flows ??= open.flatMap((s) => s.flowSummaries()));
+        return (flows ??= parts.flatMap((s) => (s instanceof FileScanner ? s.flowSummaries() : s.flows)));
       },
     };
   }
 
-  /** Sum of the open files' versions: unchanged means peek() would give the same. */
+  /**
+   * Live analysis of a rotated capture: a part read to its end (no packet will be fed to it any
+   * more) is sealed. What the rules can still read of it is kept as records: its findings, the
+   * DNS queries `keep.dns` selects (no_dns: the names it does not allow), the flows `keep.flows`
+   * selects (traffic_only_to: to a host it does not allow; never a canary flow or a canary
+   * packet's flow, which that rule drops), and when `keep.identities`
+   * (no_egress naming devices) one flow per source address and MAC not kept before, marked
+   * canary-only so no rule judges it (src/verdict/attribution.ts reads only their address and
+   * MAC). Its FileScanner (flow table, caches, canary records) goes: a window held for hours
+   * holds the tables of its captures' current parts, not of every part (docs/performance.md).
+   * peek() gives the same findings after sealing as before.
+   */
+  seal(label: string, keep: SealKeep): void {
+    const s = this.open.get(label);
+    if (!s) return;
+    this.open.delete(label);
+    this.sealedVersion += s.version();
+    const findings: NetworkFinding[] = [];
+    const queries: DnsQuery[] = [];
+    s.collect(this.catalogue, findings, queries);
+    const dnsQueries = keep.dns ? queries.filter(keep.dns) : [];
+    const flows: FlowSummary[] = [];
+    if (keep.flows || keep.identities) {
+      const canaryPackets = new Set(s.canaries.map((c) => c.packet));
+      for (const f of s.flowSummaries()) {
+        const judged = !f.canaryOnly && !canaryPackets.has(f.packet);
+        const pair = `${f.src}|${f.srcMac}`;
+        if (keep.flows && judged && keep.flows(f)) {
+          flows.push(f);
+          if (f.srcMac !== undefined) this.identities.add(pair);
+        } else if (keep.identities && f.srcMac !== undefined && !this.identities.has(pair)) {
+          this.identities.add(pair);
+          flows.push({ ...f, canaryOnly: true });
+        }
+      }
+    }
+    if (findings.length + dnsQueries.length + flows.length > 0) this.sealed.set(label, { findings, dnsQueries, flows });
+  }
+
+  /** What this scanner holds (live analysis; test/verdict/live-memory.test.ts): open files' flow records, sealed records. */
+  retained(): { openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number } {
+    let flowRecords = 0;
+    for (const s of this.open.values()) flowRecords += s.t.size;
+    let sealedRecords = this.identities.size;
+    for (const s of this.sealed.values()) sealedRecords += s.findings.length + s.dnsQueries.length + s.flows.length;
+    return { openFiles: this.open.size, flowRecords, sealedFiles: this.sealed.size, sealedRecords };
+  }
+
+  /** Sum of the open files' versions (and the sealed ones'): unchanged means peek() would give the same. */
   version(): number {
-    let v = 0;
+    let v = this.sealedVersion;
     for (const s of this.open.values()) v += s.version();
     return v;
   }

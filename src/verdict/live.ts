@@ -29,10 +29,10 @@
  */
 import path from 'node:path';
 import type { Assertion, RigConfig, ScenarioConfig } from '../config/types.js';
-import { CANARY_LOOKBACK_MS, NetworkScanner, type CapturePacket, type EndpointCatalogue, type NetworkFinding } from '../analysis/index.js';
+import { CANARY_LOOKBACK_MS, NetworkScanner, type CapturePacket, type EndpointCatalogue, type NetworkFinding, type SealKeep } from '../analysis/index.js';
 import { PcapFollower, type FollowerStart } from '../analysis/pcap-follower.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
-import { egressPolicyFindings, networkAssertionFindings } from './rules.js';
+import { allowedDestination, egressPolicyFindings, namePolicy, networkAssertionFindings } from './rules.js';
 import { partTailFromMs } from './engine.js';
 
 /** What the run machine has recorded so far. */
@@ -105,6 +105,8 @@ interface FollowedFile {
   prev?: FollowedFile;
   started: boolean;
   released?: boolean;
+  /** Released and older than any window opened from now on reads: skipped by replays, checkpoints dropped. */
+  past?: boolean;
 }
 
 interface LiveWindow {
@@ -116,6 +118,8 @@ interface LiveWindow {
   version: number;
   pending: boolean;
   evaluatedAt: number;
+  /** What a sealed part of this window's captures leaves (NetworkScanner.seal): what its phase's rules read. */
+  keep: SealKeep;
 }
 
 const CHECKPOINT_MS = 200;
@@ -199,6 +203,33 @@ export class LiveAnalyzer {
     this.opts.onState?.('stopped', `${this.findingsTold} finding(s) told live; the post-run analysis decides the verdicts`);
   }
 
+  /**
+   * What the analysis holds, for tests and the soak (test/verdict/live-memory.test.ts): windows
+   * with a scanner, the file scanners open in them and their flow records, what sealed parts left,
+   * and the look-back checkpoints kept. Over hours of clean traffic in rotated captures it stays
+   * bounded by the current parts (docs/performance.md).
+   */
+  retained(): { windows: number; openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number; checkpoints: number } {
+    const r = { windows: 0, openFiles: 0, flowRecords: 0, sealedFiles: 0, sealedRecords: 0, checkpoints: 0 };
+    for (const lw of this.windows.values()) {
+      if (!lw.scanner) continue;
+      r.windows++;
+      const s = lw.scanner.retained();
+      r.openFiles += s.openFiles;
+      r.flowRecords += s.flowRecords;
+      r.sealedFiles += s.sealedFiles;
+      r.sealedRecords += s.sealedRecords;
+    }
+    for (const f of this.files) r.checkpoints += f.checkpoints.length;
+    return r;
+  }
+
+  private seal(lw: LiveWindow, label: string): void {
+    if (!lw.scanner) return;
+    lw.scanner.seal(label, lw.keep);
+    lw.feeds.delete(label);
+  }
+
   /** Windows whose scanners are held (the rest were evaluated for the last time and dropped). */
   heldWindows(): number {
     return [...this.windows.values()].filter((w) => w.scanner !== undefined).length;
@@ -227,6 +258,8 @@ export class LiveAnalyzer {
       if (!lw) {
         lw = this.openWindow(w);
         this.replay(lw, wins, k);
+        // The replay read released parts again: what they gave is sealed at once.
+        for (const f of this.files) if (f.released) this.seal(lw, f.label);
       }
       lw.w = w;
       return lw;
@@ -234,6 +267,9 @@ export class LiveAnalyzer {
     // Packets after the last phase's window wait while a phase may still start (a gap) or safing begin.
     const safing = wins[wins.length - 1]!;
     const untilMs = drain ? Infinity : Math.min(now, final ? Infinity : safing.fromMs);
+    // Windows not open yet start after this: the end of the last phase recorded (a gap, the next
+    // phase and safing start there), or, while a phase runs, its end, still to be recorded.
+    const horizon = Math.min(safing.fromMs, now - 10_000);
     const maxBytes = this.opts.maxBytesPerTick ?? 4 << 20;
     let more = false;
     let lag = 0;
@@ -241,6 +277,12 @@ export class LiveAnalyzer {
     for (const f of this.files) {
       if (f.released) {
         whole.add(f);
+        // A released part whose last packet is older than any window opened from now on reads
+        // (its look-back, as the checkpoints keep, and the disorder allowed) is not read again.
+        if (!f.past && (f.follower.lastMs ?? -Infinity) < horizon - KEEP_CHECKPOINTS_MS - DISORDER_MS) {
+          f.past = true;
+          f.checkpoints = [];
+        }
         continue;
       }
       if (f.prev && !f.started) {
@@ -257,10 +299,13 @@ export class LiveAnalyzer {
       if (!r.more && !r.held) whole.add(f);
       // A part read to its end whose next part has begun is closed: its descriptor and buffer go,
       // so a capture rotated for hours holds one open file, not one per part.
+      // Every window's scanner of that part is sealed (its findings kept, its tables dropped).
       if (f.prev && whole.has(f.prev) && !f.prev.released) {
         f.prev.follower.release();
         f.prev.released = true;
+        for (const lw of this.windows.values()) this.seal(lw, f.prev.label);
       }
+
       this.packets += r.packets;
       if (r.more) {
         more = true;
@@ -297,7 +342,17 @@ export class LiveAnalyzer {
   private openWindow(w: CoverageWindow): LiveWindow {
     const o = this.opts;
     const scanner = new NetworkScanner({ lab: o.rig.lab.subnets, labNames: o.rig.lab.names, canarySecret: o.canarySecret, catalogue: o.catalogue, fromMs: w.fromMs });
-    const lw: LiveWindow = { key: `${w.kind}:${w.name}`, w, scanner, feeds: new Map(), emitted: new Set(), version: -1, pending: false, evaluatedAt: -Infinity };
+    const assertions = w.kind === 'phase' ? o.scenario.phases[w.phase!]!.assertions : [];
+    // What the phase's rules can still find in a sealed part: queries for names a no_dns does not
+    // allow, flows to hosts a traffic_only_to does not list, and the devices' addresses and MACs.
+    const names = assertions.flatMap((a) => (a.kind === 'no_dns' ? [namePolicy(a.allowNames, o.rig)] : []));
+    const hosts = assertions.flatMap((a) => (a.kind === 'traffic_only_to' ? [allowedDestination(a, o.rig)] : []));
+    const keep: SealKeep = {
+      dns: names.length > 0 ? (q) => names.some((n) => !n.nameAllowed(q.name)) : undefined,
+      flows: hosts.length > 0 ? (f) => hosts.some((ok) => !ok(f.dst)) : undefined,
+      identities: assertions.some((a) => a.kind === 'no_egress' && (a.devices?.length ?? 0) > 0),
+    };
+    const lw: LiveWindow = { key: `${w.kind}:${w.name}`, w, scanner, feeds: new Map(), emitted: new Set(), version: -1, pending: false, evaluatedAt: -Infinity, keep };
     this.windows.set(lw.key, lw);
     return lw;
   }
@@ -339,6 +394,8 @@ export class LiveAnalyzer {
     if (this.lookback === 0) return;
     const from = lw.w.fromMs - this.lookback;
     for (const f of this.files) {
+      // Its packets (and its previous part's) are all before the look-back: nothing to show.
+      if (f.past) continue;
       // A later part of a rotated capture: the previous part's last seconds first, as judgeRun shows them.
       if (f.prev && f.started) {
         const only = wins.map((_, j) => (j === k ? lw : undefined));

@@ -37,7 +37,7 @@ function configuredDevices(rig: RigConfig): Record<string, { addresses: string[]
 }
 
 /** The analyzer's own policy decides names: allowed under .local, the lab's names and `allow`. */
-function namePolicy(allow: string[], rig: RigConfig): EgressPolicy {
+export function namePolicy(allow: string[], rig: RigConfig): EgressPolicy {
   return new EgressPolicy(rig.lab.subnets, [...allow, ...rig.lab.names]);
 }
 
@@ -45,6 +45,29 @@ async function judgeNetworkAssertion(a: Extract<Assertion, { kind: 'no_egress' |
   const findings = networkAssertionFindings(a, await data.network(), data.input.rig);
   const blind = findings.length > 0 ? [] : await networkBlindness(data);
   return { kind: a.kind, ...decide(findings, blind, incomplete), findings, params: paramsOf(a) };
+}
+
+/**
+ * traffic_only_to: whether a destination address is one of the hosts the assertion allows (or
+ * stays on the link: broadcast, link-local multicast). The live analysis keeps, of a sealed
+ * capture part, only the flows this refuses (src/verdict/live.ts).
+ */
+export function allowedDestination(a: Extract<Assertion, { kind: 'traffic_only_to' }>, rig: RigConfig): (addr: string) => boolean {
+  const allowed: string[] = [];
+  for (const h of a.hosts) {
+    const d = rig.devices[h];
+    if (d) {
+      if (d.address) allowed.push(d.address);
+      if (d.address6) allowed.push(d.address6);
+    } else if (h === 'sinkhole') {
+      if (rig.lab.sinkhole) allowed.push(rig.lab.sinkhole);
+      if (rig.lab.sinkhole6) allowed.push(rig.lab.sinkhole6);
+    } else allowed.push(h);
+  }
+  // The allowed hosts act as the "lab" of an egress policy; judging dst -> dst asks only
+  // whether the destination is allowed or stays on the link (broadcast, link-local multicast).
+  const policy = new EgressPolicy(allowed);
+  return (addr: string) => !policy.judge(addr, addr);
 }
 
 /** The findings of a network assertion over one window's scan (the live analysis, src/verdict/live.ts, asks the same). */
@@ -90,21 +113,7 @@ export function networkAssertionFindings(
     }
     findings = [...byName.values()];
   } else if (a.kind === 'traffic_only_to') {
-    const allowed: string[] = [];
-    for (const h of a.hosts) {
-      const d = rig.devices[h];
-      if (d) {
-        if (d.address) allowed.push(d.address);
-        if (d.address6) allowed.push(d.address6);
-      } else if (h === 'sinkhole') {
-        if (rig.lab.sinkhole) allowed.push(rig.lab.sinkhole);
-        if (rig.lab.sinkhole6) allowed.push(rig.lab.sinkhole6);
-      } else allowed.push(h);
-    }
-    // The allowed hosts act as the "lab" of an egress policy; judging dst -> dst asks only
-    // whether the destination is allowed or stays on the link (broadcast, link-local multicast).
-    const policy = new EgressPolicy(allowed);
-    const ok = (addr: string) => !policy.judge(addr, addr);
+    const ok = allowedDestination(a, rig);
     // Canaries are Airlock's own packets (recognised by their HMAC mark), not the devices' traffic:
     // a flow of nothing but canaries and their answers is Airlock's, even when the window holds
     // only the answer (its canary sent just before the window).
