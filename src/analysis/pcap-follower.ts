@@ -171,5 +171,12 @@ export class PcapFollower {
   release(): void {
     this.close();
     this.buf = Buffer.alloc(0);
+    // The packet view holds the last buffer read too (a released part's 1 MiB each, until the run ended).
+    this.view.buf = this.buf;
+  }
+
+  /** Bytes of read buffer this follower holds (LiveAnalyzer.retained()). */
+  heldBytes(): number {
+    return this.buf.length + (this.view.buf === this.buf ? 0 : this.view.buf.length);
   }
 }

@@ -209,8 +209,8 @@ export class LiveAnalyzer {
    * and the look-back checkpoints kept. Over hours of clean traffic in rotated captures it stays
    * bounded by the current parts (docs/performance.md).
    */
-  retained(): { windows: number; openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number; checkpoints: number } {
-    const r = { windows: 0, openFiles: 0, flowRecords: 0, sealedFiles: 0, sealedRecords: 0, checkpoints: 0 };
+  retained(): { windows: number; openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number; checkpoints: number; bufferBytes: number } {
+    const r = { windows: 0, openFiles: 0, flowRecords: 0, sealedFiles: 0, sealedRecords: 0, checkpoints: 0, bufferBytes: 0 };
     for (const lw of this.windows.values()) {
       if (!lw.scanner) continue;
       r.windows++;
@@ -220,7 +220,10 @@ export class LiveAnalyzer {
       r.sealedFiles += s.sealedFiles;
       r.sealedRecords += s.sealedRecords;
     }
-    for (const f of this.files) r.checkpoints += f.checkpoints.length;
+    for (const f of this.files) {
+      r.checkpoints += f.checkpoints.length;
+      r.bufferBytes += f.follower.heldBytes();
+    }
     return r;
   }
 

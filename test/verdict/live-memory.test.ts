@@ -164,6 +164,8 @@ phases:
       // Records of the leaks (a finding, its flow, its DNS query) and one per device address and MAC; none of the clean flows.
       expect(s.sealedRecords, `minute ${s.minute}`).toBeLessThanOrEqual(3 * leaks.length + 4);
       expect(s.checkpoints, `minute ${s.minute}`).toBeLessThanOrEqual(3 * (PART_MS / 200));
+      // Read buffers of the current part and the one before it only (1 MiB each at most).
+      expect(s.bufferBytes, `minute ${s.minute}`).toBeLessThanOrEqual(2 * (1 << 20));
     }
     const early = samples.filter((s) => s.minute <= 10);
     const late = samples.filter((s) => s.minute > 20);
