@@ -225,3 +225,20 @@ export function pcapGlobalHeader(linkType: number): Buffer {
   head.writeUInt32LE(linkType, 20);
   return head;
 }
+
+/** One classic pcap record (little-endian, microseconds) holding `frame` at `ms` since the epoch. */
+export function pcapRecord(ms: number, frame: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(Math.floor(ms / 1000), 0);
+  h.writeUInt32LE(Math.round((ms % 1000) * 1000), 4);
+  h.writeUInt32LE(frame.length, 8);
+  h.writeUInt32LE(frame.length, 12);
+  return Buffer.concat([h, frame]);
+}
+
+/** A DNS query (id 0x1234, recursion desired) for the A record of `name`. */
+export function dnsQueryFor(name: string): Buffer {
+  const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRig, loadScenario } from "../../src/config/index.js";
 import { judgeRun } from "../../src/verdict/index.js";
-import { pcapGlobalHeader } from '../utils/random-capture.js';
+import { pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "airlock-parts-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -34,14 +34,7 @@ function udp(src: string, dst: string, dport: number): Buffer {
 /** A classic pcap (raw IP, microseconds) of `frames` at their times. */
 function pcap(file: string, frames: Array<[number, Buffer]>): void {
   const gh = pcapGlobalHeader(101);
-  const recs = frames.map(([ms, f]) => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(Math.floor(ms / 1000), 0);
-    h.writeUInt32LE(Math.round((ms % 1000) * 1000), 4);
-    h.writeUInt32LE(f.length, 8);
-    h.writeUInt32LE(f.length, 12);
-    return Buffer.concat([h, f]);
-  });
+  const recs = frames.map(([ms, f]) => pcapRecord(ms, f));
   writeFileSync(file, Buffer.concat([gh, ...recs]));
 }
 

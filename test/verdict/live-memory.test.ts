@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRig, loadScenario } from '../../src/config/index.js';
 import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
+import { dnsQueryFor, pcapRecord, pcapGlobalHeader } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-memory-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -44,28 +45,9 @@ function udp(src: string, dst: string, sport: number, dport: number, payload: Bu
   dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
   return Buffer.concat([eth, ip, h, payload]);
 }
-function dnsQuery(name: string): Buffer {
-  const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
-function record(ms: number, frame: Buffer): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(Math.floor(ms / 1000), 0);
-  h.writeUInt32LE(Math.round((ms % 1000) * 1000), 4);
-  h.writeUInt32LE(frame.length, 8);
-  h.writeUInt32LE(frame.length, 12);
-  return Buffer.concat([h, frame]);
-}
-function pcapHeader(): Buffer {
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(1, 20); // Ethernet
-  return h;
-}
+const dnsQuery = dnsQueryFor;
+const record = pcapRecord;
+const pcapHeader = (): Buffer => pcapGlobalHeader(1); // Ethernet
 
 describe('live analyzer memory', () => {
   it('holds the current parts only over 30 minutes of a rotated capture, and tells the post-run findings', async () => {

@@ -12,7 +12,7 @@ import { loadRig, loadScenario } from '../../src/config/index.js';
 import { readCapture } from '../../src/analysis/index.js';
 import { PcapFollower } from '../../src/analysis/pcap-follower.js';
 import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
-import { pcapGlobalHeader } from '../utils/random-capture.js';
+import { pcapGlobalHeader, dnsQueryFor, pcapRecord } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -95,20 +95,8 @@ function udp(src: string, dst: string, sport: number, dport: number, payload: Bu
   h.writeUInt16BE(8 + payload.length, 4);
   return ipv4(src, dst, 17, Buffer.concat([h, payload]));
 }
-function dnsQuery(name: string): Buffer {
-  const head = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
-/** A classic pcap record (little-endian, microseconds). */
-function record(ms: number, frame: Buffer): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(Math.floor(ms / 1000), 0);
-  h.writeUInt32LE(Math.round((ms % 1000) * 1000), 4);
-  h.writeUInt32LE(frame.length, 8);
-  h.writeUInt32LE(frame.length, 12);
-  return Buffer.concat([h, frame]);
-}
+const dnsQuery = dnsQueryFor;
+const record = pcapRecord;
 function pcapHeader(): Buffer {
   return pcapGlobalHeader(101);
 }
