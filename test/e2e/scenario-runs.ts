@@ -40,7 +40,14 @@ export function cleanScenarioTest(name: string, opts: { rig?: string; label?: st
     const runDir = runDirOf(r);
     expect(existsSync(path.join(runDir, 'result.json')), `result.json of the run (exit ${r.code ?? r.signal}; its output: ${r.stderr.slice(-3000)})`).toBe(true);
     const result = readResult(runDir);
-    const why = result.phases.flatMap((p) => p.assertions.filter((a) => a.verdict !== 'PASS').map((a) => `${p.name}/${a.kind}: ${a.verdict} ${a.reason ?? ''} ${a.findings.map((f) => f.summary).join('; ')}`));
+    // Every judged part that did not pass: the phases' assertions, the windows between and after
+    // the phases (settle, gaps: judged by the egress policy too), and the run-wide assertions.
+    const notPass = (where: string, a: { kind: string; verdict: string; reason?: string; findings: { summary: string }[] }) => `${where}/${a.kind}: ${a.verdict} ${a.reason ?? ''} ${a.findings.map((f) => f.summary).join('; ')}`;
+    const why = [
+      ...result.phases.flatMap((p) => p.assertions.filter((a) => a.verdict !== 'PASS').map((a) => notPass(p.name, a))),
+      ...(result.coverage ?? []).filter((c) => c.kind !== 'phase').flatMap((c) => c.assertions.filter((a) => a.verdict !== 'PASS').map((a) => notPass(`${c.kind} ${c.name ?? ''} ${c.from}..${c.to}`, a))),
+      ...result.runAssertions.filter((a) => a.verdict !== 'PASS').map((a) => notPass('run', a)),
+    ];
     expect(why, `assertions that did not pass (exit ${r.code}; output: ${r.stderr.slice(-3000)})`).toEqual([]);
     expect(result.verdict).toBe('PASS');
     expect(r.code).toBe(0);
