@@ -38,7 +38,7 @@ import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowR
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { decide, judgeAssertion, judgeEgressPolicy, paramsOf } from './rules.js';
 import { WindowData } from './window-data.js';
-import { captureLossOf } from './network-blindness.js';
+import { captureLossOf, SINKHOLE_LAG_MS } from './network-blindness.js';
 
 export type { JudgeInput } from './input.js';
 import type { JudgeInput } from './input.js';
@@ -143,7 +143,9 @@ export class RunJudge {
     const phaseResults = new Map<number, PhaseResult>();
     for (let k = 0; k < this.windows.length; k++) {
       const w = this.windows[k]!;
-      const data = new WindowData(input, w, scans[k]!);
+      // The windows within the sinkhole's lag of this one: its log may name their packets (network-blindness.ts).
+      const neighbours = this.windows.flatMap((o, j) => (j !== k && o.toMs > w.fromMs - SINKHOLE_LAG_MS && o.fromMs < w.toMs + SINKHOLE_LAG_MS ? [scans[j]!] : []));
+      const data = new WindowData(input, w, scans[k]!, neighbours);
       if (w.kind === 'phase') {
         const i = w.phase!;
         const phase = scenario.phases[i]!;

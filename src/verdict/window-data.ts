@@ -16,10 +16,16 @@ export class WindowData {
   private sinkhole?: SinkholeRecord[];
   private sinkholeLog?: SinkholeLog;
 
+  /**
+   * @param neighbours the scans of the windows next to this one that lie within
+   *   SINKHOLE_LAG_MS of it (src/verdict/engine.ts): the sinkhole logs a connection after the
+   *   captures saw it, so across a window boundary the two can fall into different windows.
+   */
   constructor(
     readonly input: JudgeInput,
     readonly window: Window,
     private readonly scan: NetworkScan,
+    readonly neighbours: NetworkScan[] = [],
   ) {}
 
   network(): Promise<NetworkScan> {

@@ -334,6 +334,27 @@ const rows: Row[] = [
     },
   },
   {
+    // The sinkhole logs after the captures saw the packet (on a loaded host by hundreds of ms): a
+    // query captured 10 ms before the quiet window (from 4500 ms) and logged 20 ms into it is
+    // held by the capture, in the window before. A CI run on a loaded host read it as blindness.
+    rule: 'sinkhole witness: a query captured just before a window boundary and logged just after it is held',
+    packets: [dns(4490, 'update.lab'), dnsAnswer(4495, 'update.lab')],
+    sinkhole: [{ at: 4520, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' }],
+    expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
+  },
+  {
+    // ...but only within the sinkhole's lag (2 s): a record 2.5 s after the only packet like it
+    // is a connection no capture holds.
+    rule: 'sinkhole witness: a record further from the capture than the sinkhole can lag is not held',
+    packets: [dns(2400, 'update.lab'), dnsAnswer(2405, 'update.lab')],
+    sinkhole: [{ at: 4900, proto: 'dns', src: DRONE, srcPort: 5354, dst: SINKHOLE, dstPort: 53, name: 'update.lab' }],
+    expect: {
+      verdict: 'INCONCLUSIVE',
+      phases: ['PASS', 'PASS', 'INCONCLUSIVE'],
+      check: (j) => expect(JSON.stringify(j.phases[2])).toMatch(/the sinkhole saw dns 10\.231\.0\.10 -> 10\.231\.0\.1:53 at .* but no capture holds it/),
+    },
+  },
+  {
     // A DNS canary to the outside sent just before the quiet window (coverage from 4500 ms), its
     // answer inside it: the window holds only the answer of a flow that is Airlock's.
     rule: "traffic_only_to: the answer to a canary sent just before the window is Airlock's, not the device's",
