@@ -7,11 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertion, CONTROLLER, DRONE, fromDevice, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
+import { assertion, CONTROLLER, DRONE, fromDevice, LEAKY_RUNS, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
 
 describe.concurrent('system-off with late leaks', () => {
   it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', { timeout: 120_000 }, async () => {
-    const { result, code } = await systemOff({ drone: 'leaky-when-off' });
+    const { result, code } = await systemOff(LEAKY_RUNS.whenOff);
     expect(code).toBe(1);
     expect(phase(result, 'boot').verdict).toBe('PASS');
     expect(phase(result, 'flight').verdict).toBe('PASS');
@@ -25,7 +25,7 @@ describe.concurrent('system-off with late leaks', () => {
   });
 
   it('zombie-off (controller) fails current_below only; leaky-ipv6 (drone) is caught by its IPv6 destination', { timeout: 120_000 }, async () => {
-    const { result, code, runDir } = await systemOff({ drone: 'leaky-ipv6', controller: 'zombie-off' });
+    const { result, code, runDir } = await systemOff(LEAKY_RUNS.ipv6Zombie);
     expect(code).toBe(1);
     const v6 = networkFindings(result, 'boot').filter((f) => f.dst === '2001:db8::10');
     expect(v6.length).toBeGreaterThan(0);
@@ -55,7 +55,7 @@ describe.concurrent('system-off with late leaks', () => {
 
   it('leaky-delayed: clean at boot, fails the phase in which its delay expires', { timeout: 120_000 }, async () => {
     const rig = rigWithParams('drone', { delay: '8s' });
-    const { result } = await systemOff({ drone: 'leaky-delayed' }, rig);
+    const { result } = await systemOff(LEAKY_RUNS.delayed, rig);
     expect(phase(result, 'boot').verdict).toBe('PASS');
     const flight = networkFindings(result, 'flight');
     expect(fromDevice(flight, DRONE).some((f) => f.name === 'flightrecord.vendor.example')).toBe(true);

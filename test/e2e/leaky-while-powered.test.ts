@@ -6,11 +6,11 @@
  * before the button takes effect fails it (analyzer version 2; it passed unjudged before).
  */
 import { describe, expect, it } from 'vitest';
-import { CONTROLLER, DRONE, fromDevice, networkFindings, phase, systemOff } from './leaky.js';
+import { CONTROLLER, DRONE, fromDevice, LEAKY_RUNS, networkFindings, phase, systemOff } from './leaky.js';
 
 describe.concurrent('system-off with leaky-while-powered profiles', () => {
   it('leaky-dns (drone) and leaky-https (controller): boot fails with the name and address; quiet passes', { timeout: 120_000 }, async () => {
-    const { result, code } = await systemOff({ drone: 'leaky-dns', controller: 'leaky-https' });
+    const { result, code } = await systemOff(LEAKY_RUNS.dnsHttps);
     expect(code).toBe(1);
     expect(result.verdict).toBe('FAIL');
     const boot = networkFindings(result, 'boot');
@@ -37,7 +37,7 @@ describe.concurrent('system-off with leaky-while-powered profiles', () => {
   });
 
   it('leaky-http (drone) and leaky-udp (controller): the HTTP Host and the UDP destination are named', { timeout: 120_000 }, async () => {
-    const { result, code } = await systemOff({ drone: 'leaky-http', controller: 'leaky-udp' });
+    const { result, code } = await systemOff(LEAKY_RUNS.httpUdp);
     expect(code).toBe(1);
     const boot = networkFindings(result, 'boot');
     expect(fromDevice(boot, DRONE).some((f) => f.protocol === 'http' && f.dst === '203.0.113.11' && f.name === 'api.vendor.example')).toBe(true);

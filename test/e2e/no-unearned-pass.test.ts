@@ -13,13 +13,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NetworkFinding } from '../../src/analysis/finding.js';
 import { readResult, runAirlock, runDirOf, startAirlock, tempOut } from '../utils/airlock.js';
-import { phase, systemOff } from './leaky.js';
+import { LEAKY_RUNS, phase, systemOff } from './leaky.js';
 
 const VIRTUAL_RIG = path.resolve('rig/virtual.yaml');
 
 describe.concurrent('no unearned PASS', () => {
   it('sync-at-off: system-off FAILs in power-off with the name and the address', { timeout: 150_000 }, async () => {
-    const { result, code } = await systemOff({ drone: 'sync-at-off' });
+    const { result, code } = await systemOff(LEAKY_RUNS.syncAtOff);
     expect(code).toBe(1);
     expect(result.verdict).toBe('FAIL');
     const off = phase(result, 'power-off');
