@@ -6,6 +6,7 @@
  *   npm run soak -- --scenario scenarios/system-off.yaml --param quiet
  *   npm run soak -- --dashboard           with the dashboard served and a page attached all along
  *   npm run soak -- --rotate 20MB         captures rotated into parts of 20 MB (rig file captures.rotate)
+ *   npm run soak -- --snapshots           `kill -USR2 <airlock pid>` writes a heap snapshot into --out
  *
  * It runs Airlock on the virtual rig as a lab does (`node dist/cli/main.js run ...`) with the
  * scenario's long phase stretched through `--set`, and every minute prints what must stay flat
@@ -44,6 +45,7 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     dashboard: { type: 'boolean', default: false },
     rotate: { type: 'string' },
+    snapshots: { type: 'boolean', default: false },
   },
 });
 
@@ -197,6 +199,9 @@ if (build.status !== 0) process.exit(2);
 
 const args = [
   '--expose-gc',
+  // --snapshots: `kill -USR2 <pid>` writes a heap snapshot into the output directory (compare two
+  // taken minutes apart in Chrome's DevTools, Memory tab, "Comparison").
+  ...(opts.snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${outDir}`] : []),
   '--import',
   path.join(root, 'bench', 'soak-probe.mjs'),
   path.join(root, 'dist', 'cli', 'main.js'),
@@ -220,7 +225,7 @@ function rotatingRig(size: string): string {
 }
 process.stdout.write(
   `soak: ${opts.scenario} with ${opts.param}=${longPhaseS}s, a sample every ${intervalS}s; ` +
-    `figures in ${jsonFile}\nsoak: node ${args.slice(3).join(' ')}\n`,
+    `figures in ${jsonFile}\nsoak: node ${args.slice(args.indexOf('--import') + 2).join(' ')}\n`,
 );
 const airlock = spawn(process.execPath, args, {
   cwd: root,
@@ -228,6 +233,7 @@ const airlock = spawn(process.execPath, args, {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 const airlockPid = airlock.pid!;
+process.stdout.write(`soak: Airlock is pid ${airlockPid}\n`);
 let runDir: string | null = null;
 // Airlock's console goes to stderr, its final line (the run directory) to stdout: both are
 // passed on, prefixed, and the run directory is taken from the console's "run directory:" line.

@@ -174,6 +174,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         stop: () => sender.stop(),
         errors: () => sender.errors.slice(),
         counts: () => ({ sent: sender.sentCount, failed: sender.errors.length }),
+        onSent: (listener) => sender.onSent(listener),
         capturesFor: (name: string) => plan.inject[name]?.crosses ?? [],
         injectors: () => Object.keys(plan.inject),
       };

@@ -42,6 +42,8 @@ export interface CanarySource {
   errors?(): string[];
   /** How many canaries were sent and how many could not be, so far (the dashboard's canary health). */
   counts?(): { sent: number; failed: number };
+  /** Calls `listener` with each canary as it is sent (the live canary health); returns unsubscribe. */
+  onSent?(listener: (c: SentCanary) => void): () => void;
   /** Which capture names each injection point's canaries cross. */
   capturesFor(injector: string): string[];
   /** The injection points' names. */

@@ -9,6 +9,9 @@
  * lab-side host. The per-run secret goes to it on stdin.
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { spawnInGroup } from '../../process-groups.js';
 import readline from 'node:readline';
 import type pino from 'pino';
@@ -46,6 +49,8 @@ export interface CanarySenderOptions {
   intervalMs: number;
   /** How long a child may take to say it is ready (SSH needs longer). */
   startTimeoutMs?: number;
+  /** Where the ledger file of sent canaries is kept during the run (default: the system's temporary directory). */
+  ledgerDir?: string;
   log?: pino.Logger;
 }
 
@@ -56,14 +61,102 @@ interface Child {
   waiters: Array<{ round: number; resolve: () => void }>;
 }
 
+/**
+ * The ledger of canaries sent: every one is needed by the analysis after the run (each must be in
+ * every capture it crosses), none during it. At two dozen a second (three injection points, four
+ * protocols, two targets, IPv4 and IPv6, every 2 s) an eight-hour run sends about 700,000, so
+ * they are appended to a file as they come and read back once, at stop(), instead of being held
+ * in memory for hours (docs/performance.md, "Soak"). Only if the file cannot be written (a full
+ * or read-only disk) are they held in memory.
+ */
+class CanaryLedger {
+  private dir: string | undefined;
+  private fd: number | undefined;
+  private readonly held: SentCanary[] = [];
+  count = 0;
+
+  constructor(private readonly parent: string, private readonly log?: pino.Logger) {}
+
+  add(c: SentCanary): void {
+    this.count++;
+    if (this.fd === undefined && this.dir === undefined) this.open();
+    if (this.fd !== undefined) {
+      try {
+        fs.writeSync(this.fd, JSON.stringify(c) + '\n');
+        return;
+      } catch (error) {
+        this.log?.warn({ err: error }, 'canary ledger file not writable: the rest is kept in memory');
+        try {
+          fs.closeSync(this.fd);
+        } catch {
+          // The descriptor is dropped either way; what the file holds is read at drain().
+        }
+        this.fd = undefined;
+      }
+    }
+    this.held.push(c);
+  }
+
+  private open(): void {
+    try {
+      this.dir = fs.mkdtempSync(path.join(this.parent, 'airlock-canaries-'));
+      this.fd = fs.openSync(path.join(this.dir, 'sent.jsonl'), 'a', 0o600);
+    } catch (error) {
+      this.log?.warn({ err: error }, 'canary ledger file not created: canaries are kept in memory');
+      this.dir ??= '';
+    }
+  }
+
+  /** Canary records held in memory now (none while the file is written; test/capture/canary-ledger.test.ts). */
+  get inMemory(): number {
+    return this.held.length;
+  }
+
+  /** Every canary recorded, read back from the file; the file is removed. */
+  drain(): SentCanary[] {
+    const out: SentCanary[] = [];
+    if (this.dir) {
+      if (this.fd !== undefined) fs.closeSync(this.fd);
+      this.fd = undefined;
+      const file = path.join(this.dir, 'sent.jsonl');
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      for (const line of text.split('\n')) if (line) out.push(JSON.parse(line) as SentCanary);
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+    // No file from now on: a canary reported after the children ended is held in memory.
+    this.dir = '';
+    out.push(...this.held.splice(0));
+    return out;
+  }
+}
+
 export class CanarySender {
   private readonly opts: CanarySenderOptions;
   private readonly children: Child[] = [];
-  private readonly sent: SentCanary[] = [];
+  private readonly ledger: CanaryLedger;
+  private readonly listeners = new Set<(c: SentCanary) => void>();
+  private stopped: SentCanary[] | undefined;
   readonly errors: string[] = [];
 
   constructor(opts: CanarySenderOptions) {
     this.opts = opts;
+    this.ledger = new CanaryLedger(opts.ledgerDir ?? os.tmpdir(), opts.log);
+  }
+
+  /** Calls `listener` with each canary as it is sent (the live canary health); returns unsubscribe. */
+  onSent(listener: (c: SentCanary) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** What the sender holds in memory (test/capture/canary-ledger.test.ts): canary records, not counting the ledger file. */
+  retained(): { canaries: number } {
+    return { canaries: this.ledger.inMemory };
+  }
+
+  private record(c: SentCanary): void {
+    this.ledger.add(c);
+    for (const l of this.listeners) l(c);
   }
 
   /** Starts one child per injection point; resolves when each has sent its first round. */
@@ -110,7 +203,7 @@ export class CanarySender {
           }
           for (const w of child.waiters.splice(0)) if (child.rounds >= w.round) w.resolve();
             else child.waiters.push(w);
-        } else if (m.seq !== undefined) this.sent.push({ ...(m as SentCanary), host: inj.name });
+        } else if (m.seq !== undefined) this.record({ ...(m as SentCanary), host: inj.name });
       });
       proc.once('exit', (code) => {
         for (const w of child.waiters.splice(0)) w.resolve();
@@ -135,7 +228,8 @@ export class CanarySender {
 
   /** Sends one round from every injection point now; resolves when each has reported it. */
   async sendNow(): Promise<SentCanary[]> {
-    const before = this.sent.length;
+    const round: SentCanary[] = [];
+    const off = this.onSent((c) => round.push(c));
     await Promise.all(
       this.children.map(
         (c) =>
@@ -145,21 +239,18 @@ export class CanarySender {
             c.proc.stdin!.write('send\n');
           }),
       ),
-    );
-    return this.sent.slice(before);
+    ).finally(off);
+    return round;
   }
 
-  /** How many canaries were sent so far (no copy: read every second by the progress counters). */
+  /** How many canaries were sent so far (read every second by the progress counters). */
   get sentCount(): number {
-    return this.sent.length;
+    return this.ledger.count;
   }
 
-  /** Canaries sent so far. */
-  list(): SentCanary[] {
-    return this.sent.slice();
-  }
-
+  /** Every canary sent, in send order (read back from the ledger file once the children have ended). */
   async stop(): Promise<SentCanary[]> {
+    if (this.stopped) return this.stopped.slice();
     await Promise.all(
       this.children.map(
         (c) =>
@@ -171,6 +262,7 @@ export class CanarySender {
           }),
       ),
     );
-    return this.sent.slice().sort((a, b) => a.sentAtMs - b.sentAtMs || a.seq - b.seq);
+    this.stopped = this.ledger.drain().sort((a, b) => a.sentAtMs - b.sentAtMs || a.seq - b.seq);
+    return this.stopped.slice();
   }
 }
