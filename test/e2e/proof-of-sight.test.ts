@@ -3,7 +3,8 @@
  * evidence is damaged the ways a blind capture would look, and re-analysis must then say
  * INCONCLUSIVE, never PASS: a canary removed from a capture (with editcap, frames chosen by a
  * tshark filter written here), a connection the sinkhole logged that no capture holds, and a
- * capture that reported drops.
+ * capture that reported drops. The run is the scenario library's standby-on-ground run, first
+ * checked like every shipped scenario's (test/e2e/scenario-runs.ts), so it is made once.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -11,8 +12,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reanalyzeRun } from '../../src/verdict/index.js';
 import type { RunResult } from '../../src/evidence/result.js';
-import { readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
+import { readResult, tempOut } from '../utils/airlock.js';
+import { expectCleanRun, runScenario, type ScenarioRun } from './scenario-runs.js';
 
+let run: ScenarioRun;
 let runDir = '';
 let result: RunResult;
 
@@ -27,10 +30,14 @@ const standby = (r: { phases: Array<{ name: string; verdict: string; assertions:
 
 describe('proof of sight', () => {
   beforeAll(async () => {
-    const r = await runAirlock(['run', 'scenarios/standby-on-ground.yaml', '--out', tempOut(), '--set', 'standby=6s']);
-    runDir = runDirOf(r);
+    run = await runScenario('standby-on-ground');
+    runDir = run.runDir;
     result = readResult(runDir);
   }, 120_000);
+
+  it('the scenario library: standby-on-ground passes (every assertion, the run directory complete, nothing left)', () => {
+    expectCleanRun('standby-on-ground', run);
+  });
 
   it('the untouched run passes, its canaries were seen, and re-analysis agrees', async () => {
     expect(result.verdict).toBe('PASS');
