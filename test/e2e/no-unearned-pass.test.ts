@@ -5,10 +5,11 @@
  * - a firmware given as a plain shell command (no `exec`) receives its soft power-off itself,
  *   and so do the children of a compound command;
  * - an aborted run shows NOT_RUN for the phases after the abort (result.json, console, JUnit
- *   <skipped>) and is never PASS;
- * - a suite given a key signs every run, and `verify --key` passes on each.
+ *   <skipped>) and is never PASS.
+ * A suite given a key signs every run, and `verify --key` passes on each: on the suite runs of
+ * test/regression/suite-e2e.test.ts.
  */
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NetworkFinding } from '../../src/analysis/finding.js';
@@ -105,33 +106,5 @@ phases:
     expect(skipped).toContain('quiet: no_egress');
     expect(skipped).toContain('power-off: egress_policy');
     expect(readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/\| quiet \(incomplete\) \| NOT_RUN \|/);
-  });
-
-  it('suite with a key signs every run, says so in its summary, and verify --key passes on each', { timeout: 200_000 }, async () => {
-    const dir = tempOut('airlock-suite-');
-    const keys = path.join(dir, 'keys');
-    const kg = await runAirlock(['keygen', '--out', keys]);
-    expect(kg.code, kg.stderr).toBe(0);
-    for (const name of ['first', 'second']) {
-      writeFileSync(
-        path.join(dir, `${name}.yaml`),
-        `scenario: ${name}\nrig: ${VIRTUAL_RIG}\nphases:\n  - name: on\n    steps:\n      - power: { channel: phone, action: on }\n      - dwell: 2s\n`,
-      );
-    }
-    writeFileSync(path.join(dir, 'suite.yaml'), 'suite: signed\nscenarios:\n  - scenario: first.yaml\n  - scenario: second.yaml\n');
-    const r = await runAirlock(['suite', path.join(dir, 'suite.yaml'), '--out', path.join(dir, 'out'), '--key', path.join(keys, 'airlock.key')]);
-    const suiteDir = r.stdout.trim().split('\n').pop()!;
-    const record = JSON.parse(readFileSync(path.join(suiteDir, 'suite.json'), 'utf8')) as { runs: Array<{ runDir: string; signed: boolean }> };
-    expect(record.runs).toHaveLength(2);
-    expect(record.runs.map((x) => x.signed)).toEqual([true, true]);
-    const summary = readFileSync(path.join(suiteDir, 'summary.md'), 'utf8');
-    expect(summary).toMatch(/\| 1 \| first \| [A-Z]+ \| \d \| yes \|/);
-    expect(summary).toMatch(/\| 2 \| second \| [A-Z]+ \| \d \| yes \|/);
-    for (const run of record.runs) {
-      const runDir = path.join(suiteDir, run.runDir);
-      expect(readdirSync(runDir)).toContain('manifest.sig.json');
-      const v = await runAirlock(['verify', runDir, '--key', path.join(keys, 'airlock.pub')]);
-      expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(0);
-    }
   });
 });

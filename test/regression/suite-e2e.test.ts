@@ -3,6 +3,8 @@
  * once on the same rig (clean firmware, and leaky-when-off, which phones home only after its
  * soft power-off) run one after the other under the rig lock, never interleaved; then compare
  * reports exactly the new outside destination and DNS name, in system-off after power-off.
+ * The clean suite is given a key: it signs every run, says so in its summary, and verify --key
+ * passes on each (the leaky one, without a key, signs none).
  */
 import { spawn } from 'node:child_process';
 import { BIN } from '../utils/airlock.js';
@@ -44,8 +46,11 @@ const readJson = <T>(f: string): T => JSON.parse(fs.readFileSync(f, 'utf8')) as 
 
 describe('nightly suite on the virtual rig', () => {
   it('two suites at once run one after the other; compare names exactly the new destination and name', async () => {
+    const keys = path.join(tmp, 'keys');
+    const kg = await airlock(['keygen', '--out', keys]);
+    expect(kg.code, kg.stderr).toBe(0);
     const [clean, leaky] = await Promise.all([
-      airlock(['suite', suiteFile, '--out', path.join(tmp, 'clean'), '--wait', '10m']),
+      airlock(['suite', suiteFile, '--out', path.join(tmp, 'clean'), '--wait', '10m', '--key', path.join(keys, 'airlock.key')]),
       airlock(['suite', suiteFile, '--out', path.join(tmp, 'leaky'), '--firmware', 'drone=leaky-when-off', '--wait', '10m']),
     ]);
     const cleanDir = lastLine(clean.stdout);
@@ -75,6 +80,19 @@ describe('nightly suite on the virtual rig', () => {
     expect(B.runs.map((r) => `${r.scenario}:${r.verdict}`)).toEqual(['system-off:FAIL', 'standby-on-ground:PASS', 'app-connected-no-flight:PASS']);
     expect(leaky.code).toBe(1);
     expect(B.firmware.find((f) => f.device === 'drone')).toEqual({ device: 'drone', value: 'leaky-when-off', sha256: createHash('sha256').update('leaky-when-off').digest('hex') });
+
+    // The suite given a key signed every run and says so; verify --key passes on each. The other signed none.
+    expect(A.runs.map((r) => r.signed)).toEqual([true, true, true]);
+    expect(B.runs.map((r) => r.signed)).toEqual([false, false, false]);
+    const summary = fs.readFileSync(path.join(cleanDir, 'summary.md'), 'utf8');
+    for (const [i, r] of A.runs.entries()) {
+      expect(summary).toMatch(new RegExp(`\\| ${i + 1} \\| ${r.scenario} \\| PASS \\| 0 \\| yes \\|`));
+      const runDir = path.join(cleanDir, r.runDir!);
+      expect(fs.readdirSync(runDir)).toContain('manifest.sig.json');
+      const v = await airlock(['verify', runDir, '--key', path.join(keys, 'airlock.pub')]);
+      expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(0);
+    }
+    expect(fs.readFileSync(path.join(leakyDir, 'summary.md'), 'utf8')).toMatch(/\| 1 \| system-off \| FAIL \| 1 \| no \|/);
 
     // junit.xml holds every scenario and every assertion
     const junit = fs.readFileSync(path.join(leakyDir, 'junit.xml'), 'utf8');
