@@ -358,14 +358,19 @@ async function runLocked(
           for (const [name, link] of session.links) link.onNote?.((event, fields) => timeline.append({ event, link: name, ...fields }));
           found.report = await session.preflight();
           for (const check of found.report.checks) timeline.append({ event: 'preflight_check', check });
-          // The first judged instant (src/verdict/coverage.ts): every power channel is off by now.
-          found.capturesStartMs = Date.now();
+          // The canary senders start while the captures do (a process each: slow on a loaded
+          // host), and send their first round as soon as every capture is capturing.
+          session.canaries?.spawn?.();
           await Promise.all(
             session.captures.map(async (c) => {
               await c.start();
               timeline.append({ event: 'capture_start', capture: c.name, kind: c.kind });
             }),
           );
+          // The first judged instant (src/verdict/coverage.ts): every power channel is off and
+          // every capture capturing, and the canaries start now, so the preflight window holds
+          // canaries from its start. (A packet captured before it is still judged, by preflight.)
+          found.capturesStartMs = Date.now();
           await session.canaries?.start();
           res.liveRun = startLive(session, found.capturesStartMs);
           const counters = new CounterSampler(session, t0);

@@ -169,6 +169,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
       });
       canaries = {
         secret,
+        spawn: () => sender.spawn(),
         start: () => sender.start(),
         round: () => sender.sendNow().then(() => undefined),
         stop: () => sender.stop(),

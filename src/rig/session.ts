@@ -34,6 +34,9 @@ import type { SentCanary } from '../analysis/canary.js';
 export interface CanarySource {
   /** The per-run HMAC secret (revealed in the run directory only after the run). */
   readonly secret: string;
+  /** Starts the senders' processes without sending (their start is slow: done while the captures start). */
+  spawn?(): void;
+  /** Sends the first round from every injection point (spawning first if needed). */
   start(): Promise<void>;
   /** One round from every injection point now (phase starts and ends). */
   round?(): Promise<void>;

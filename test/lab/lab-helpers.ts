@@ -17,8 +17,8 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Runs a command in a namespace, returns its exit code (never throws). */
-export function inNetns(netns: string, argv: string[], timeoutMs = 5000): Promise<{ code: number | null; stdout: string }> {
+/** Runs a command in a namespace, returns its exit code (never throws); killed after timeoutMs (a Node helper can take seconds to start on a loaded host). */
+export function inNetns(netns: string, argv: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const c = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';

@@ -59,6 +59,10 @@ interface Child {
   proc: ChildProcess;
   rounds: number;
   waiters: Array<{ round: number; resolve: () => void }>;
+  stderr: string;
+  /** Why the child failed before start() listened (kept for it), then start()'s own rejection. */
+  failed: string[];
+  fail: (why: string) => void;
 }
 
 /**
@@ -159,57 +163,83 @@ export class CanarySender {
     for (const l of this.listeners) l(c);
   }
 
-  /** Starts one child per injection point; resolves when each has sent its first round. */
+  /**
+   * Starts one process per injection point without sending anything yet: a child's start (Node,
+   * `ip netns exec`, an SSH login) is the slow part, so the run does it while its captures start,
+   * and start() sends the first round the moment they are capturing.
+   */
+  spawn(): void {
+    if (this.children.length === 0) for (const inj of this.opts.injectors) this.spawnOne(inj);
+  }
+
+  /** Gives every child its settings; resolves when each has sent its first round. */
   async start(): Promise<void> {
-    await Promise.all(this.opts.injectors.map((inj) => this.startOne(inj)));
+    this.spawn();
+    await Promise.all(this.children.map((c) => this.startOne(c)));
     this.opts.log?.info({ injectors: this.opts.injectors.map((i) => i.name) }, 'canary senders started');
   }
 
-  private startOne(inj: CanaryInjector): Promise<void> {
+  private spawnOne(inj: CanaryInjector): void {
+    const [cmd, ...args] = inj.argv;
+    const proc = spawnInGroup(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const failed: string[] = [];
+    const child: Child = { injector: inj, proc, rounds: 0, waiters: [], stderr: '', failed, fail: (why) => void failed.push(why) };
+    this.children.push(child);
+    proc.once('error', (e) => child.fail(e.message));
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (child.stderr = (child.stderr + d).slice(-2000)));
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let m: Partial<SentCanary> & { ready?: boolean; round?: number; error?: string; fatal?: string };
+      try {
+        m = JSON.parse(line);
+      } catch {
+        return void this.opts.log?.warn({ injector: inj.name, reply: line.slice(0, 200) }, 'canary child printed a line that is not JSON');
+      }
+      if (m.fatal) {
+        this.errors.push(`${inj.name}: ${m.fatal}`);
+        return child.fail(m.fatal);
+      }
+      if (m.error) {
+        this.errors.push(`${inj.name}: ${m.error}`);
+        this.opts.log?.warn({ injector: inj.name, reply: m.error }, 'canary not sent');
+      } else if (m.round !== undefined) {
+        child.rounds++;
+        for (const w of child.waiters.splice(0)) if (child.rounds >= w.round) w.resolve();
+          else child.waiters.push(w);
+      } else if (m.seq !== undefined) this.record({ ...(m as SentCanary), host: inj.name });
+    });
+    proc.once('exit', (code) => {
+      for (const w of child.waiters.splice(0)) w.resolve();
+      child.fail(`exited (${code}): ${child.stderr.trim()}`);
+    });
+    proc.stdin!.on('error', () => undefined);
+  }
+
+  private startOne(child: Child): Promise<void> {
+    const inj = child.injector;
     return new Promise<void>((resolve, reject) => {
-      const [cmd, ...args] = inj.argv;
-      const proc = spawnInGroup(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const child: Child = { injector: inj, proc, rounds: 0, waiters: [] };
-      this.children.push(child);
-      let ready = false;
-      let err = '';
-      const timer = setTimeout(() => fail(`did not start within ${this.opts.startTimeoutMs ?? 15000} ms`), this.opts.startTimeoutMs ?? 15000);
+      let settled = false;
+      const timeoutMs = this.opts.startTimeoutMs ?? 15000;
+      const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
       const fail = (why: string) => {
         clearTimeout(timer);
-        if (!ready) reject(new CanaryStartError(inj.name, why));
+        if (!settled) {
+          settled = true;
+          reject(new CanaryStartError(inj.name, why));
+        }
       };
-      proc.once('error', (e) => fail(e.message));
-      proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
-      readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-        let m: Partial<SentCanary> & { ready?: boolean; round?: number; error?: string; fatal?: string };
-        try {
-          m = JSON.parse(line);
-        } catch {
-          return void this.opts.log?.warn({ injector: inj.name, reply: line.slice(0, 200) }, 'canary child printed a line that is not JSON');
-        }
-        if (m.fatal) {
-          this.errors.push(`${inj.name}: ${m.fatal}`);
-          return fail(m.fatal);
-        }
-        if (m.error) {
-          this.errors.push(`${inj.name}: ${m.error}`);
-          this.opts.log?.warn({ injector: inj.name, reply: m.error }, 'canary not sent');
-        } else if (m.round !== undefined) {
-          child.rounds++;
-          if (!ready) {
-            ready = true;
-            clearTimeout(timer);
+      // A failure before start() (the process could not be started, or exited) is this start's.
+      if (child.failed.length > 0) return fail(child.failed[0]!);
+      child.fail = fail;
+      child.waiters.push({
+        round: 1,
+        resolve: () => {
+          clearTimeout(timer);
+          if (!settled && child.rounds >= 1) {
+            settled = true;
             resolve();
           }
-          for (const w of child.waiters.splice(0)) if (child.rounds >= w.round) w.resolve();
-            else child.waiters.push(w);
-        } else if (m.seq !== undefined) this.record({ ...(m as SentCanary), host: inj.name });
+        },
       });
-      proc.once('exit', (code) => {
-        for (const w of child.waiters.splice(0)) w.resolve();
-        fail(`exited (${code}): ${err.trim()}`);
-      });
-      proc.stdin!.on('error', () => undefined);
       const o = this.opts;
       const settings: CanaryChildSettings = {
         runId: o.runId,
@@ -222,7 +252,7 @@ export class CanarySender {
         ...(o.protocols ? { protocols: o.protocols } : {}),
         intervalMs: o.intervalMs,
       };
-      proc.stdin!.write(JSON.stringify(settings) + '\n');
+      child.proc.stdin!.write(JSON.stringify(settings) + '\n');
     });
   }
 

@@ -61,6 +61,13 @@ export class NetworkCapture implements Capture {
   private final?: ChildMessage;
   private exited?: { code: number | null; signal: NodeJS.Signals | null };
   private stopping = false;
+  /**
+   * The child's stdout has ended (its 'close', after 'exit'): only then has every line it wrote
+   * been read. Node emits 'exit' before the pipe is drained, so a stop that ended at 'exit' could
+   * miss the final statistics line the child wrote just before exiting (seen on a loaded host: a
+   * clean stop read as "no final statistics", the capture lossy, the run INCONCLUSIVE).
+   */
+  private drained = false;
   private result?: CaptureResult;
   private listeners: ((m: ChildMessage) => void)[] = [];
   private stderr = '';
@@ -128,7 +135,15 @@ export class NetworkCapture implements Capture {
         );
       }
       for (const l of this.listeners.slice()) l({});
+      // stdout normally ends at once; if something else holds the pipe, do not wait for ever.
+      setTimeout(() => markDrained(), 2000).unref();
     });
+    const markDrained = () => {
+      if (this.drained) return;
+      this.drained = true;
+      for (const l of this.listeners.slice()) l({});
+    };
+    child.on('close', markDrained);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`libpcap did not open ${o.iface} within ${o.startTimeoutMs ?? 15000} ms`), o.startTimeoutMs ?? 15000);
       const fail = (msg: string) => {
@@ -182,7 +197,7 @@ export class NetworkCapture implements Capture {
     if (!diedEarly) {
       const done = new Promise<void>((resolve) => {
         const l = () => {
-          if (this.final || this.exited) {
+          if (this.final || this.drained) {
             this.off(l);
             resolve();
           }
