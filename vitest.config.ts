@@ -12,6 +12,9 @@ const LONG_FIRST = [
   'test/e2e/',
   'test/faults/',
   'test/firmware/profiles.test.ts',
+  // one whole run each, with a browser or a rotating capture (60 to 70 s at load 20)
+  'test/dashboard/dashboard-chromium.test.ts',
+  'test/capture/rotation.test.ts',
   // the longest of the rest (36 to 66 s each)
   'test/lab/lab.test.ts',
   'test/analysis/fixtures.test.ts',
