@@ -51,6 +51,8 @@ export interface ScanOptions {
    * the view is valid only during the call. Without it, radio frames are not judged (INCONCLUSIVE).
    */
   onRadio?: (p: CapturePacket, file: string) => void;
+  /** Called for every canary accepted in a window (not its look-back): the live canary health (src/verdict/canary-health.ts). */
+  onCanary?: (c: SeenCanary) => void;
 }
 
 export interface FlowSummary {
@@ -343,6 +345,7 @@ class FileScanner {
   private readonly toMs: number;
   private readonly secret: string | undefined;
   private readonly onRadio: ScanOptions['onRadio'];
+  private readonly onCanary: ScanOptions['onCanary'];
   readonly callback: (p: CapturePacket) => void;
   /** The current packet is the end of the capture's previous part, looked at only for canaries. */
   private lookbackOnly = false;
@@ -362,6 +365,7 @@ class FileScanner {
     this.toMs = opts.toMs ?? Infinity;
     this.secret = opts.canarySecret;
     this.onRadio = opts.onRadio;
+    this.onCanary = opts.onCanary;
     this.callback = (p) => this.onPacket(p);
     this.lookback = (p) => {
       this.lookbackOnly = true;
@@ -938,7 +942,9 @@ class FileScanner {
     u[r + R.FLAGS] = u[r + R.FLAGS]! | (dir === 0 ? F_CANARY0 : F_CANARY1);
     if (c.protocol === 'dns') u[r + R.LABEL] = LABEL_DNS;
     if (early) return true;
-    this.canaries.push({ ...c, file: this.fileLabel, packet: this.index, timeMs: this.ms });
+    const seen = { ...c, file: this.fileLabel, packet: this.index, timeMs: this.ms };
+    this.canaries.push(seen);
+    this.onCanary?.(seen);
     this.touch(r, dir);
     return true;
   }

@@ -26,6 +26,8 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
   let stepLimit = 0;
   let remaining = 0;
   let counters = '';
+  let missingTold = 0;
+  let missingToldAt = 0;
   const t0 = Date.now();
   const redraw = () => {
     if (!tty) return;
@@ -59,13 +61,24 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
       case 'step_end':
         if (!e.ok) say(pc.red(`  step failed: ${step}`));
         break;
-      case 'counters':
+      case 'counters': {
+        const k = e.canaries;
+        const health = k?.seen !== undefined && k.missing !== undefined ? [`canaries ${k.seen} seen${k.missing ? ` ${k.missing} MISSING` : ''}`] : [];
         counters = [
-          ...Object.entries(e.amps).flatMap(([k, a]) => (a === null ? [] : [`${k} ${a.toFixed(2)}A`])),
-          ...Object.entries(e.captures).map(([k, v]) => `${k}:${v}`),
+          ...Object.entries(e.amps).flatMap(([name, a]) => (a === null ? [] : [`${name} ${a.toFixed(2)}A`])),
+          ...health,
+          ...Object.entries(e.captures).map(([name, v]) => `${name}:${v}`),
         ].join(' ');
+        // Canaries missing from a capture they must cross: said once, then when more are missing (at most once a minute).
+        if (k?.missing && k.missing > missingTold && (missingTold === 0 || Date.now() - missingToldAt >= 60_000)) {
+          missingTold = k.missing;
+          missingToldAt = Date.now();
+          const where = Object.entries(k.byCapture ?? {}).flatMap(([cap, c]) => (c.missing ? [`${cap} ${c.missing}`] : []));
+          say(pc.yellow(`canaries missing: ${k.missing} of ${k.seen! + k.missing} not seen in every capture they cross${where.length ? ` (${where.join(', ')})` : ''}; the post-run analysis decides proof of sight`));
+        }
         redraw();
         break;
+      }
       case 'safing':
         say(`${pc.yellow('safing')}: switching the power off and stopping the captures (${e.reason})`);
         break;

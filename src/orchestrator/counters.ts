@@ -5,6 +5,7 @@
  * is left out ("not known"), never filled with a guess.
  */
 import type { RigSession } from '../rig/session.js';
+import type { CanaryHealth } from '../verdict/index.js';
 
 export interface CountersEvent {
   type: 'counters';
@@ -18,8 +19,13 @@ export interface CountersEvent {
   radio?: Record<string, number | null>;
   /** The first MAVLink link's vehicle as last heard. */
   mavlink?: { mode?: string; armed?: boolean; altitudeM?: number };
-  /** Canaries sent and not sent so far; `seen`/`missing` come from the live analysis where it runs. */
-  canaries?: { sent: number; failed?: number; seen?: number; missing?: number };
+  /**
+   * Canaries sent and not sent so far; where the live analysis runs, those found in every capture
+   * they must cross (`seen`), those missing from at least one (`missing`), and both per capture
+   * (src/verdict/canary-health.ts; canaries sent in the last 3 s, or before the live analysis
+   * started, are in neither).
+   */
+  canaries?: { sent: number; failed?: number; seen?: number; missing?: number; byCapture?: Record<string, { seen: number; missing: number }> };
 }
 
 type WithCurrent = { currentDraw(): Record<string, number | null> };
@@ -31,6 +37,8 @@ export class CounterSampler {
   constructor(
     private readonly session: RigSession,
     private readonly t0: number,
+    /** The live analysis's canary health, when it runs. */
+    private readonly canaryHealth: () => CanaryHealth | undefined = () => undefined,
   ) {}
 
   sample(now = Date.now()): CountersEvent {
@@ -65,7 +73,10 @@ export class CounterSampler {
     const first = [...s.links.values()][0];
     if (first?.telemetry) e.mavlink = first.telemetry();
     const counts = s.canaries?.counts?.();
-    if (counts) e.canaries = { sent: counts.sent, failed: counts.failed };
+    if (counts) {
+      const h = this.canaryHealth();
+      e.canaries = { sent: counts.sent, failed: counts.failed, ...(h ? { seen: h.seen, missing: h.missing, byCapture: h.byCapture } : {}) };
+    }
     return e;
   }
 }

@@ -8,6 +8,8 @@
 import type { RigConfig, ScenarioConfig } from '../config/types.js';
 import type { Capture } from '../devices/capture/capture.js';
 import { LiveAnalyzer, type LiveFinding, type LiveState, type LiveTimes } from '../verdict/index.js';
+import type { CanaryHealth } from '../verdict/index.js';
+import type { CanarySource } from '../rig/session.js';
 
 export interface LiveRunOptions {
   runDir: string;
@@ -15,6 +17,8 @@ export interface LiveRunOptions {
   scenario: ScenarioConfig;
   capturesStartMs: number;
   canarySecret?: string;
+  /** The run's canaries (their sends feed the canary health). */
+  canaries?: CanarySource;
   captures: readonly Capture[];
   times: () => LiveTimes;
   onFinding: (f: LiveFinding) => void;
@@ -27,6 +31,8 @@ export interface LiveRun {
   capturesEnded: boolean;
   /** The captures are stopped: read them to the end, tell the last findings, stop. */
   stop(): Promise<void>;
+  /** Canaries seen and missing so far (src/verdict/canary-health.ts); undefined without canaries. */
+  canaryHealth(): CanaryHealth | undefined;
 }
 
 /** Starts following every network capture of the run. */
@@ -56,8 +62,9 @@ export function startLiveAnalysis(o: LiveRunOptions): LiveRun {
     },
     onFinding: o.onFinding,
     onState: o.onState,
+    ...(o.canaries?.onSent ? { canaries: { capturesFor: (host: string) => o.canaries!.capturesFor(host), onSent: o.canaries.onSent.bind(o.canaries) } } : {}),
   });
   discover();
   live.start();
-  return { capturesEnded: false, stop: () => live.stop() };
+  return { capturesEnded: false, stop: () => live.stop(), canaryHealth: () => live.canaryHealth() };
 }

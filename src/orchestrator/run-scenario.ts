@@ -314,6 +314,7 @@ async function runLocked(
       scenario,
       capturesStartMs: startMs,
       canarySecret: s.canaries?.secret,
+      canaries: s.canaries,
       captures: s.captures,
       times: () => {
         const snap = actor.getSnapshot();
@@ -373,7 +374,7 @@ async function runLocked(
           found.capturesStartMs = Date.now();
           await session.canaries?.start();
           res.liveRun = startLive(session, found.capturesStartMs);
-          const counters = new CounterSampler(session, t0);
+          const counters = new CounterSampler(session, t0, () => res.liveRun?.canaryHealth());
           res.counterTimer = setInterval(() => emit(counters.sample()), 1000);
           res.counterTimer.unref();
           return found;

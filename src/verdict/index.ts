@@ -6,3 +6,5 @@ export { reanalyzeRun } from './reanalyze.js';
 export type { Reanalysis } from './reanalyze.js';
 export { LiveAnalyzer } from './live.js';
 export type { LiveFinding, LiveOptions, LiveState, LiveTimes } from './live.js';
+export { CanaryTally, CANARY_SETTLE_MS } from './canary-health.js';
+export type { CanaryHealth } from './canary-health.js';

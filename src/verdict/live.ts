@@ -34,6 +34,7 @@ import { PcapFollower, type FollowerStart } from '../analysis/pcap-follower.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { allowedDestination, egressPolicyFindings, namePolicy, networkAssertionFindings } from './rules.js';
 import { partTailFromMs } from './engine.js';
+import { CanaryTally, type CanaryHealth } from './canary-health.js';
 
 /** What the run machine has recorded so far. */
 export interface LiveTimes {
@@ -85,6 +86,11 @@ export interface LiveOptions {
   evaluateEveryMs?: number;
   /** Lag of the analysis behind the captures that is reported as `behind` (default 10 s). */
   behindMs?: number;
+  /** The canaries sent (the sender's ledger as it grows): with them, canaryHealth() counts those seen and missing. */
+  canaries?: {
+    capturesFor(host: string): readonly string[];
+    onSent(listener: (c: { host: string; seq: number; sentAtMs: number }) => void): () => void;
+  };
   now?: () => number;
 }
 
@@ -139,10 +145,21 @@ export class LiveAnalyzer {
   private findingsTold = 0;
   /** Packets read so far over every capture (for tests and the soak). */
   packets = 0;
+  private readonly tally: CanaryTally | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** Per capture: the time up to which everything it wrote has been read (the canary health decides up to it). */
+  private readonly readTo = new Map<string, number>();
+  private readonly captureOfLabel = new Map<string, string>();
 
   constructor(private readonly opts: LiveOptions) {
     this.lookback = opts.canarySecret !== undefined ? CANARY_LOOKBACK_MS : 0;
     this.now = opts.now ?? Date.now;
+    if (opts.canaries && opts.canarySecret !== undefined) this.tally = new CanaryTally((host) => opts.canaries!.capturesFor(host));
+  }
+
+  /** Canaries seen and missing so far in the captures they must cross (undefined without canaries). */
+  canaryHealth(): CanaryHealth | undefined {
+    return this.tally?.health();
   }
 
   /** Follows one capture file (`label`: run-directory relative, as findings name it). Parts of one capture in order. */
@@ -151,6 +168,7 @@ export class LiveAnalyzer {
     const first = this.files.find((f) => f.capture === capture);
     const parts = this.files.filter((f) => f.capture === capture).sort((a, b) => a.order - b.order);
     const order = first ? parts[parts.length - 1]!.order + 1e-6 : this.files.length;
+    this.captureOfLabel.set(label, capture);
     this.files.push({ label, capture, order, follower: new PcapFollower(path.join(this.opts.runDir, label)), checkpoints: [], trimmed: false, hint: 0, problemTold: false, prev: parts[parts.length - 1], started: false });
     // The post-run engine reads captures in the run's order, each capture's parts in order.
     this.files.sort((a, b) => a.order - b.order);
@@ -158,6 +176,7 @@ export class LiveAnalyzer {
 
   /** Starts ticking. */
   start(): void {
+    if (this.tally) this.unsubscribe = this.opts.canaries!.onSent((c) => this.tally!.sent(c));
     this.opts.onState?.('started');
     this.schedule(this.opts.intervalMs ?? 250);
   }
@@ -179,6 +198,7 @@ export class LiveAnalyzer {
 
   private fail(error: unknown): void {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     for (const f of this.files) f.follower.close();
     this.opts.onState?.('stopped', `live analysis failed (the post-run analysis still judges the run): ${(error as Error).message}`);
@@ -198,6 +218,7 @@ export class LiveAnalyzer {
       return;
     }
     this.stopped = true;
+    this.unsubscribe?.();
     for (const f of this.files) f.follower.close();
     this.windows.clear();
     this.opts.onState?.('stopped', `${this.findingsTold} finding(s) told live; the post-run analysis decides the verdicts`);
@@ -209,8 +230,9 @@ export class LiveAnalyzer {
    * and the look-back checkpoints kept. Over hours of clean traffic in rotated captures it stays
    * bounded by the current parts (docs/performance.md).
    */
-  retained(): { windows: number; openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number; checkpoints: number; bufferBytes: number } {
-    const r = { windows: 0, openFiles: 0, flowRecords: 0, sealedFiles: 0, sealedRecords: 0, checkpoints: 0, bufferBytes: 0 };
+  retained(): { windows: number; openFiles: number; flowRecords: number; sealedFiles: number; sealedRecords: number; checkpoints: number; bufferBytes: number; canariesPending: number; canaryKeys: number } {
+    const t = this.tally?.retained();
+    const r = { windows: 0, openFiles: 0, flowRecords: 0, sealedFiles: 0, sealedRecords: 0, checkpoints: 0, bufferBytes: 0, canariesPending: t?.pending ?? 0, canaryKeys: t?.foundKeys ?? 0 };
     for (const lw of this.windows.values()) {
       if (!lw.scanner) continue;
       r.windows++;
@@ -277,6 +299,8 @@ export class LiveAnalyzer {
     let more = false;
     let lag = 0;
     const whole = new Set<FollowedFile>();
+    /** Captures with something written and not read yet (a part waiting, data or packets held). */
+    const unread = new Set<string>();
     for (const f of this.files) {
       if (f.released) {
         whole.add(f);
@@ -290,7 +314,10 @@ export class LiveAnalyzer {
       }
       if (f.prev && !f.started) {
         // A later part starts once the one before it was read to its end (it was closed before this one opened).
-        if (!whole.has(f.prev)) continue;
+        if (!whole.has(f.prev)) {
+          unread.add(f.capture);
+          continue;
+        }
         this.partTail(f, (p) => {
           const i = windowIndexAt(wins, p.timeMs, 0);
           return [i, ...wins.flatMap((w, k) => (k > i && p.timeMs >= w.fromMs - this.lookback ? [k] : []))];
@@ -300,6 +327,7 @@ export class LiveAnalyzer {
       const feed = this.router(f, wins, live);
       const r = f.follower.poll(feed, maxBytes, untilMs);
       if (!r.more && !r.held) whole.add(f);
+      else unread.add(f.capture);
       // A part read to its end whose next part has begun is closed: its descriptor and buffer go,
       // so a capture rotated for hours holds one open file, not one per part.
       // Every window's scanner of that part is sealed (its findings kept, its tables dropped).
@@ -320,6 +348,10 @@ export class LiveAnalyzer {
       }
     }
     this.health(lag);
+    if (this.tally) {
+      for (const f of this.files) if (!unread.has(f.capture) && !f.follower.problem) this.readTo.set(f.capture, now);
+      this.tally.settle((capture) => this.readTo.get(capture));
+    }
     const grace = drain ? 0 : (this.opts.graceMs ?? 1500);
     for (const lw of live) {
       if (!lw?.scanner) continue;
@@ -344,7 +376,9 @@ export class LiveAnalyzer {
 
   private openWindow(w: CoverageWindow): LiveWindow {
     const o = this.opts;
-    const scanner = new NetworkScanner({ lab: o.rig.lab.subnets, labNames: o.rig.lab.names, canarySecret: o.canarySecret, catalogue: o.catalogue, fromMs: w.fromMs });
+    const tally = this.tally;
+    const onCanary = tally ? (c: { file: string; host: string; seq: number; sentAtMs: number }) => tally.seen(this.captureOfLabel.get(c.file) ?? c.file, c.host, c.seq, c.sentAtMs) : undefined;
+    const scanner = new NetworkScanner({ lab: o.rig.lab.subnets, labNames: o.rig.lab.names, canarySecret: o.canarySecret, catalogue: o.catalogue, fromMs: w.fromMs, onCanary });
     const assertions = w.kind === 'phase' ? o.scenario.phases[w.phase!]!.assertions : [];
     // What the phase's rules can still find in a sealed part: queries for names a no_dns does not
     // allow, flows to hosts a traffic_only_to does not list, and the devices' addresses and MACs.

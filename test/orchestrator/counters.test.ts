@@ -41,6 +41,16 @@ describe('CounterSampler', () => {
     expect(second.rates).toEqual({ drone: 15, power: 0, air: 0, 'mavlink:drone': 2 });
   });
 
+  it('adds the live analysis\'s canary health (seen, missing, per capture) to the canaries sent', () => {
+    const session = { captures: [], links: new Map(), canaries: { counts: () => ({ sent: 48, failed: 0 }) } } as unknown as RigSession;
+    let health: { seen: number; missing: number; byCapture: Record<string, { seen: number; missing: number }> } | undefined;
+    const s = new CounterSampler(session, 0, () => health);
+    // The live analysis not running (or not yet): seen and missing are not known, so left out.
+    expect(s.sample(1_000).canaries).toEqual({ sent: 48, failed: 0 });
+    health = { seen: 30, missing: 2, byCapture: { drone: { seen: 32, missing: 0 }, uplink: { seen: 30, missing: 2 } } };
+    expect(s.sample(2_000).canaries).toEqual({ sent: 48, failed: 0, seen: 30, missing: 2, byCapture: { drone: { seen: 32, missing: 0 }, uplink: { seen: 30, missing: 2 } } });
+  });
+
   it('leaves out what the rig cannot know, and names bands by SDR when there are two', () => {
     const session = {
       captures: [

@@ -167,6 +167,31 @@
     });
     if (!tbody.firstChild) { var tr = el('tr'); tr.appendChild(el('td', 'not known')); tbody.appendChild(tr); }
   }
+  // Canary health: sent, not sent, and (from the live analysis) found in every capture they must
+  // cross or missing from one, then per capture; canaries in their last seconds of flight are in neither.
+  function canaryRows(tbody, k) {
+    clear(tbody);
+    var row = function (name, text, cls) { var tr = el('tr'); tr.appendChild(el('th', name)); tr.appendChild(el('td', text, cls || '')); tbody.appendChild(tr); return tr; };
+    if (!k || typeof k !== 'object') { row('canaries', 'not known'); return; }
+    var n = function (v) { return typeof v === 'number' && isFinite(v) ? v : undefined; };
+    if (n(k.sent) !== undefined) row('sent', String(k.sent));
+    if (n(k.failed) !== undefined) row('not sent', String(k.failed), k.failed > 0 ? 'failed' : '');
+    var seen = n(k.seen), missing = n(k.missing);
+    var health = row('health', 'not known (no live analysis)');
+    health.id = 'canary-health';
+    if (seen !== undefined && missing !== undefined) {
+      health.lastChild.textContent = seen + missing === 0 ? 'none checked yet' : seen + ' of ' + (seen + missing) + ' seen everywhere' + (missing > 0 ? ', ' + missing + ' missing' : '');
+      health.lastChild.className = missing > 0 ? 'failed' : seen > 0 ? 'ok' : '';
+      health.dataset.seen = String(seen);
+      health.dataset.missing = String(missing);
+    }
+    var by = k.byCapture && typeof k.byCapture === 'object' ? k.byCapture : {};
+    Object.keys(by).sort().forEach(function (cap) {
+      var v = by[cap] || {};
+      var s = n(v.seen) || 0, m = n(v.missing) || 0;
+      row('in ' + cap, s + ' seen' + (m > 0 ? ', ' + m + ' missing' : ''), m > 0 ? 'failed' : '');
+    });
+  }
   function currentStep() { return S.steps.length ? S.steps[S.steps.length - 1] : undefined; }
   function render() {
     var run = S.run;
@@ -238,7 +263,7 @@
     $('mav-mode').textContent = m.mode !== undefined ? String(m.mode) : 'not known';
     $('mav-armed').textContent = m.armed === undefined ? 'not known' : m.armed ? 'ARMED' : 'disarmed';
     $('mav-alt').textContent = typeof m.altitudeM === 'number' ? m.altitudeM.toFixed(1) + ' m' : 'not known';
-    valueRows($('canaries').tBodies[0], c.canaries, function (v) { return String(v); });
+    canaryRows($('canaries').tBodies[0], c.canaries);
 
     // The end: the final verdicts and the report.
     var d = S.done;

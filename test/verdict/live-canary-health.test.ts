@@ -1,0 +1,144 @@
+/**
+ * Live canary health (src/verdict/canary-health.ts): of the canaries sent, how many the live
+ * analysis found in every capture they must cross and how many are missing from one, per capture,
+ * canaries still in flight (sent in the last CANARY_SETTLE_MS of what was read) in neither; and
+ * the tally's memory stays bounded over an eight-hour run.
+ */
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRig, loadScenario } from '../../src/config/index.js';
+import { CANARY_PORT, encodeCanary } from '../../src/analysis/index.js';
+import { CANARY_SETTLE_MS, CanaryTally, LiveAnalyzer } from '../../src/verdict/index.js';
+import { pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-canary-health-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const crosses: Record<string, string[]> = { drone: ['drone', 'uplink'], phone: ['phone'], bench: [] };
+
+describe('CanaryTally', () => {
+  it('counts canaries seen in every capture they cross, missing from one, and leaves those in flight out', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? []);
+    const T = 1_000_000;
+    for (let seq = 1; seq <= 6; seq++) t.sent({ host: 'drone', seq, sentAtMs: T + seq * 1000 });
+    t.sent({ host: 'phone', seq: 1, sentAtMs: T + 1000 });
+    t.sent({ host: 'bench', seq: 1, sentAtMs: T + 1000 }); // crosses no capture: not counted
+    for (let seq = 1; seq <= 6; seq++) {
+      t.seen('drone', 'drone', seq, T + seq * 1000);
+      if (seq !== 2) t.seen('uplink', 'drone', seq, T + seq * 1000);
+    }
+    // Found before its send record came (a loaded host): still seen once the record comes.
+    t.seen('phone', 'phone', 2, T + 2000);
+    // Read up to T + 7 s: canaries sent up to T + 4 s are decided, 5 and 6 are in flight; the
+    // drone's #2 is missing from the uplink, the phone's #1 from its capture.
+    t.settle(() => T + 7000);
+    expect(t.health()).toEqual({ seen: 3, missing: 2, byCapture: { drone: { seen: 4, missing: 0 }, uplink: { seen: 3, missing: 1 }, phone: { seen: 0, missing: 1 } } });
+    t.sent({ host: 'phone', seq: 2, sentAtMs: T + 2000 });
+    // The uplink not read past T + 4 s yet: the drone's canaries 5 and 6 wait for it.
+    t.settle((c) => (c === 'uplink' ? T + 7000 : T + 20_000));
+    expect(t.health()).toEqual({ seen: 4, missing: 2, byCapture: { drone: { seen: 6, missing: 0 }, uplink: { seen: 3, missing: 1 }, phone: { seen: 1, missing: 1 } } });
+    expect(t.retained().pending).toBe(2);
+    t.settle(() => T + 20_000);
+    expect(t.health()).toMatchObject({ seen: 6, missing: 2 });
+    expect(t.retained()).toEqual({ pending: 0, foundKeys: 0 });
+  });
+
+  it('holds a bounded number of records over eight hours of canaries (24 a second, one capture blind half the time)', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? []);
+    const T = 1_700_000_000_000;
+    let seq = 0;
+    let most = { pending: 0, foundKeys: 0 };
+    for (let s = 0; s < 8 * 3600; s++) {
+      const at = T + s * 1000;
+      for (let k = 0; k < 24; k++) {
+        seq++;
+        const host = k % 3 === 0 ? 'phone' : 'drone';
+        t.sent({ host, seq, sentAtMs: at });
+        for (const cap of crosses[host]!) if (!(cap === 'uplink' && (s >> 10) % 2 === 1)) t.seen(cap, host, seq, at);
+        // A copy seen where it need not be (the uplink sees the phone's too): forgotten in time.
+        if (host === 'phone') t.seen('uplink', host, seq, at);
+      }
+      t.settle(() => at);
+      const r = t.retained();
+      most = { pending: Math.max(most.pending, r.pending), foundKeys: Math.max(most.foundKeys, r.foundKeys) };
+    }
+    const h = t.health();
+    expect(h.seen + h.missing).toBe(8 * 3600 * 24 - 24 * Math.ceil(CANARY_SETTLE_MS / 1000));
+    expect(h.byCapture.uplink!.missing).toBeGreaterThan(100_000);
+    // In flight: the last CANARY_SETTLE_MS of canaries; found keys: those plus the phone's copies on the uplink for a minute.
+    expect(most.pending).toBeLessThanOrEqual(24 * (CANARY_SETTLE_MS / 1000 + 1));
+    expect(most.foundKeys).toBeLessThanOrEqual(24 * 8 + 8 * 62);
+  });
+});
+
+describe('live canary health', () => {
+  it('the live analysis finds the canaries in the captures it follows and counts the one a capture missed', async () => {
+    const runDir = mkdtempSync(path.join(tmp, 'run-'));
+    const scenarioFile = path.join(runDir, 'scenario.yaml');
+    writeFileSync(scenarioFile, 'scenario: canaries\nsettle: 500ms\nphases:\n  - name: standby\n    steps: [{ dwell: 20s }]\n');
+    const scenario = loadScenario(scenarioFile);
+    const rig = loadRig(path.resolve('rig/virtual.yaml'));
+    const secret = 'health-secret';
+    const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
+    const labels = ['net-drone.pcap', 'net-uplink.pcap'];
+    for (const l of labels) writeFileSync(path.join(runDir, l), pcapGlobalHeader(101));
+    const listeners = new Set<(c: { host: string; seq: number; sentAtMs: number }) => void>();
+    const windows: Array<{ startMs?: number; endMs?: number }> = [{ startMs: T0 }];
+    let now = T0;
+    const live = new LiveAnalyzer({
+      runDir,
+      rig,
+      scenario,
+      capturesStartMs: T0 - 500,
+      canarySecret: secret,
+      times: () => ({ windows, final: false }),
+      onFinding: () => undefined,
+      canaries: { capturesFor: (h) => crosses[h] ?? [], onSent: (l) => (listeners.add(l), () => listeners.delete(l)) },
+      now: () => now,
+    });
+    for (const l of labels) live.addFile(l, l.slice(4, -5));
+    live.start();
+    expect(live.canaryHealth()).toEqual({ seen: 0, missing: 0, byCapture: {} });
+    const src = '10.231.0.10';
+    const dst = '203.0.113.99';
+    let seq = 0;
+    for (; now < T0 + 15_000; now += 100) {
+      if ((now - T0) % 1000 === 0) {
+        seq++;
+        const c = { runId: 'health', host: 'drone', seq, sentAtMs: now, target: 'outside' as const, protocol: 'udp' as const };
+        const b = { src, dst, srcPort: 40000 + seq, dstPort: CANARY_PORT };
+        const payload = encodeCanary(secret, c, b);
+        const frame = udpFrame(src, dst, b.srcPort, CANARY_PORT, payload);
+        for (const cb of listeners) cb({ host: 'drone', seq, sentAtMs: now });
+        appendFileSync(path.join(runDir, 'net-drone.pcap'), pcapRecord(now + 3, frame));
+        // The uplink's mirror misses canary 4.
+        if (seq !== 4) appendFileSync(path.join(runDir, 'net-uplink.pcap'), pcapRecord(now + 5, frame));
+      }
+      live.tick(false);
+    }
+    // Canaries sent at T0 + 0..14 s; read up to T0 + 14.9 s, so those sent before T0 + 11.9 s are decided (1 to 12).
+    const decided = Math.floor((now - 100 - T0 - CANARY_SETTLE_MS) / 1000) + 1;
+    expect(decided).toBe(12);
+    expect(live.canaryHealth()).toEqual({ seen: decided - 1, missing: 1, byCapture: { drone: { seen: decided, missing: 0 }, uplink: { seen: decided - 1, missing: 1 } } });
+    expect(live.retained()).toMatchObject({ canariesPending: seq - decided });
+    await live.stop();
+    expect(listeners.size).toBe(0);
+  });
+});
+
+function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
+  const u = Buffer.alloc(8);
+  u.writeUInt16BE(sport, 0);
+  u.writeUInt16BE(dport, 2);
+  u.writeUInt16BE(8 + payload.length, 4);
+  const ip = Buffer.alloc(20);
+  ip.writeUInt8(0x45, 0);
+  ip.writeUInt16BE(28 + payload.length, 2);
+  ip.writeUInt8(64, 8);
+  ip.writeUInt8(17, 9);
+  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
+  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
+  return Buffer.concat([ip, u, payload]);
+}
