@@ -34,9 +34,6 @@ const SEEN0 = 1; // a packet from side 0 was seen (SEEN0 << side)
 const ACKED0 = 4; // side 0's data has been acknowledged once (ACKED0 << side)
 const HOLE_OPEN0 = 16; // side 0's data has a hole from NEXT to HOLE
 
-/** a after b in sequence space. */
-const after = (a: number, b: number) => ((a - b) | 0) > 0;
-
 export interface CaptureLossCounts {
   /** ACKs that acknowledged new data of a direction the capture also holds. */
   acks: number;
@@ -51,7 +48,7 @@ export interface CaptureLossCounts {
 }
 
 export class CaptureLossMeter {
-  private s = new Uint32Array(1024 * WORDS);
+  private s = new Int32Array(1024 * WORDS);
   acks = 0;
   gaps = 0;
   gapBytes = 0;
@@ -66,74 +63,103 @@ export class CaptureLossMeter {
    * which cost more than the meter's own work (docs/performance.md), so it is read here.
    */
   packet(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
-    const seq = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
+    // Kept under TurboFan's inlining limit (460 bytes of bytecode) so that the scan's ip() takes
+    // it in: a direction's first segment, growing the array and a gap are out of line. Sequence
+    // numbers are int32 (`| 0`, an Int32Array): a uint32 above 2^31 is a double to V8, boxed
+    // where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0, written out (a
+    // helper was not inlined everywhere, and boxed its arguments). docs/performance.md has the figures.
+    const o = flow * WORDS;
+    const s = this.s;
+    if ((bits & (SEEN0 << dir)) === 0 || o + WORDS > s.length) return this.first(buf, l4, len, flow, dir, bits);
+    const flags = buf[l4 + 13]!;
+    const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+    const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
+    if (end !== seq) {
+      const hb = HOLE_OPEN0 << dir;
+      const n = o + NEXT0 + dir;
+      const h = o + HI0 + dir;
+      let next = s[n]!;
+      let hi = s[h]!;
+      if (((seq - next) | 0) <= 0) {
+        // In order (or a retransmission reaching into the hole): the hole-free part grows.
+        if (((end - next) | 0) > 0) next = end;
+        if ((bits & hb) !== 0 && ((s[o + HOLE0 + dir]! - next) | 0) <= 0) {
+          bits &= ~hb;
+          if (((hi - next) | 0) > 0) next = hi;
+        }
+      } else if ((bits & hb) === 0) {
+        bits |= hb;
+        s[o + HOLE0 + dir] = seq;
+      }
+      if (((end - hi) | 0) > 0) s[h] = hi = end;
+      if ((bits & hb) === 0 && ((hi - next) | 0) > 0) next = hi;
+      s[n] = next;
+    }
+    // An ACK acknowledges the other side's data.
+    const d = dir ^ 1;
+    if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
+      const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+      if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
+      else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
+        this.acks++;
+        if (((a - s[o + NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+      } else return bits;
+      s[o + ACK0 + d] = a;
+    }
+    return bits;
+  }
+
+  /** The first segment from side `dir` of a flow (or one that needs the array grown first). */
+  private first(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
     const o = flow * WORDS;
     if (o + WORDS > this.s.length) {
-      const grown = new Uint32Array(Math.max(this.s.length * 2, o + WORDS));
+      const grown = new Int32Array(Math.max(this.s.length * 2, o + WORDS));
       grown.set(this.s);
       this.s = grown;
+      if ((bits & (SEEN0 << dir)) !== 0) return this.packet(buf, l4, len, flow, dir, bits);
     }
     const s = this.s;
     const flags = buf[l4 + 13]!;
+    const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+    const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (bits === 0) this.flows++;
-    const end = (seq + len + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0)) >>> 0;
-    const seen = SEEN0 << dir;
-    const holeBit = HOLE_OPEN0 << dir;
-    const n = o + NEXT0 + dir;
-    const h = o + HI0 + dir;
-    if ((bits & seen) === 0) {
-      if ((bits & (SEEN0 | (SEEN0 << 1))) !== 0) this.bothWays++;
-      bits |= seen;
-      s[n] = end;
-      s[h] = end;
-    } else if (end !== seq) {
-      if (!after(seq, s[n]!)) {
-        // In order (or a retransmission reaching into the hole): the hole-free part grows.
-        if (after(end, s[n]!)) s[n] = end;
-        if ((bits & holeBit) !== 0 && !after(s[o + HOLE0 + dir]!, s[n]!)) {
-          bits &= ~holeBit;
-          if (after(s[h]!, s[n]!)) s[n] = s[h]!;
-        }
-      } else if ((bits & holeBit) === 0) {
-        bits |= holeBit;
-        s[o + HOLE0 + dir] = seq;
-      }
-      if (after(end, s[h]!)) s[h] = end;
-      if ((bits & holeBit) === 0 && after(s[h]!, s[n]!)) s[n] = s[h]!;
+    else if ((bits & (SEEN0 | (SEEN0 << 1))) !== 0) this.bothWays++;
+    bits |= SEEN0 << dir;
+    s[o + NEXT0 + dir] = end;
+    s[o + HI0 + dir] = end;
+    const d = dir ^ 1;
+    if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
+      const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+      if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
+      else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
+        this.acks++;
+        if (((a - s[o + NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+      } else return bits;
+      s[o + ACK0 + d] = a;
     }
-    if (flags & 0x10) {
-      // This ACK acknowledges the other side's data.
-      const d = dir ^ 1;
-      if ((bits & (SEEN0 << d)) !== 0) {
-        const a = ((buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!) >>> 0;
-        const acked = ACKED0 << d;
-        if ((bits & acked) === 0) {
-          bits |= acked;
-          s[o + ACK0 + d] = a;
-        } else if (after(a, s[o + ACK0 + d]!)) {
-          this.acks++;
-          const next = s[o + NEXT0 + d]!;
-          if (after(a, next)) {
-            this.gaps++;
-            const hi = s[o + HI0 + d]!;
-            const dHole = HOLE_OPEN0 << d;
-            if ((bits & dHole) !== 0) {
-              const holeEnd = s[o + HOLE0 + d]!;
-              this.gapBytes += ((after(a, holeEnd) ? holeEnd : a) - next) >>> 0;
-              if (after(a, holeEnd) || a === holeEnd) {
-                bits &= ~dHole;
-                s[o + NEXT0 + d] = hi;
-              } else s[o + NEXT0 + d] = a;
-            }
-            if (after(a, hi)) {
-              this.gapBytes += (a - hi) >>> 0;
-              s[o + HI0 + d] = a;
-              s[o + NEXT0 + d] = a;
-            }
-          }
-          s[o + ACK0 + d] = a;
-        }
-      }
+    return bits;
+  }
+
+  /** An ACK `a` for side `d`'s data beyond what the capture saw of it without a hole: a gap. */
+  private gap(o: number, d: number, a: number, bits: number): number {
+    const s = this.s;
+    const next = s[o + NEXT0 + d]!;
+    this.gaps++;
+    const hi = s[o + HI0 + d]!;
+    const dHole = HOLE_OPEN0 << d;
+    if ((bits & dHole) !== 0) {
+      const holeEnd = s[o + HOLE0 + d]!;
+      const pastHole = ((a - holeEnd) | 0) > 0;
+      this.gapBytes += ((pastHole ? holeEnd : a) - next) >>> 0;
+      if (pastHole || a === holeEnd) {
+        bits &= ~dHole;
+        s[o + NEXT0 + d] = hi;
+      } else s[o + NEXT0 + d] = a;
+    }
+    if (((a - hi) | 0) > 0) {
+      this.gapBytes += (a - hi) >>> 0;
+      s[o + HI0 + d] = a;
+      s[o + NEXT0 + d] = a;
     }
     return bits;
   }

@@ -5,7 +5,20 @@
  * a gap (an empty `amps` where the instrument did not answer).
  */
 import fs from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { Options, parse as Parse } from 'csv-parse/sync';
+
+/**
+ * csv-parse, loaded with `require` on the first power record read, not at import: this module is
+ * exported from src/analysis/index.ts, so an `import` made every process that loads the analyzer
+ * (`airlock analyze`, the bench's analyzer child) pay about 26 M instructions at start-up for a
+ * parser it never calls (docs/performance.md, "Hot path won back").
+ */
+let csvParse: typeof Parse | undefined;
+function parse(input: Buffer, options: Options): unknown {
+  csvParse ??= (createRequire(import.meta.url)('csv-parse/sync') as { parse: typeof Parse }).parse;
+  return csvParse(input, options);
+}
 
 export interface PowerSample {
   /** 1-based line in the CSV (the evidence pointer of a power finding). */
