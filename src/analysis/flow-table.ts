@@ -118,7 +118,13 @@ export class FlowTable {
     }
   }
 
-  /** IPv4 fast path of lookup(): the tuple as arguments, no scratch fields. */
+  /**
+   * IPv4 fast path of lookup(): the tuple as arguments. Only the hash and the most recent way of
+   * the recent-flow cache are here, so that the function stays under TurboFan's inlining limit
+   * (460 bytes of bytecode) and the scan's ip() takes it in (a call per packet, with ip()'s live
+   * values spilled around it, cost more than the look-up; docs/performance.md); the other way,
+   * the slot array and a new flow are in lookup4Rest().
+   */
   lookup4(s: number, d: number, proto: number, sp: number, dp: number): number {
     let a0: number, b0: number, ports: number;
     if (s < d || (s === d && sp <= dp)) {
@@ -137,18 +143,40 @@ export class FlowTable {
     h = Math.imul(h ^ a0, 0x85ebca6b);
     h = Math.imul(h ^ b0, 0xc2b2ae35);
     h = Math.imul(h ^ ports, 0x27d4eb2f);
-    h = (h ^ (h >>> 15)) >>> 0;
-    const u = this.u32;
-    const hs = h | 0;
-    const rc = this.recent;
+    h = h ^ (h >>> 15);
     const set = (h & (RECENT_SETS - 1)) << 2;
-    if (rc[set + 1] === hs && rc[set]! > 0) {
-      const r = (rc[set]! - 1) * Layout.STRIDE;
+    const f = this.recent[set]! - 1;
+    if (this.recent[set + 1] === h && f >= 0) {
+      const u = this.u32;
+      const r = f * Layout.STRIDE;
       if (u[r + R.A0] === a0 && u[r + R.B0] === b0 && u[r + R.PORTS] === ports && u[r + R.FAMPROTO] === famProto) {
         this.created = false;
         return r;
       }
     }
+    // The addresses as int32: a uint32 above 2^31 is a double to V8, boxed when passed to a call.
+    return this.lookup4Rest(s | 0, d | 0, proto, sp, dp, h);
+  }
+
+  /** lookup4() past the recent cache's most recent way (`si`, `di`: the addresses as int32; `hs`: the hash as an int32). */
+  private lookup4Rest(si: number, di: number, proto: number, sp: number, dp: number, hs: number): number {
+    const s = si >>> 0;
+    const d = di >>> 0;
+    let a0: number, b0: number, ports: number;
+    if (this.dir === 0) {
+      a0 = s;
+      b0 = d;
+      ports = ((sp << 16) | dp) >>> 0;
+    } else {
+      a0 = d;
+      b0 = s;
+      ports = ((dp << 16) | sp) >>> 0;
+    }
+    const famProto = 0x400 | proto;
+    const h = hs >>> 0;
+    const u = this.u32;
+    const rc = this.recent;
+    const set = (h & (RECENT_SETS - 1)) << 2;
     if (rc[set + 3] === hs && rc[set + 2]! > 0) {
       const f = rc[set + 2]! - 1;
       const r = f * Layout.STRIDE;

@@ -851,22 +851,23 @@ class FileScanner {
       if (this.fragments.size > 65536) this.fragments.clear();
       this.fragments.set(firstFragmentKey, r);
     }
-    // The segment's length from the IP header: a capture cut short by its snaplen still says it.
-    if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
-      const fl = u[r + R.FLAGS]!;
-      const bits = this.loss.packet(buf, l4, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), (r / Layout.STRIDE) | 0, dir, (fl & F_LOSS) >>> LOSS_SHIFT);
-      u[r + R.FLAGS] = (fl & ~F_LOSS) | (bits << LOSS_SHIFT);
-    }
+    // The capture-loss meter sees every TCP segment of the window; it is called last (below, and
+    // before the canary returns), as nothing after a call that is not inlined stays in registers.
+    const meter = proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20;
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
     // for these addresses and ports, sent within the tolerance, and seen for the first time here.
     if (this.secret !== undefined && !nonFirstFragment) {
-      if (this.canaryPacket(buf, proto, l4, pay, end, sport, dport, r, dir, this.early) || this.early) return;
+      if (this.canaryPacket(buf, proto, l4, pay, end, sport, dport, r, dir, this.early) || this.early) {
+        if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
+        return;
+      }
       const cf = u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1);
       // On a canary's flow, what the target sends back and the sender's bare TCP segments (the
       // kernel's RST to a SYN-ACK for a SYN it did not send itself) are Airlock's exchange, not
       // the device's; anything else the sender puts on that flow is judged as usual.
       if (cf !== 0 && ((cf & (dir === 0 ? F_CANARY0 : F_CANARY1)) === 0 || (proto === P_TCP && pay >= end))) {
         this.touch(r, dir);
+        if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
         return;
       }
     }
@@ -894,6 +895,7 @@ class FileScanner {
     this.touch(r, dir);
     u[r + R.FLAGS] = u[r + R.FLAGS]! | F_JUDGED;
     if (finding) this.mark(r, dir);
+    if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
     // Tunnels: the outer packet is judged above; what it carries is judged on its own addresses.
     if (!nonFirstFragment) {
       if (proto === P_GRE) this.gre(buf, l4, end, depth + 1);
@@ -901,6 +903,14 @@ class FileScanner {
       else if (proto === P_IPV4_IN) this.ip(0x0800, buf, l4, end, depth + 1);
       else if (proto === P_UDP && payLen >= 8) this.udpTunnel(buf, pay, end, sport, dport, depth + 1);
     }
+  }
+
+  /** The TCP segment at `l4` (its length from the IP header, so a capture cut short by its snaplen still says it) to the capture-loss meter. */
+  private lossPacket(buf: Buffer, l4: number, ipEnd: number, r: number, dir: number): void {
+    const u = this.t.u32;
+    const fl = u[r + R.FLAGS]!;
+    const bits = this.loss.packet(buf, l4, Math.max(0, ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4)), (r / Layout.STRIDE) | 0, dir, (fl & F_LOSS) >>> LOSS_SHIFT);
+    u[r + R.FLAGS] = (fl & ~F_LOSS) | (bits << LOSS_SHIFT);
   }
 
   /** Canaries accepted in this file, by `host seq` (each is accepted once). */
