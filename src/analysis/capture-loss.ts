@@ -49,6 +49,8 @@ export interface CaptureLossCounts {
 
 export class CaptureLossMeter {
   private s = new Int32Array(1024 * WORDS);
+  private viewOf: Uint8Array | null = null;
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   acks = 0;
   gaps = 0;
   gapBytes = 0;
@@ -72,7 +74,7 @@ export class CaptureLossMeter {
     const s = this.s;
     if ((bits & (SEEN0 << dir)) === 0 || o + WORDS > s.length) return this.first(buf, l4, len, flow, dir, bits);
     const flags = buf[l4 + 13]!;
-    const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+    const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (end !== seq) {
       const hb = HOLE_OPEN0 << dir;
@@ -98,7 +100,7 @@ export class CaptureLossMeter {
     // An ACK acknowledges the other side's data.
     const d = dir ^ 1;
     if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
-      const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+      const a = this.dv.getInt32(l4 + 8);
       if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
       else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
         this.acks++;
@@ -120,7 +122,7 @@ export class CaptureLossMeter {
     }
     const s = this.s;
     const flags = buf[l4 + 13]!;
-    const seq = (buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!;
+    const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (bits === 0) this.flows++;
     else if ((bits & (SEEN0 | (SEEN0 << 1))) !== 0) this.bothWays++;
@@ -129,7 +131,7 @@ export class CaptureLossMeter {
     s[o + HI0 + dir] = end;
     const d = dir ^ 1;
     if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
-      const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+      const a = this.dv.getInt32(l4 + 8);
       if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
       else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
         this.acks++;
@@ -162,6 +164,19 @@ export class CaptureLossMeter {
       s[o + NEXT0 + d] = a;
     }
     return bits;
+  }
+
+  /**
+   * A DataView over `buf` (the reader hands the same buffer to packet after packet): one
+   * bounds-checked load and a byte swap per sequence or acknowledgement number, where four byte
+   * loads, each checked, took several times the instructions.
+   */
+  private view(buf: Uint8Array): DataView<ArrayBufferLike> {
+    if (buf !== this.viewOf) {
+      this.viewOf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.dv;
   }
 
   counts(): CaptureLossCounts {
