@@ -65,11 +65,11 @@ export class CaptureLossMeter {
    * which cost more than the meter's own work (docs/performance.md), so it is read here.
    */
   packet(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
-    // Kept under TurboFan's inlining limit (460 bytes of bytecode) so that the scan's ip() takes
-    // it in: a direction's first segment, growing the array and a gap are out of line. Sequence
-    // numbers are int32 (`| 0`, an Int32Array): a uint32 above 2^31 is a double to V8, boxed
-    // where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0, written out (a
-    // helper was not inlined everywhere, and boxed its arguments). docs/performance.md has the figures.
+    // The common path only: a direction's first segment, growing the array and a gap are out of
+    // line. Sequence numbers are int32 (an Int32Array): a uint32 above 2^31 is a double to V8,
+    // boxed where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0 written out (a
+    // helper for it was not inlined at every call site and boxed its arguments there; with it,
+    // about 430 instructions per TCP segment). docs/performance.md has the figures.
     const o = flow * WORDS;
     const s = this.s;
     if ((bits & (SEEN0 << dir)) === 0 || o + WORDS > s.length) return this.first(buf, l4, len, flow, dir, bits);
