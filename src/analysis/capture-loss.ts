@@ -68,8 +68,8 @@ export class CaptureLossMeter {
     // The common path only: a direction's first segment, growing the array and a gap are out of
     // line. Sequence numbers are int32 (an Int32Array): a uint32 above 2^31 is a double to V8,
     // boxed where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0 written out (a
-    // helper for it was not inlined at every call site and boxed its arguments there; with it,
-    // about 430 instructions per TCP segment). docs/performance.md has the figures.
+    // helper for it was not inlined at every call site and boxed its arguments there).
+    // docs/performance.md has the figures.
     const o = flow * WORDS;
     const s = this.s;
     if ((bits & (SEEN0 << dir)) === 0 || o + WORDS > s.length) return this.first(buf, l4, len, flow, dir, bits);
