@@ -18,10 +18,19 @@ export interface SinkholeRecord {
   /** `tcp` = a connection, `udp` = a datagram, `dns` = a DNS question. */
   proto: 'tcp' | 'udp' | 'dns';
   src: string;
+  /** The port the client sent from (the original tuple's, src/devices/sinkhole/conntrack.ts). */
   srcPort: number;
+  /** Only when NAT remapped the client's port on the way in: the port the sinkhole's socket saw. */
+  seenSrcPort?: number;
   /** The destination as the client addressed it (before the sinkhole's redirect). */
   dst: string;
   dstPort: number;
+  /**
+   * The sinkhole found no conntrack entry for the packet: dst/dstPort are then its own listening
+   * address and port (often `::`), and srcPort is the port it saw. Logs of older sinkholes say so
+   * only by such an address (`::`, `0.0.0.0`): readers treat both alike (src/verdict/network-blindness.ts).
+   */
+  dstUnknown?: boolean;
   /** First bytes received (up to 64), hex. */
   bytes?: string;
   /** DNS: the name asked; TLS: the server name; HTTP: the Host header. */
@@ -67,8 +76,10 @@ const recordSchema = {
     proto: { enum: ['tcp', 'udp', 'dns'] },
     src: ADDRESS,
     srcPort: PORT,
+    seenSrcPort: PORT,
     dst: ADDRESS,
     dstPort: PORT,
+    dstUnknown: { type: 'boolean' },
     bytes: { type: 'string', maxLength: 128, pattern: '^[0-9a-f]*$' },
     name: { type: 'string', maxLength: 1024 },
     qtype: { type: 'string', maxLength: 16 },

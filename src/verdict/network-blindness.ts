@@ -173,15 +173,19 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   const flows = scan.flows;
   const near = (f: FlowSummary, r: SinkholeRecord) => f.lastMs >= r.timeMs - SINKHOLE_LAG_MS && f.firstMs <= r.timeMs + 1;
   for (const r of data.sinkholeRecords()) {
-    // When the sinkhole could not recover the original destination (`::`), match by source.
-    const knownDst = r.dst !== '::' && r.dst !== '0.0.0.0' && r.dst !== '';
+    // A record whose original destination the sinkhole could not tell (sinkhole-witness.ts marks
+    // it; since the sinkhole looks conntrack up by the reply tuple, src/devices/sinkhole/conntrack.ts,
+    // only a box without conntrack writes one) has no destination to match: a flow of the same
+    // source counts only when seen around the record's time, in this window too, so another
+    // packet of that device elsewhere in the window does not cover it.
     const same = (f: FlowSummary) =>
-      knownDst
+      !r.dstUnknown
         ? f.dst === r.dst && (r.dstPort === undefined || f.dstPort === r.dstPort) && (r.src === undefined || f.src === r.src)
-        : f.src === r.src && f.protocol.startsWith(r.protocol === 'dns' ? 'dns' : '');
+        : r.src !== undefined && f.src === r.src && near(f, r) && f.protocol.startsWith(r.protocol === 'dns' ? 'dns' : '');
     const hit = flows.some(same) || data.neighbours.some((n) => n.flows.some((f) => near(f, r) && same(f)));
     if (!hit) {
-      reasons.push(`the sinkhole saw ${r.protocol} ${r.src ?? '?'} -> ${r.dst}:${r.dstPort ?? ''} at ${iso(r.timeMs)} but no capture holds it`);
+      const to = r.dstUnknown ? 'an unknown destination' : `${r.dst}:${r.dstPort ?? ''}`;
+      reasons.push(`the sinkhole saw ${r.protocol} ${r.src ?? '?'} -> ${to} at ${iso(r.timeMs)} but no capture holds it`);
       break;
     }
   }

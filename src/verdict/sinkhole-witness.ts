@@ -19,7 +19,15 @@ export interface SinkholeRecord {
   src?: string;
   dst: string;
   dstPort?: number;
+  /**
+   * The sinkhole could not tell the original destination (no conntrack entry): dst/dstPort are its
+   * own listening address and port, matched to no flow (src/verdict/network-blindness.ts).
+   */
+  dstUnknown?: boolean;
 }
+
+/** The sinkhole's own wildcard address: what an older sinkhole logged as dst when conntrack had no entry. */
+const UNKNOWN_DST = new Set(['::', '0.0.0.0', '']);
 
 /** The file names src/rig/sinkhole-fetch.ts writes (kept here: the engine imports nothing above it). */
 const SINKHOLE_FILE = 'sinkhole.jsonl';
@@ -29,10 +37,19 @@ export function readSinkholeFile(runDir: string): SinkholeLog {
   return readSinkholeLogFile(path.join(runDir, SINKHOLE_FILE));
 }
 
+/**
+ * The records the check matches to captures. Canaries (original destination port CANARY_PORT)
+ * are left out; a record whose destination is unknown is kept whatever its port (its dstPort is
+ * the sinkhole's own, which says nothing of what the client asked for).
+ */
 export function sinkholeRecordsOf(log: SinkholeLog): SinkholeRecord[] {
   return log.records
-    .filter((r) => r.dstPort !== CANARY_PORT && !r.truncated)
-    .map((r) => ({ timeMs: r.t, protocol: r.proto, src: r.src, dst: r.dst, dstPort: r.dstPort }));
+    .filter((r) => !r.truncated)
+    .map((r): SinkholeRecord => {
+      const dstUnknown = r.dstUnknown === true || UNKNOWN_DST.has(r.dst);
+      return { timeMs: r.t, protocol: r.proto, src: r.src, dst: r.dst, dstPort: r.dstPort, ...(dstUnknown ? { dstUnknown } : {}) };
+    })
+    .filter((r) => r.dstUnknown || r.dstPort !== CANARY_PORT);
 }
 
 

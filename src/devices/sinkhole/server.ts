@@ -112,7 +112,7 @@ export class SinkholeServer {
     this.anyUdp.on('message', (msg, rinfo) => {
       const src = normalizeAddress(rinfo.address);
       const local = this.anyUdp.address();
-      this.record({ proto: 'udp', src, srcPort: rinfo.port, ...this.dstOf('udp', src, rinfo.port, local.address, local.port), bytes: hex(msg) });
+      this.record({ proto: 'udp', src, ...this.dstOf('udp', src, rinfo.port, local.address, local.port), bytes: hex(msg) });
     });
     this.dnsTcp = net.createServer((sock) => this.onDnsTcp(sock));
     this.anyTcp = net.createServer((sock) => this.onAnyTcp(sock));
@@ -221,8 +221,15 @@ export class SinkholeServer {
     }
   }
 
-  private dstOf(proto: 'tcp' | 'udp', src: string, srcPort: number, localAddr: string, localPort: number) {
-    return originalDst(proto, src, srcPort, undefined, localPort) ?? { dst: normalizeAddress(localAddr), dstPort: localPort };
+  /**
+   * The record's addressing from the conntrack entry of what the socket saw: the original
+   * destination and the client's own source port (`seenSrcPort` when NAT remapped it). Without an
+   * entry: the sinkhole's own address and port, marked `dstUnknown` (src/analysis/sinkhole-log.ts).
+   */
+  private dstOf(proto: 'tcp' | 'udp', src: string, srcPort: number, localAddr: string, localPort: number): Pick<SinkholeRecord, 'srcPort' | 'seenSrcPort' | 'dst' | 'dstPort' | 'dstUnknown'> {
+    const o = originalDst(proto, { src, srcPort, localPort, localAddr });
+    if (!o) return { srcPort, dst: normalizeAddress(localAddr), dstPort: localPort, dstUnknown: true };
+    return { srcPort: o.srcPort, ...(o.srcPort !== srcPort ? { seenSrcPort: srcPort } : {}), dst: o.dst, dstPort: o.dstPort };
   }
 
   // ---------------------------------------------------------------- DNS (UDP and TCP 53)
@@ -230,7 +237,7 @@ export class SinkholeServer {
   private answerDns(msg: Buffer, src: string, srcPort: number, transport: 'udp' | 'tcp', local: { address: string; port: number }): Buffer | null {
     const q = parseQuestion(msg);
     const d = this.dstOf(transport, src, srcPort, local.address, local.port);
-    this.record({ proto: 'dns', transport, src: normalizeAddress(src), srcPort, ...d, name: q?.name.slice(0, 1024), qtype: q ? (QTYPE_NAMES[q.qtype] ?? String(q.qtype)) : undefined, bytes: hex(msg) });
+    this.record({ proto: 'dns', transport, src: normalizeAddress(src), ...d, name: q?.name.slice(0, 1024), qtype: q ? (QTYPE_NAMES[q.qtype] ?? String(q.qtype)) : undefined, bytes: hex(msg) });
     return q ? buildAnswer(msg, q, this.opts.address, this.opts.address6) : null;
   }
 
@@ -297,7 +304,7 @@ export class SinkholeServer {
       if (logged) return;
       logged = true;
       const name = first ? (isTlsHello(first) ? tlsServerName(first) : isHttp(first) ? httpHost(first) : undefined) : undefined;
-      this.record({ proto: 'tcp', src, srcPort, ...d, bytes: first ? hex(first) : undefined, name: name?.slice(0, 1024) });
+      this.record({ proto: 'tcp', src, ...d, bytes: first ? hex(first) : undefined, name: name?.slice(0, 1024) });
     };
     const silent = setTimeout(() => logIt(), 1000);
     sock.on('close', () => {
@@ -316,7 +323,7 @@ export class SinkholeServer {
         const t = new tls.TLSSocket(sock, { isServer: true, ...this.credentials() });
         t.on('error', () => sock.destroy());
         t.once('data', (payload: Buffer) => {
-          this.record({ proto: 'tcp', src, srcPort, ...d, bytes: hex(payload), name: isHttp(payload) ? httpHost(payload)?.slice(0, 1024) : undefined });
+          this.record({ proto: 'tcp', src, ...d, bytes: hex(payload), name: isHttp(payload) ? httpHost(payload)?.slice(0, 1024) : undefined });
           t.end(this.httpReply(isHttp(payload) ? payload : Buffer.from('GET / HTTP/1.1\r\n\r\n')));
         });
       }
