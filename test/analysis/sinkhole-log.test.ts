@@ -11,6 +11,7 @@ import { parseSinkholeLog, sinkholeGap, type SinkholeLiveness } from '../../src/
 import { fetchSinkholeLog, shellQuote, sshFetchArgv } from '../../src/rig/sinkhole-fetch.js';
 import { loadRig } from '../../src/config/index.js';
 import { configErrorOf } from '../config/helpers.js';
+import { sinkholeRecordsOf } from '../../src/verdict/sinkhole-witness.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'airlock-sinkhole-log-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -48,6 +49,34 @@ describe('the sinkhole log as hostile input', () => {
       { line: 5, why: 'not a sinkhole record' },
       { line: 6, why: 'not a sinkhole record' },
       { line: 7, why: 'not a sinkhole record' },
+    ]);
+  });
+});
+
+describe('records of remapped ports and unknown destinations', () => {
+  const rec = (r: object) => JSON.stringify({ time: new Date(T0).toISOString(), t: T0, ...r });
+  const text = [
+    // Lines as the virtual rig's sinkhole writes them (src/devices/sinkhole/server.ts).
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 42630, seenSrcPort: 62903, dst: '203.0.113.99', dstPort: 47474, bytes: '41' }),
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 42630, dst: '10.231.0.1', dstPort: 9 }),
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 62903, dst: '::', dstPort: 10002, dstUnknown: true }),
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 62904, dst: '::', dstPort: 47474 }),
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 1, seenSrcPort: 70000, dst: '10.231.0.1', dstPort: 9 }),
+    rec({ proto: 'udp', src: '10.231.0.12', srcPort: 1, dst: '10.231.0.1', dstPort: 9, dstUnknown: 'yes' }),
+  ].join('\n');
+  const log = parseSinkholeLog(text + '\n');
+
+  it('reads seenSrcPort and dstUnknown; refuses them out of range or of the wrong type', () => {
+    expect(log.records.map((r) => [r.seenSrcPort, r.dstUnknown])).toEqual([[62903, undefined], [undefined, undefined], [undefined, true], [undefined, undefined]]);
+    expect(log.rejected.map((r) => r.line)).toEqual([5, 6]);
+  });
+
+  it('the witness leaves out canaries by their original port, never a record of unknown destination', () => {
+    expect(sinkholeRecordsOf(log).map((r) => [r.dst, r.dstPort, r.dstUnknown])).toEqual([
+      ['10.231.0.1', 9, undefined],
+      ['::', 10002, true],
+      // An older sinkhole's `::` is unknown too, whatever port it names.
+      ['::', 47474, true],
     ]);
   });
 });

@@ -112,6 +112,9 @@ describe('airlock sinkhole --nft on a lab gateway', () => {
     expect(inNs(NS.lab, ['nc', '-z', '-w', '3', '203.0.113.50', '443']).code).toBe(0);
     // UDP: one datagram to 203.0.113.51:5000.
     inNs(NS.lab, ['sh', '-c', 'printf airlock-udp | nc -u -w 1 203.0.113.51 5000']);
+    // UDP from one source port to two destinations: the second conntrack entry's reply tuple
+    // would clash with the first's, so NAT remaps its client port; the log still names its own.
+    inNs(NS.lab, ['sh', '-c', 'printf airlock-a | nc -u -w 1 -p 40001 203.0.113.54 5001; printf airlock-b | nc -u -w 1 -p 40001 203.0.113.55 5002']);
     // DNS: asked of an outside resolver, answered with the gateway's own address.
     const dig = inNs(NS.lab, ['dig', '+short', '+time=3', '+tries=1', '@203.0.113.53', 'phone.home.example', 'A']);
     expect(dig.stdout.trim()).toBe('10.99.0.1');
@@ -135,6 +138,14 @@ describe('airlock sinkhole --nft on a lab gateway', () => {
     const tcp = log.records.find((x) => x.proto === 'tcp');
     expect(tcp).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.50', dstPort: 443 });
     expect(log.records.find((x) => x.proto === 'udp')).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.51', dstPort: 5000, bytes: Buffer.from('airlock-udp').toString('hex') });
+    const byBytes = (b: string) => log.records.find((x) => x.bytes === Buffer.from(b).toString('hex'));
+    expect(byBytes('airlock-a')).toMatchObject({ src: '10.99.0.10', srcPort: 40001, dst: '203.0.113.54', dstPort: 5001 });
+    expect(byBytes('airlock-a')?.seenSrcPort).toBeUndefined();
+    const b = byBytes('airlock-b');
+    expect(b).toMatchObject({ src: '10.99.0.10', srcPort: 40001, dst: '203.0.113.55', dstPort: 5002 });
+    expect(b?.seenSrcPort).toBeGreaterThan(0);
+    expect(b?.seenSrcPort).not.toBe(40001);
+    expect(log.records.filter((x) => x.dstUnknown || x.dst === '::')).toEqual([]);
     expect(log.records.find((x) => x.proto === 'dns')).toMatchObject({ src: '10.99.0.10', dst: '203.0.113.53', dstPort: 53, name: 'phone.home.example', qtype: 'A' });
     // Liveness: a start, heartbeats, and a stop naming the signal, all of one instance.
     expect(log.liveness[0]!.event).toBe('start');

@@ -117,7 +117,7 @@ interface Row {
   damage?: string;
   canaries?: false | Array<{ at: number; host: string }>;
   /** sinkhole.jsonl records (`at`: ms after T0), the second witness. */
-  sinkhole?: Array<{ at: number; proto: 'udp' | 'tcp' | 'dns'; src: string; srcPort: number; dst: string; dstPort: number; name?: string }>;
+  sinkhole?: Array<{ at: number; proto: 'udp' | 'tcp' | 'dns'; src: string; srcPort: number; dst: string; dstPort: number; name?: string; dstUnknown?: boolean }>;
   /**
    * Lab traffic every 250 ms through the whole run, as the virtual rig's canaries and lab chatter
    * give every window: a capture with no packet at all in a window is blind (INCONCLUSIVE), which
@@ -332,6 +332,30 @@ const rows: Row[] = [
       phases: ['PASS', 'PASS', 'INCONCLUSIVE'],
       check: (j) => expect(JSON.stringify(j.phases[2])).toMatch(/the sinkhole saw dns 10\.231\.0\.10 -> 10\.231\.0\.1:53 at .* but no capture holds it/),
     },
+  },
+  {
+    // A record whose original destination the sinkhole could not tell (no conntrack entry) is
+    // matched by its source only near its own time: the phone's query 2.2 s earlier in the same
+    // window does not cover it. Older sinkholes marked it only by the `::` address: read alike.
+    rule: 'sinkhole witness: a record of unknown destination is held only by a flow of its source near its time',
+    windows: [[0, 2000], [2000, 4000], [4000, 7000]],
+    packets: [dns(4600, 'update.lab', PHONE), dnsAnswer(4605, 'update.lab', PHONE)],
+    sinkhole: [
+      { at: 4700, proto: 'dns', src: PHONE, srcPort: 5354, dst: '::', dstPort: 53, dstUnknown: true, name: 'update.lab' },
+      { at: 6800, proto: 'udp', src: PHONE, srcPort: 5354, dst: '::', dstPort: 10002 },
+    ],
+    expect: {
+      verdict: 'INCONCLUSIVE',
+      phases: ['PASS', 'PASS', 'INCONCLUSIVE'],
+      check: (j) => expect(JSON.stringify(j.phases[2])).toMatch(/the sinkhole saw udp 10\.231\.0\.30 -> an unknown destination at .* but no capture holds it/),
+    },
+  },
+  {
+    rule: 'sinkhole witness: a record of unknown destination near a flow of its source is held',
+    windows: [[0, 2000], [2000, 4000], [4000, 7000]],
+    packets: [dns(4600, 'update.lab', PHONE), dnsAnswer(4605, 'update.lab', PHONE)],
+    sinkhole: [{ at: 4700, proto: 'dns', src: PHONE, srcPort: 5354, dst: '::', dstPort: 53, dstUnknown: true, name: 'update.lab' }],
+    expect: { verdict: 'PASS', phases: ['PASS', 'PASS', 'PASS'] },
   },
   {
     // The sinkhole logs after the captures saw the packet (on a loaded host by hundreds of ms): a
