@@ -23,16 +23,23 @@
 /** Fewer ACK events than this in a capture and window: too few to say (docs/technician/proof-of-sight.md). */
 export const CAPTURE_LOSS_MIN_ACKS = 100;
 
-const WORDS = 8;
-const NEXT0 = 0;
-const HI0 = 2;
-const HOLE0 = 4;
-const ACK0 = 6;
+// Const enums: tsc writes the numbers into the code, where module constants are loaded from the
+// module at run time; the shorter bytecode keeps packet() small (see there).
+/** Words per flow, and word offsets (each a pair: side 0, side 1). */
+const enum W {
+  WORDS = 8,
+  NEXT0 = 0,
+  HI0 = 2,
+  HOLE0 = 4,
+  ACK0 = 6,
+}
 /** The state bits the caller keeps for the meter (`packet` takes and returns them). */
 export const CAPTURE_LOSS_BITS = 63;
-const SEEN0 = 1; // a packet from side 0 was seen (SEEN0 << side)
-const ACKED0 = 4; // side 0's data has been acknowledged once (ACKED0 << side)
-const HOLE_OPEN0 = 16; // side 0's data has a hole from NEXT to HOLE
+const enum B {
+  SEEN0 = 1, // a packet from side 0 was seen (SEEN0 << side)
+  ACKED0 = 4, // side 0's data has been acknowledged once (ACKED0 << side)
+  HOLE_OPEN0 = 16, // side 0's data has a hole from NEXT to HOLE
+}
 
 export interface CaptureLossCounts {
   /** ACKs that acknowledged new data of a direction the capture also holds. */
@@ -48,7 +55,7 @@ export interface CaptureLossCounts {
 }
 
 export class CaptureLossMeter {
-  private s = new Int32Array(1024 * WORDS);
+  private s = new Int32Array(1024 * W.WORDS);
   private viewOf: Uint8Array | null = null;
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   acks = 0;
@@ -70,74 +77,102 @@ export class CaptureLossMeter {
     // boxed where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0 written out (a
     // helper for it was not inlined at every call site and boxed its arguments there).
     // docs/performance.md has the figures.
-    const o = flow * WORDS;
+    const o = flow * W.WORDS;
     const s = this.s;
-    if ((bits & (SEEN0 << dir)) === 0 || o + WORDS > s.length) return this.first(buf, l4, len, flow, dir, bits);
+    // A flow's first segment grows the array (first()), so a direction seen has its words.
+    if ((bits & (B.SEEN0 << dir)) === 0) return this.first(buf, l4, len, flow, dir, bits);
     const flags = buf[l4 + 13]!;
     const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (end !== seq) {
-      const hb = HOLE_OPEN0 << dir;
-      const n = o + NEXT0 + dir;
-      const h = o + HI0 + dir;
-      let next = s[n]!;
-      let hi = s[h]!;
-      if (((seq - next) | 0) <= 0) {
-        // In order (or a retransmission reaching into the hole): the hole-free part grows.
-        if (((end - next) | 0) > 0) next = end;
-        if ((bits & hb) !== 0 && ((s[o + HOLE0 + dir]! - next) | 0) <= 0) {
-          bits &= ~hb;
-          if (((hi - next) | 0) > 0) next = hi;
+      const n = o + dir; // W.NEXT0 is 0
+      const h = n + W.HI0;
+      const hb = B.HOLE_OPEN0 << dir;
+      const next = s[n]!;
+      if (((seq - next) | 0) > 0) {
+        // Beyond the hole-free part: a hole opens (or was open); only the highest end can move.
+        if ((bits & hb) === 0) {
+          bits |= hb;
+          s[n + W.HOLE0] = seq;
         }
-      } else if ((bits & hb) === 0) {
-        bits |= hb;
-        s[o + HOLE0 + dir] = seq;
-      }
-      if (((end - hi) | 0) > 0) s[h] = hi = end;
-      if ((bits & hb) === 0 && ((hi - next) | 0) > 0) next = hi;
-      s[n] = next;
+        if (((end - s[h]!) | 0) > 0) s[h] = end;
+      } else if ((bits & hb) === 0 && next === s[h]) {
+        // In order, no hole: both ends move to the segment's end.
+        if (((end - next) | 0) > 0) s[n] = s[h] = end;
+      } else bits = this.data(o, dir, seq, end, bits);
     }
     // An ACK acknowledges the other side's data.
     const d = dir ^ 1;
-    if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
+    if ((flags & 0x10) !== 0 && (bits & (B.SEEN0 << d)) !== 0) {
       const a = this.dv.getInt32(l4 + 8);
-      if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
-      else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
-        this.acks++;
-        if (((a - s[o + NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
-      } else return bits;
-      s[o + ACK0 + d] = a;
+      if ((bits & (B.ACKED0 << d)) === 0 || ((a - s[o + W.ACK0 + d]!) | 0) > 0) bits = this.ack(o, d, a, bits);
     }
+    return bits;
+  }
+
+  /** A segment `seq`..`end` from side `dir` in order while a hole is open (or any other case the fast path does not take). */
+  private data(o: number, dir: number, seq: number, end: number, bits: number): number {
+    const s = this.s;
+    const hb = B.HOLE_OPEN0 << dir;
+    const n = o + W.NEXT0 + dir;
+    const h = o + W.HI0 + dir;
+    let next = s[n]!;
+    let hi = s[h]!;
+    if (((seq - next) | 0) <= 0) {
+      // In order (or a retransmission reaching into the hole): the hole-free part grows.
+      if (((end - next) | 0) > 0) next = end;
+      if ((bits & hb) !== 0 && ((s[o + W.HOLE0 + dir]! - next) | 0) <= 0) {
+        bits &= ~hb;
+        if (((hi - next) | 0) > 0) next = hi;
+      }
+    } else if ((bits & hb) === 0) {
+      bits |= hb;
+      s[o + W.HOLE0 + dir] = seq;
+    }
+    if (((end - hi) | 0) > 0) s[h] = hi = end;
+    if ((bits & hb) === 0 && ((hi - next) | 0) > 0) next = hi;
+    s[n] = next;
+    return bits;
+  }
+
+  /** An acknowledgement `a` of side `d`'s data: the first one, or one that advanced (an ACK event; a gap when it acknowledges data not seen). */
+  private ack(o: number, d: number, a: number, bits: number): number {
+    const s = this.s;
+    if ((bits & (B.ACKED0 << d)) === 0) bits |= B.ACKED0 << d;
+    else {
+      this.acks++;
+      if (((a - s[o + W.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+    }
+    s[o + W.ACK0 + d] = a;
     return bits;
   }
 
   /** The first segment from side `dir` of a flow (or one that needs the array grown first). */
   private first(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
-    const o = flow * WORDS;
-    if (o + WORDS > this.s.length) {
-      const grown = new Int32Array(Math.max(this.s.length * 2, o + WORDS));
+    const o = flow * W.WORDS;
+    if (o + W.WORDS > this.s.length) {
+      const grown = new Int32Array(Math.max(this.s.length * 2, o + W.WORDS));
       grown.set(this.s);
       this.s = grown;
-      if ((bits & (SEEN0 << dir)) !== 0) return this.packet(buf, l4, len, flow, dir, bits);
     }
     const s = this.s;
     const flags = buf[l4 + 13]!;
     const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (bits === 0) this.flows++;
-    else if ((bits & (SEEN0 | (SEEN0 << 1))) !== 0) this.bothWays++;
-    bits |= SEEN0 << dir;
-    s[o + NEXT0 + dir] = end;
-    s[o + HI0 + dir] = end;
+    else if ((bits & (B.SEEN0 | (B.SEEN0 << 1))) !== 0) this.bothWays++;
+    bits |= B.SEEN0 << dir;
+    s[o + W.NEXT0 + dir] = end;
+    s[o + W.HI0 + dir] = end;
     const d = dir ^ 1;
-    if ((flags & 0x10) !== 0 && (bits & (SEEN0 << d)) !== 0) {
+    if ((flags & 0x10) !== 0 && (bits & (B.SEEN0 << d)) !== 0) {
       const a = this.dv.getInt32(l4 + 8);
-      if ((bits & (ACKED0 << d)) === 0) bits |= ACKED0 << d;
-      else if (((a - s[o + ACK0 + d]!) | 0) > 0) {
+      if ((bits & (B.ACKED0 << d)) === 0) bits |= B.ACKED0 << d;
+      else if (((a - s[o + W.ACK0 + d]!) | 0) > 0) {
         this.acks++;
-        if (((a - s[o + NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+        if (((a - s[o + W.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
       } else return bits;
-      s[o + ACK0 + d] = a;
+      s[o + W.ACK0 + d] = a;
     }
     return bits;
   }
@@ -145,23 +180,23 @@ export class CaptureLossMeter {
   /** An ACK `a` for side `d`'s data beyond what the capture saw of it without a hole: a gap. */
   private gap(o: number, d: number, a: number, bits: number): number {
     const s = this.s;
-    const next = s[o + NEXT0 + d]!;
+    const next = s[o + W.NEXT0 + d]!;
     this.gaps++;
-    const hi = s[o + HI0 + d]!;
-    const dHole = HOLE_OPEN0 << d;
+    const hi = s[o + W.HI0 + d]!;
+    const dHole = B.HOLE_OPEN0 << d;
     if ((bits & dHole) !== 0) {
-      const holeEnd = s[o + HOLE0 + d]!;
+      const holeEnd = s[o + W.HOLE0 + d]!;
       const pastHole = ((a - holeEnd) | 0) > 0;
       this.gapBytes += ((pastHole ? holeEnd : a) - next) >>> 0;
       if (pastHole || a === holeEnd) {
         bits &= ~dHole;
-        s[o + NEXT0 + d] = hi;
-      } else s[o + NEXT0 + d] = a;
+        s[o + W.NEXT0 + d] = hi;
+      } else s[o + W.NEXT0 + d] = a;
     }
     if (((a - hi) | 0) > 0) {
       this.gapBytes += (a - hi) >>> 0;
-      s[o + HI0 + d] = a;
-      s[o + NEXT0 + d] = a;
+      s[o + W.HI0 + d] = a;
+      s[o + W.NEXT0 + d] = a;
     }
     return bits;
   }
