@@ -11,7 +11,7 @@ import type { Options, parse as Parse } from 'csv-parse/sync';
 /**
  * csv-parse, loaded with `require` on the first power record read, not at import: this module is
  * exported from src/analysis/index.ts, so an `import` made every process that loads the analyzer
- * (`airlock analyze`, the bench's analyzer child) pay about 26 M instructions at start-up for a
+ * (`airlock analyze`, the bench's analyzer child) pay about 20 M instructions at start-up for a
  * parser it never calls (docs/performance.md, "Hot path won back").
  */
 let csvParse: typeof Parse | undefined;
