@@ -144,6 +144,9 @@ describe('dashboard in Chromium during a leaky run', () => {
     expect(await text(page, '#mav-mode')).toMatch(/^[A-Z_]+$/);
     expect(await text(page, '#mav-armed')).toBe('disarmed');
     expect((await rowsOf('canaries')).find((r) => r.startsWith('sent'))).toMatch(/^sent [1-9]\d*$/);
+    // Canary health from the live analysis: canaries found in every capture they must cross.
+    await page.waitForFunction(() => Number((globalThis as any).document.getElementById('canary-health')?.dataset.seen ?? 0) > 0, undefined, { timeout: 30_000 });
+    expect((await rowsOf('canaries')).find((r) => r.startsWith('health'))).toMatch(/^health [1-9]\d* of [1-9]\d* seen everywhere/);
 
     // The end: the final verdict of result.json, the report linked.
     const r = await run.done;
