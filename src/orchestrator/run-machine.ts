@@ -16,7 +16,7 @@
  * (src/evidence/outputs/, docs/developer/architecture.md "The run record").
  */
 import { assign, fromPromise, setup } from 'xstate';
-import type { SentCanary } from '../analysis/canary.js';
+import type { CanaryFileRecord } from '../verdict/canary-ledger.js';
 import type { Judgement } from '../verdict/index.js';
 import type { CaptureRecord } from '../verdict/result.js';
 
@@ -62,12 +62,8 @@ export interface PreflightResult {
   capturesStartMs?: number;
 }
 
-/** The canaries a run sent, with what a verifier needs to recognise them. */
-export interface CanaryRecord {
-  secret: string;
-  sent: SentCanary[];
-  capturesFor: Record<string, string[]>;
-}
+/** The canaries a run sent (their file in the run directory, src/verdict/canary-ledger.ts), with what a verifier needs to recognise them. */
+export type CanaryRecord = CanaryFileRecord;
 
 /** What safing did and what the closed rig session gave back (the safe actor's output). */
 export interface SafingOutput {

@@ -34,7 +34,8 @@ import {
 import { exitCodeAfterOutputs, runResultOf } from './run-result.js';
 import { describeStep, executeStep, toStepFailure } from './steps.js';
 import { judgeRun, type Judgement } from '../verdict/index.js';
-import type { RigSession, SentCanary } from '../rig/session.js';
+import type { RigSession } from '../rig/session.js';
+import { CANARY_LEDGER_FILE, canariesForAnalysis } from '../verdict/canary-ledger.js';
 import { acquireRigLock, describeHolder } from '../rig/rig-lock.js';
 import { isDiskFull, reportWriteError, watchFaults, type HealthFault } from '../devices/health/index.js';
 import { recordGroupsIn } from '../process-groups.js';
@@ -267,9 +268,9 @@ async function runLocked(
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'canary round', error: (error as Error).message });
     }
-    let sent: SentCanary[] = [];
+    let count = 0;
     try {
-      sent = (await s.canaries?.stop()) ?? [];
+      count = (await s.canaries?.stop()) ?? 0;
     } catch (error) {
       timeline.append({ event: 'safing_error', what: 'canaries', error: (error as Error).message });
     }
@@ -302,7 +303,7 @@ async function runLocked(
       timeline.append({ event: 'safing_error', what: 'rig close', error: (error as Error).message });
     }
     out.captures = captureRecords(s, captureResults, out.links);
-    if (s.canaries) out.canaries = { secret: s.canaries.secret, sent, capturesFor: capturesForAll(s) };
+    if (s.canaries) out.canaries = { secret: s.canaries.secret, file: CANARY_LEDGER_FILE, count, capturesFor: capturesForAll(s) };
   }
 
   /** The live analysis: findings told at once (console, --json, timeline); --stop-on-finding ends the run at the first. */
@@ -437,7 +438,8 @@ async function runLocked(
           capturesEndMs: input.capturesEndMs,
           incomplete: new Set(input.incompletePhases),
           captures: input.captures,
-          canaries: input.canaries,
+          // The canaries from the run directory's canaries.jsonl, checked line by line.
+          canaries: canariesForAnalysis(dir.path, input.canaries),
           floorsDbm: input.floorsDbm,
         });
       }),

@@ -16,6 +16,7 @@ import { createFlightLink } from '../devices/flight/index.js';
 import type { Capture } from '../devices/capture/capture.js';
 import { NetworkCapture } from '../devices/capture/net-capture.js';
 import { CanarySender, type CanaryInjector } from '../devices/capture/canary-sender.js';
+import { CANARY_LEDGER_FILE } from '../verdict/canary-ledger.js';
 import { nodeScript } from '../child-script.js';
 import { createRadioCaptures, measureFloors } from '../devices/radio/index.js';
 import { reportFault } from '../devices/health/index.js';
@@ -165,6 +166,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         protocols: plan.protocols,
         intervalMs: plan.intervalMs,
         startTimeoutMs: injectors.some((i) => i.argv[0] === 'ssh') ? 30_000 : 15_000,
+        ledgerFile: path.join(runDir, CANARY_LEDGER_FILE),
         log: log.child({ part: 'canaries' }),
       });
       canaries = {
@@ -172,7 +174,7 @@ export async function openRig(rig: RigConfig, ctx: OpenRigContext): Promise<RigS
         spawn: () => sender.spawn(),
         start: () => sender.start(),
         round: () => sender.sendNow().then(() => undefined),
-        stop: () => sender.stop(),
+        stop: () => sender.finish(),
         errors: () => sender.errors.slice(),
         counts: () => ({ sent: sender.sentCount, failed: sender.errors.length }),
         onSent: (listener) => sender.onSent(listener),

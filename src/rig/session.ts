@@ -40,7 +40,8 @@ export interface CanarySource {
   start(): Promise<void>;
   /** One round from every injection point now (phase starts and ends). */
   round?(): Promise<void>;
-  stop(): Promise<SentCanary[]>;
+  /** Ends the senders; resolves with how many canaries were sent, every one in the run directory's canaries.jsonl. */
+  stop(): Promise<number>;
   /** Canaries that could not be sent, one line each. */
   errors?(): string[];
   /** How many canaries were sent and how many could not be, so far (the dashboard's canary health). */

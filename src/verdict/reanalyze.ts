@@ -8,6 +8,7 @@ import { loadRig, loadScenario } from '../config/index.js';
 import { ANALYZER_VERSION } from '../analysis/index.js';
 import type { RunResult } from './result.js';
 import { judgeRun } from './engine.js';
+import { canariesForAnalysis } from './canary-ledger.js';
 
 export interface Reanalysis {
   verdict: string;
@@ -30,7 +31,7 @@ export async function reanalyzeRun(runDir: string): Promise<Reanalysis> {
     capturesEndMs: input.capturesEndMs,
     incomplete: new Set(input.incompletePhases),
     captures: result.captures,
-    canaries: input.canaries,
+    canaries: canariesForAnalysis(runDir, input.canaries),
     floorsDbm: result.preflight?.floorsDbm,
   });
   // Phases cut short are already INCONCLUSIVE through incompletePhases; a fault during safing

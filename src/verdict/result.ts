@@ -3,7 +3,7 @@
  * schema/result.schema.json publishes it; keep the two in step.
  */
 import type { Finding, Verdict } from '../analysis/finding.js';
-import type { SentCanary } from '../analysis/canary.js';
+import type { CanaryFileRecord, InlineCanaryRecord } from './canary-ledger.js';
 
 /** A phase or assertion that never ran is NOT_RUN: never PASS, and never counted as judged. */
 export type PhaseVerdict = Verdict | 'NOT_RUN';
@@ -123,6 +123,10 @@ export interface RunResult {
     capturesStartMs?: number;
     capturesEndMs: number;
     incompletePhases: number[];
-    canaries?: { secret: string; sent: SentCanary[]; capturesFor: Record<string, string[]> };
+    /**
+     * The canaries sent are in the run directory's `file` (canaries.jsonl, `count` lines;
+     * src/verdict/canary-ledger.ts). Older runs carry them inline as `sent`, still read.
+     */
+    canaries?: CanaryFileRecord | InlineCanaryRecord;
   };
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CanarySender } from '../../src/devices/capture/canary-sender.js';
+import { CANARY_LEDGER_FILE, readCanaryLedger } from '../../src/verdict/canary-ledger.js';
 
 const N = 3000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-ledger-test-'));
@@ -47,13 +48,35 @@ describe('CanarySender ledger', () => {
     expect(told).toBe(N);
     // The bound: no canary record in memory while the run goes on (all N were before the fix).
     expect(sender.retained().canaries).toBe(0);
-    expect(fs.readdirSync(tmp)).toHaveLength(1);
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('airlock-canaries-'))).toHaveLength(1);
 
     const sent = await sender.stop();
     expect(sent).toHaveLength(N);
     expect(sent.map((c) => c.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(sent[0]).toEqual({ seq: 1, target: 'lab', protocol: 'udp', src: '10.231.0.11', dst: '10.231.0.1', srcPort: 40000, dstPort: 47474, sentAtMs: 1700000000010, host: 'drone' });
-    expect(fs.readdirSync(tmp)).toEqual([]);
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('airlock-canaries-'))).toEqual([]);
     expect(await sender.stop()).toHaveLength(N);
+  }, 30_000);
+
+  it('a run\'s ledger is its run directory\'s canaries.jsonl, kept after finish() and read back checked', async () => {
+    const runDir = fs.mkdtempSync(path.join(tmp, 'run-'));
+    const file = path.join(runDir, CANARY_LEDGER_FILE);
+    const sender = new CanarySender({
+      runId: 'ledger-file',
+      secret: 'not-in-the-file',
+      injectors: [{ name: 'drone', argv: [process.execPath, '-e', fakeChild], source: '10.231.0.11' }],
+      targets: { lab: '10.231.0.1', outside: '203.0.113.99' },
+      intervalMs: 0,
+      ledgerFile: file,
+    });
+    await sender.start();
+    // Written during the run: a killed run keeps what was sent.
+    expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(N);
+    expect(sender.retained().canaries).toBe(0);
+    expect(await sender.finish()).toBe(N);
+    expect(fs.readdirSync(runDir)).toEqual([CANARY_LEDGER_FILE]);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('not-in-the-file');
+    const sent = readCanaryLedger(runDir, { file: CANARY_LEDGER_FILE, count: N });
+    expect(sent.map((c) => c.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   }, 30_000);
 });

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/evidence/result.js';
+import { canariesForAnalysis } from '../../src/verdict/canary-ledger.js';
 import { readResult, runAirlock, runDirOf, tempOut } from '../utils/airlock.js';
 
 const SCENARIO = 'test/fixtures/proof-of-sight/watch.yaml';
@@ -86,7 +87,7 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(out.wired.result.verdict).toBe('PASS');
     expect(watched(out.wired)).toEqual({ verdict: 'PASS', reason: '' });
     // The lab carries IPv6: the drone's canaries went over both families, every protocol of each.
-    const sent = out.wired.result.analysisInput!.canaries!.sent;
+    const sent = canariesForAnalysis(out.wired.runDir, out.wired.result.analysisInput!.canaries)!.sent;
     for (const family of [/^10\.231\.0\.1$|^203\.0\.113\.99$/, /^fd0a:231::1$|^2001:db8::99$/]) {
       expect(new Set(sent.filter((c) => family.test(c.dst ?? '')).map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp', 'icmp', 'dns']));
     }

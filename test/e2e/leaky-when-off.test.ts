@@ -7,11 +7,12 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { canariesForAnalysis } from '../../src/verdict/canary-ledger.js';
 import { assertion, CONTROLLER, DRONE, fromDevice, LEAKY_RUNS, networkFindings, phase, rigWithParams, systemOff } from './leaky.js';
 
 describe.concurrent('system-off with late leaks', () => {
   it('leaky-when-off: flight passes, the quiet phase fails no_egress and no_radio', { timeout: 120_000 }, async () => {
-    const { result, code } = await systemOff(LEAKY_RUNS.whenOff);
+    const { result, code, runDir } = await systemOff(LEAKY_RUNS.whenOff);
     expect(code).toBe(1);
     expect(phase(result, 'boot').verdict).toBe('PASS');
     expect(phase(result, 'flight').verdict).toBe('PASS');
@@ -36,7 +37,7 @@ describe.concurrent('system-off with late leaks', () => {
     // ...while Airlock's canaries ran from the powered-off drone's namespace all through the quiet
     // phase: they never cross the air link, so they are not counted as the drone's radio.
     const quiet = phase(result, 'quiet');
-    const canaries = result.analysisInput!.canaries!.sent.filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
+    const canaries = canariesForAnalysis(runDir, result.analysisInput!.canaries)!.sent.filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
     expect(canaries.length).toBeGreaterThan(8);
     // Not one canary crossed the air: the capture of everything on the air link (the Wi-Fi
     // monitor's) holds none, where the drone's port holds them (a canary's text, or its DNS name).

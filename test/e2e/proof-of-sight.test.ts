@@ -12,6 +12,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reanalyzeRun } from '../../src/verdict/index.js';
 import type { RunResult } from '../../src/evidence/result.js';
+import { canariesForAnalysis } from '../../src/verdict/canary-ledger.js';
 import { readResult, tempOut } from '../utils/airlock.js';
 import { expectCleanRun, runScenario, type ScenarioRun } from './scenario-runs.js';
 
@@ -41,7 +42,11 @@ describe('proof of sight', () => {
 
   it('the untouched run passes, its canaries were seen, and re-analysis agrees', async () => {
     expect(result.verdict).toBe('PASS');
-    expect(result.analysisInput?.canaries?.sent.length).toBeGreaterThan(0);
+    // result.json names the run directory's canaries.jsonl and its count; the file holds them all.
+    const recorded = result.analysisInput?.canaries;
+    expect(recorded && 'file' in recorded ? recorded : undefined).toMatchObject({ file: 'canaries.jsonl', count: expect.any(Number) });
+    expect(canariesForAnalysis(runDir, recorded)!.sent.length).toBeGreaterThan(0);
+    expect(readFileSync(path.join(runDir, 'canaries.jsonl'), 'utf8')).not.toContain(recorded!.secret);
     // Every capture carries TCP (the canaries' SYNs at least): each phase says its capture loss
     // for each, as a figure or with why there is none.
     for (const phase of result.phases) {

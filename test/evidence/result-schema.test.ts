@@ -56,10 +56,23 @@ describe('result.schema.json and the optional re-analysis inputs', () => {
       windows: [{ startMs: 1, endMs: 2 }, {}],
       capturesEndMs: 3,
       incompletePhases: [2],
-      canaries: { secret: 'ab', sent: [{ host: 'drone', seq: 1, target: 'outside', sentAtMs: 5 }], capturesFor: { drone: ['net-drone.pcap'] } },
+      canaries: { secret: 'ab', file: 'canaries.jsonl', count: 2, capturesFor: { drone: ['net-drone.pcap'] } },
     };
     expect(validate(r)).toBe(true);
-    (r.analysisInput.canaries!.sent[0] as { target: string }).target = 'moon';
+    r.analysisInput.canaries = { secret: 'ab', file: 'canaries.jsonl', count: -1, capturesFor: {} };
+    expect(validate(r)).toBe(false);
+    r.analysisInput.canaries = { secret: 'ab', file: '../etc/passwd', count: 1, capturesFor: {} };
+    expect(validate(r)).toBe(false);
+    r.analysisInput.canaries = { secret: 'ab', capturesFor: {} } as unknown as typeof r.analysisInput.canaries;
+    expect(validate(r)).toBe(false);
+  });
+
+  it('still accepts an older result.json with the canaries inline (sent), and checks their shape', () => {
+    const r = clone(leakyResult('z2'));
+    const sent = [{ host: 'drone', seq: 1, target: 'outside' as const, sentAtMs: 5 }];
+    r.analysisInput = { windows: [], capturesEndMs: 3, incompletePhases: [], canaries: { secret: 'ab', sent: sent as never, capturesFor: { drone: ['net-drone.pcap'] } } };
+    expect(validate(r)).toBe(true);
+    (sent[0] as { target: string }).target = 'moon';
     expect(validate(r)).toBe(false);
   });
 });

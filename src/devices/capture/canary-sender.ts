@@ -49,7 +49,12 @@ export interface CanarySenderOptions {
   intervalMs: number;
   /** How long a child may take to say it is ready (SSH needs longer). */
   startTimeoutMs?: number;
-  /** Where the ledger file of sent canaries is kept during the run (default: the system's temporary directory). */
+  /**
+   * The ledger file (a run's `canaries.jsonl`, src/verdict/canary-ledger.ts): written as canaries
+   * are sent and kept after stop(). Without it, a file in a temporary directory under
+   * `ledgerDir` (default: the system's), removed at stop().
+   */
+  ledgerFile?: string;
   ledgerDir?: string;
   log?: pino.Logger;
 }
@@ -70,8 +75,10 @@ interface Child {
  * every capture it crosses), none during it. At two dozen a second (three injection points, four
  * protocols, two targets, IPv4 and IPv6, every 2 s) an eight-hour run sends about 700,000, so
  * they are appended to a file as they come and read back once, at stop(), instead of being held
- * in memory for hours (docs/performance.md, "Soak"). Only if the file cannot be written (a full
- * or read-only disk) are they held in memory.
+ * in memory for hours (docs/performance.md, "Soak"). A run's ledger is its run directory's
+ * `canaries.jsonl`, kept as evidence (a killed run keeps it too). Only if the file cannot be
+ * written (a full or read-only disk) are they held in memory, and a run's file then holds fewer
+ * than the count result.json records: its analysis says so (src/verdict/canary-ledger.ts).
  */
 class CanaryLedger {
   private dir: string | undefined;
@@ -79,7 +86,15 @@ class CanaryLedger {
   private readonly held: SentCanary[] = [];
   count = 0;
 
-  constructor(private readonly parent: string, private readonly log?: pino.Logger) {}
+  constructor(
+    private readonly parent: string,
+    private readonly file: string | undefined,
+    private readonly log?: pino.Logger,
+  ) {}
+
+  private get path(): string {
+    return this.file ?? path.join(this.dir!, 'sent.jsonl');
+  }
 
   add(c: SentCanary): void {
     this.count++;
@@ -103,8 +118,8 @@ class CanaryLedger {
 
   private open(): void {
     try {
-      this.dir = fs.mkdtempSync(path.join(this.parent, 'airlock-canaries-'));
-      this.fd = fs.openSync(path.join(this.dir, 'sent.jsonl'), 'a', 0o600);
+      this.dir = this.file ? path.dirname(this.file) : fs.mkdtempSync(path.join(this.parent, 'airlock-canaries-'));
+      this.fd = fs.openSync(this.path, 'a', 0o600);
     } catch (error) {
       this.log?.warn({ err: error }, 'canary ledger file not created: canaries are kept in memory');
       this.dir ??= '';
@@ -116,16 +131,22 @@ class CanaryLedger {
     return this.held.length;
   }
 
-  /** Every canary recorded, read back from the file; the file is removed. */
+  /** Closes the file; a canary reported from now on is held in memory. */
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.dir ??= '';
+  }
+
+  /** Every canary recorded, read back from the file; a temporary file is removed. */
   drain(): SentCanary[] {
     const out: SentCanary[] = [];
     if (this.dir) {
-      if (this.fd !== undefined) fs.closeSync(this.fd);
-      this.fd = undefined;
-      const file = path.join(this.dir, 'sent.jsonl');
+      this.close();
+      const file = this.path;
       const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
       for (const line of text.split('\n')) if (line) out.push(JSON.parse(line) as SentCanary);
-      fs.rmSync(this.dir, { recursive: true, force: true });
+      if (!this.file) fs.rmSync(this.dir, { recursive: true, force: true });
     }
     // No file from now on: a canary reported after the children ended is held in memory.
     this.dir = '';
@@ -144,7 +165,7 @@ export class CanarySender {
 
   constructor(opts: CanarySenderOptions) {
     this.opts = opts;
-    this.ledger = new CanaryLedger(opts.ledgerDir ?? os.tmpdir(), opts.log);
+    this.ledger = new CanaryLedger(opts.ledgerDir ?? os.tmpdir(), opts.ledgerFile, opts.log);
   }
 
   /** Calls `listener` with each canary as it is sent (the live canary health); returns unsubscribe. */
@@ -278,9 +299,25 @@ export class CanarySender {
     return this.ledger.count;
   }
 
+  /**
+   * Ends the children and closes the ledger file without reading it back; resolves with how many
+   * canaries were sent (a run's analysis reads them from its `canaries.jsonl`).
+   */
+  async finish(): Promise<number> {
+    await this.endChildren();
+    this.ledger.close();
+    return this.ledger.count;
+  }
+
   /** Every canary sent, in send order (read back from the ledger file once the children have ended). */
   async stop(): Promise<SentCanary[]> {
     if (this.stopped) return this.stopped.slice();
+    await this.endChildren();
+    this.stopped = this.ledger.drain().sort((a, b) => a.sentAtMs - b.sentAtMs || a.seq - b.seq);
+    return this.stopped.slice();
+  }
+
+  private async endChildren(): Promise<void> {
     await Promise.all(
       this.children.map(
         (c) =>
@@ -292,7 +329,5 @@ export class CanarySender {
           }),
       ),
     );
-    this.stopped = this.ledger.drain().sort((a, b) => a.sentAtMs - b.sentAtMs || a.seq - b.seq);
-    return this.stopped.slice();
   }
 }
