@@ -119,7 +119,8 @@ class CanaryLedger {
   private open(): void {
     try {
       this.dir = this.file ? path.dirname(this.file) : fs.mkdtempSync(path.join(this.parent, 'airlock-canaries-'));
-      this.fd = fs.openSync(this.path, 'a', 0o600);
+      // A run directory's file is read like its others; a temporary one is the user's alone.
+      this.fd = fs.openSync(this.path, 'a', this.file ? 0o644 : 0o600);
     } catch (error) {
       this.log?.warn({ err: error }, 'canary ledger file not created: canaries are kept in memory');
       this.dir ??= '';
