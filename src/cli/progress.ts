@@ -28,6 +28,7 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
   let counters = '';
   let missingTold = 0;
   let missingToldAt = 0;
+  const silentTold = new Set<string>();
   const t0 = Date.now();
   const redraw = () => {
     if (!tty) return;
@@ -69,6 +70,12 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
           ...health,
           ...Object.entries(e.captures).map(([name, v]) => `${name}:${v}`),
         ].join(' ');
+        // An injection point that stopped sending: said once per injection point.
+        for (const host of k?.silent ?? []) {
+          if (silentTold.has(host)) continue;
+          silentTold.add(host);
+          say(pc.yellow(`canaries: injection point ${host} went without sending for longer than the post-run check allows; the captures it crosses are unproven then`));
+        }
         // Canaries missing from a capture they must cross: said once, then when more are missing (at most once a minute).
         if (k?.missing && k.missing > missingTold && (missingTold === 0 || Date.now() - missingToldAt >= 60_000)) {
           missingTold = k.missing;

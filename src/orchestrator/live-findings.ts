@@ -62,7 +62,7 @@ export function startLiveAnalysis(o: LiveRunOptions): LiveRun {
     },
     onFinding: o.onFinding,
     onState: o.onState,
-    ...(o.canaries?.onSent ? { canaries: { capturesFor: (host: string) => o.canaries!.capturesFor(host), onSent: o.canaries.onSent.bind(o.canaries) } } : {}),
+    ...(o.canaries?.onSent ? { canaries: { capturesFor: (host: string) => o.canaries!.capturesFor(host), onSent: o.canaries.onSent.bind(o.canaries), injectors: o.canaries.injectors?.() } } : {}),
   });
   discover();
   live.start();

@@ -14,7 +14,14 @@
  * (seconds), a canary found is held as a key until its own record is decided, and keys are dropped
  * once older than KEEP_SEEN_MS behind their capture's reading; sent records waiting for a capture
  * that is never read (its file not followed) are capped at MAX_PENDING.
+ *
+ * An injection point that stops sending (its sender crashed, its SSH link lost) leaves no canary
+ * to count, so the counts alone would stay as they were, all seen. Given the send interval, an
+ * injection point that went longer than the post-run check tolerates without a send
+ * (sendGapToleranceMs in network-blindness.ts), up to the time its captures are read, is listed in
+ * `silent` from then on: the post-run analysis calls that stretch INCONCLUSIVE.
  */
+import { sendGapToleranceMs } from './network-blindness.js';
 
 /** A canary is decided in a capture read this long past its send time. */
 export const CANARY_SETTLE_MS = 3000;
@@ -30,6 +37,8 @@ export interface CanaryHealth {
   missing: number;
   /** Per capture: canaries that must cross it, found and missing. */
   byCapture: Record<string, { seen: number; missing: number }>;
+  /** Injection points that went longer than the tolerance without a send (absent: none). */
+  silent?: string[];
 }
 
 interface Pending {
@@ -46,13 +55,31 @@ export class CanaryTally {
   private readonly found = new Map<string, Map<string, number>>();
   private readonly counts: CanaryHealth = { seen: 0, missing: 0, byCapture: {} };
   dropped = 0;
+  /** Per injection point crossing a capture: its last send (or when the count began). */
+  private readonly lastSent = new Map<string, number>();
+  private readonly silent = new Set<string>();
+  private readonly gapMs: number | undefined;
 
-  constructor(private readonly capturesFor: (host: string) => readonly string[]) {}
+  constructor(
+    private readonly capturesFor: (host: string) => readonly string[],
+    /** The send interval, the injection points and when the count begins: without them no silence is told. */
+    sends?: { intervalMs: number; injectors: readonly string[]; fromMs: number },
+  ) {
+    if (sends && sends.intervalMs > 0) {
+      this.gapMs = sendGapToleranceMs(sends.intervalMs);
+      for (const host of sends.injectors) if (capturesFor(host).length > 0) this.lastSent.set(host, sends.fromMs);
+    }
+  }
 
   /** A canary was sent (the sender's ledger, CanarySender.onSent). */
   sent(c: { host: string; seq: number; sentAtMs: number }): void {
     const open = [...new Set(this.capturesFor(c.host))];
     if (open.length === 0) return;
+    if (this.gapMs !== undefined) {
+      const last = this.lastSent.get(c.host);
+      if (last !== undefined && c.sentAtMs - last > this.gapMs) this.silent.add(c.host);
+      if (last === undefined || c.sentAtMs > last) this.lastSent.set(c.host, c.sentAtMs);
+    }
     for (const cap of open) this.counts.byCapture[cap] ??= { seen: 0, missing: 0 };
     this.pending.push({ key: `${c.host} ${c.seq}`, sentAtMs: c.sentAtMs, open, missed: false });
     if (this.pending.length > MAX_PENDING) {
@@ -98,6 +125,14 @@ export class CanaryTally {
       else this.counts.seen++;
     }
     this.pending.length = kept;
+    // An injection point with no send for longer than the tolerance, up to where every capture it crosses is read.
+    if (this.gapMs !== undefined) {
+      for (const [host, last] of this.lastSent) {
+        if (this.silent.has(host)) continue;
+        const to = Math.min(...this.capturesFor(host).map((cap) => limit(cap) ?? -Infinity));
+        if (to - last > this.gapMs) this.silent.add(host);
+      }
+    }
     // Canaries found whose own record never came to be decided here (another capture's, or a
     // copy seen in a capture it does not have to cross): forgotten once well behind the reading.
     for (const [cap, m] of this.found) {
@@ -111,7 +146,7 @@ export class CanaryTally {
   health(): CanaryHealth {
     const byCapture: CanaryHealth['byCapture'] = {};
     for (const [k, v] of Object.entries(this.counts.byCapture)) byCapture[k] = { ...v };
-    return { seen: this.counts.seen, missing: this.counts.missing, byCapture };
+    return { seen: this.counts.seen, missing: this.counts.missing, byCapture, ...(this.silent.size > 0 ? { silent: [...this.silent].sort() } : {}) };
   }
 
   /** What it holds (test/verdict/canary-health.test.ts): canaries waiting to be decided, keys of canaries found. */

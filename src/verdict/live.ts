@@ -90,6 +90,8 @@ export interface LiveOptions {
   canaries?: {
     capturesFor(host: string): readonly string[];
     onSent(listener: (c: { host: string; seq: number; sentAtMs: number }) => void): () => void;
+    /** The injection points: with the rig's canary interval, one that stops sending is told (CanaryHealth.silent). */
+    injectors?: readonly string[];
   };
   now?: () => number;
 }
@@ -154,7 +156,12 @@ export class LiveAnalyzer {
   constructor(private readonly opts: LiveOptions) {
     this.lookback = opts.canarySecret !== undefined ? CANARY_LOOKBACK_MS : 0;
     this.now = opts.now ?? Date.now;
-    if (opts.canaries && opts.canarySecret !== undefined) this.tally = new CanaryTally((host) => opts.canaries!.capturesFor(host));
+    if (opts.canaries && opts.canarySecret !== undefined) {
+      const c = opts.canaries;
+      const intervalMs = opts.rig.canaries?.intervalMs;
+      const sends = intervalMs !== undefined && c.injectors ? { intervalMs, injectors: c.injectors, fromMs: this.now() } : undefined;
+      this.tally = new CanaryTally((host) => c.capturesFor(host), sends);
+    }
   }
 
   /** Canaries seen and missing so far in the captures they must cross (undefined without canaries). */

@@ -22,7 +22,7 @@ export const SINKHOLE_LAG_MS = 2000;
 const MIN_CHECKED_MS = 5000;
 
 /** How long an injection point may go without a send: three intervals and 5 s for a loaded host (a crashed sender shows). */
-const sendGapToleranceMs = (intervalMs: number) => 3 * intervalMs + 5000;
+export const sendGapToleranceMs = (intervalMs: number) => 3 * intervalMs + 5000;
 
 /** The first stretch between an injection point's sends (and from its last send to `tailTo`) longer than the tolerance. */
 function sendGap(sent: Array<{ sentAtMs: number }>, intervalMs: number | undefined, tailTo: number | undefined): { fromMs: number; toMs: number } | undefined {

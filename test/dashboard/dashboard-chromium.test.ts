@@ -147,6 +147,8 @@ describe('dashboard in Chromium during a leaky run', () => {
     // Canary health from the live analysis: canaries found in every capture they must cross.
     await page.waitForFunction(() => Number((globalThis as any).document.getElementById('canary-health')?.dataset.seen ?? 0) > 0, undefined, { timeout: 30_000 });
     expect((await rowsOf('canaries')).find((r) => r.startsWith('health'))).toMatch(/^health [1-9]\d* of [1-9]\d* seen everywhere/);
+    // Every injection point sends: none is listed as not sending (src/verdict/canary-health.ts).
+    expect((await rowsOf('canaries')).find((r) => r.startsWith('not sending'))).toBeUndefined();
 
     // The end: the final verdict of result.json, the report linked.
     const r = await run.done;

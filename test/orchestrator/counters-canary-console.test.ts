@@ -22,4 +22,14 @@ describe('console canary health', () => {
     print(counters(41, 5, { drone: { seen: 46, missing: 0 }, uplink: { seen: 41, missing: 5 } }));
     expect(lines).toHaveLength(1);
   });
+
+  it('names an injection point that stopped sending, once', () => {
+    const lines: string[] = [];
+    const print = progressPrinter({ out: () => {}, err: (t) => void lines.push(t), tty: false }, false);
+    const silent = { ...counters(40, 0, { drone: { seen: 40, missing: 0 } }), canaries: { sent: 50, failed: 0, seen: 40, missing: 0, byCapture: {}, silent: ['phone'] } };
+    print(silent);
+    print(silent);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/injection point phone went without sending for longer than the post-run check allows/);
+  });
 });

@@ -73,6 +73,61 @@ describe('CanaryTally', () => {
   });
 });
 
+describe('CanaryTally: an injection point that stops sending', () => {
+  // rig/virtual.yaml sends every 2 s; the post-run check tolerates 3 intervals and 5 s (11 s).
+  const sends = { intervalMs: 2000, injectors: ['drone', 'phone', 'bench'], fromMs: 1_000_000 };
+
+  it('is listed once it went longer than the post-run tolerance without a send, and stays listed', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? [], sends);
+    const T = sends.fromMs;
+    // Both send every 2 s for 20 s, each canary seen; then the phone's sender dies.
+    for (let s = 2; s <= 20; s += 2) {
+      for (const host of ['drone', 'phone']) {
+        t.sent({ host, seq: s, sentAtMs: T + s * 1000 });
+        for (const cap of crosses[host]!) t.seen(cap, host, s, T + s * 1000);
+      }
+    }
+    t.settle(() => T + 31_000);
+    // 11 s after the phone's last send at T + 20 s: not yet beyond the tolerance.
+    expect(t.health().silent).toBeUndefined();
+    expect(t.health()).toMatchObject({ missing: 0 });
+    for (let s = 22; s <= 40; s += 2) {
+      t.sent({ host: 'drone', seq: s, sentAtMs: T + s * 1000 });
+      for (const cap of crosses.drone!) t.seen(cap, 'drone', s, T + s * 1000);
+    }
+    t.settle(() => T + 31_001);
+    // Every canary sent was seen everywhere, yet the phone's capture has been unproven since T + 20 s.
+    expect(t.health()).toMatchObject({ missing: 0, silent: ['phone'] });
+    // It sends again: still listed (the post-run analysis calls the gap INCONCLUSIVE).
+    t.sent({ host: 'phone', seq: 42, sentAtMs: T + 42_000 });
+    t.settle(() => T + 43_000);
+    expect(t.health().silent).toEqual(['phone']);
+  });
+
+  it('tells a gap seen only when the next send comes (the analysis was behind), and never one of a capture not read yet', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? [], sends);
+    const T = sends.fromMs;
+    t.sent({ host: 'drone', seq: 1, sentAtMs: T + 1000 });
+    // The uplink not read yet: the drone's silence cannot be judged (the phone's can: it sent nothing).
+    t.settle((c) => (c === 'uplink' ? undefined : T + 60_000));
+    expect(t.health().silent).toEqual(['phone']);
+    t.sent({ host: 'drone', seq: 2, sentAtMs: T + 13_000 });
+    expect(t.health().silent).toEqual(['drone', 'phone']);
+  });
+
+  it('an injection point that sent nothing since the count began is listed; one crossing no capture is not', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? [], sends);
+    const T = sends.fromMs;
+    for (let s = 2; s <= 14; s += 2) t.sent({ host: 'drone', seq: s, sentAtMs: T + s * 1000 });
+    t.settle(() => T + 14_000);
+    expect(t.health().silent).toEqual(['phone']);
+    // Without the send interval nothing is told.
+    const u = new CanaryTally((h) => crosses[h] ?? []);
+    u.settle(() => T + 60_000);
+    expect(u.health().silent).toBeUndefined();
+  });
+});
+
 describe('live canary health', () => {
   it('the live analysis finds the canaries in the captures it follows and counts the one a capture missed', async () => {
     const runDir = mkdtempSync(path.join(tmp, 'run-'));

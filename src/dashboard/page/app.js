@@ -185,6 +185,12 @@
       health.dataset.seen = String(seen);
       health.dataset.missing = String(missing);
     }
+    // Injection points that stopped sending (a crashed sender): their captures went unchecked then.
+    var silent = Array.isArray(k.silent) ? k.silent.filter(function (h) { return typeof h === 'string'; }) : [];
+    if (silent.length > 0) {
+      health.lastChild.className = 'failed';
+      row('not sending', silent.join(', ') + ': went without a canary for longer than the post-run check allows', 'failed').id = 'canary-silent';
+    }
     var by = k.byCapture && typeof k.byCapture === 'object' ? k.byCapture : {};
     Object.keys(by).sort().forEach(function (cap) {
       var v = by[cap] || {};
