@@ -46,7 +46,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Rig tests build network namespaces and spawn simulators: two cores, two files at once.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
     // Files mark their independent runs concurrent (describe.concurrent), but they run one at a
     // time: two files of two runs each put four virtual rigs on the two cores, and a fresh-clone
     // CI run that way had a supply simulator miss its 3 s reply deadline (a rig fault, exit 4)
