@@ -44,7 +44,8 @@ export default defineConfig({
     env: { NO_COLOR: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Rig tests build network namespaces and spawn simulators: two cores, two files at once.
+    // Rig tests build network namespaces and spawn simulators. A run mostly waits (14 s of wall
+    // time for 5 s of CPU): three files at once keep two cores busy (docs/developer/testing.md).
     pool: 'forks',
     maxWorkers: 3,
     // Files mark their independent runs concurrent (describe.concurrent), but they run one at a
