@@ -148,6 +148,8 @@ export class LiveAnalyzer {
   /** Packets read so far over every capture (for tests and the soak). */
   packets = 0;
   private readonly tally: CanaryTally | undefined;
+  /** The live analysis failed (fail()): it checks nothing any more. */
+  private failed = false;
   private unsubscribe: (() => void) | undefined;
   /** Per capture: the time up to which everything it wrote has been read (the canary health decides up to it). */
   private readonly readTo = new Map<string, number>();
@@ -164,9 +166,13 @@ export class LiveAnalyzer {
     }
   }
 
-  /** Canaries seen and missing so far in the captures they must cross (undefined without canaries). */
+  /**
+   * Canaries seen and missing so far in the captures they must cross (undefined without canaries,
+   * and once the live analysis failed: its counts would stay as they were, healthy, while nothing
+   * is checked any more).
+   */
   canaryHealth(): CanaryHealth | undefined {
-    return this.tally?.health();
+    return this.failed ? undefined : this.tally?.health();
   }
 
   /** Follows one capture file (`label`: run-directory relative, as findings name it). Parts of one capture in order. */
@@ -205,6 +211,7 @@ export class LiveAnalyzer {
 
   private fail(error: unknown): void {
     this.stopped = true;
+    this.failed = true;
     this.unsubscribe?.();
     clearTimeout(this.timer);
     for (const f of this.files) f.follower.close();

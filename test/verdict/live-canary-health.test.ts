@@ -183,6 +183,40 @@ describe('live canary health', () => {
   });
 });
 
+describe('live canary health after the live analysis failed', () => {
+  it('is not known any more (not the last counts, which read healthy)', async () => {
+    const runDir = mkdtempSync(path.join(tmp, 'run-'));
+    const scenarioFile = path.join(runDir, 'scenario.yaml');
+    writeFileSync(scenarioFile, 'scenario: canaries\nphases:\n  - name: standby\n    steps: [{ dwell: 20s }]\n');
+    writeFileSync(path.join(runDir, 'net-drone.pcap'), pcapGlobalHeader(101));
+    let broken = false;
+    const states: string[] = [];
+    const live = new LiveAnalyzer({
+      runDir,
+      rig: loadRig(path.resolve('rig/virtual.yaml')),
+      scenario: loadScenario(scenarioFile),
+      capturesStartMs: Date.now() - 500,
+      canarySecret: 'health-secret',
+      intervalMs: 10,
+      times: () => {
+        if (broken) throw new Error('the run machine is gone');
+        return { windows: [{ startMs: Date.now() }], final: false };
+      },
+      onFinding: () => undefined,
+      onState: (s, detail) => void states.push(`${s} ${detail ?? ''}`),
+      canaries: { capturesFor: (h) => crosses[h] ?? [], onSent: () => () => undefined },
+    });
+    live.addFile('net-drone.pcap', 'drone');
+    live.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(live.canaryHealth()).toEqual({ seen: 0, missing: 0, byCapture: {} });
+    broken = true;
+    for (let i = 0; i < 100 && !states.some((s) => s.includes('failed')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(states.some((s) => s.startsWith('stopped live analysis failed'))).toBe(true);
+    expect(live.canaryHealth()).toBeUndefined();
+  });
+});
+
 function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
   const u = Buffer.alloc(8);
   u.writeUInt16BE(sport, 0);
