@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { reanalyzeRun } from '../../src/verdict/index.js';
 import type { RunResult } from '../../src/evidence/result.js';
 import { canariesForAnalysis } from '../../src/verdict/canary-ledger.js';
-import { readResult, tempOut } from '../utils/airlock.js';
+import { readResult, runAirlock, tempOut } from '../utils/airlock.js';
 import { expectCleanRun, runScenario, type ScenarioRun } from './scenario-runs.js';
 
 let run: ScenarioRun;
@@ -56,6 +56,18 @@ describe('proof of sight', () => {
     const again = await reanalyzeRun(copyRun());
     expect(again.verdict).toBe('PASS');
     expect(standby(again).verdict).toBe('PASS');
+  });
+
+  it('a canaries.jsonl cut short: re-analysis fails naming the file, verify says so and is NOT VERIFIED (exit 1), no stack trace', async () => {
+    const dir = copyRun();
+    const file = path.join(dir, 'canaries.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(file, lines.slice(0, -5).join('\n') + '\n');
+    await expect(reanalyzeRun(dir)).rejects.toThrow(`canaries.jsonl holds ${lines.length - 5} canaries, result.json records ${lines.length} sent: the file is incomplete`);
+    const v = await runAirlock(['verify', dir]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(`re-analysis failed, verdicts were not re-derived: canaries.jsonl holds ${lines.length - 5} canaries`);
+    expect(v.stdout + v.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a canary removed from the drone capture makes the phase INCONCLUSIVE', async () => {

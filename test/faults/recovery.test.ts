@@ -6,6 +6,7 @@
  * its lab, and finalises the run directory: INCONCLUSIVE, "interrupted: the Airlock process
  * was killed" at the time of its last timeline entry, with a manifest `verify` can read.
  */
+import { parseCanaryLine } from '../../src/verdict/canary-ledger.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,6 +89,12 @@ function checkFinalised(runDir: string, runId: string): void {
   expect(result.interrupted.channelsFailed).toEqual([]);
   expect(result.interrupted.processGroupsKilled).toBeGreaterThan(3);
   expect(existsSync(path.join(runDir, 'manifest.json'))).toBe(true);
+  // The canaries sent before the kill stay in the run directory, hashed like every file.
+  const manifest = JSON.parse(readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { files: Array<{ name: string; size: number }> };
+  const canaries = manifest.files.find((f) => f.name === 'canaries.jsonl');
+  expect(canaries?.size).toBeGreaterThan(0);
+  const first = readFileSync(path.join(runDir, 'canaries.jsonl'), 'utf8').split('\n')[0]!;
+  expect(parseCanaryLine(first, 1)).toMatchObject({ seq: expect.any(Number), host: expect.any(String) });
   expect(existsSync(path.join(runDir, '.reserve'))).toBe(false);
   const left = leftovers(runId);
   expect(left.netns).toEqual([]);
