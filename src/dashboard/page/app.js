@@ -192,9 +192,18 @@
       row('not sending', silent.join(', ') + ': went without a canary for longer than the post-run check allows', 'failed').id = 'canary-silent';
     }
     var by = k.byCapture && typeof k.byCapture === 'object' ? k.byCapture : {};
+    var checked = (seen || 0) + (missing || 0);
     Object.keys(by).sort().forEach(function (cap) {
       var v = by[cap] || {};
       var s = n(v.seen) || 0, m = n(v.missing) || 0;
+      // A capture with none decided while others have some (the live analysis cannot read it, or is
+      // behind on it): the counts above say nothing about it, so the health is not shown as good.
+      if (s + m === 0 && checked > 0) {
+        row('in ' + cap, 'none checked yet');
+        if (health.lastChild.className === 'ok') health.lastChild.className = '';
+        health.lastChild.textContent += '; none checked in ' + cap;
+        return;
+      }
       row('in ' + cap, s + ' seen' + (m > 0 ? ', ' + m + ' missing' : ''), m > 0 ? 'failed' : '');
     });
   }
