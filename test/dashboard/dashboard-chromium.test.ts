@@ -6,13 +6,15 @@
  * run's own timeline shows that the finding's phase had not ended when the page showed it; at the
  * end the page shows the final verdict of result.json and links the report. Every request the
  * page makes is recorded: none may leave the dashboard's own server. The current chart is checked
- * on the data it plots, against the run's events.jsonl.
+ * on the data it plots, against the run's events.jsonl. The canary card, fed through the hub: it
+ * never reads good while a capture has no canary decided or an injection point stopped sending.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DashboardHub, startDashboardServer } from '../../src/dashboard/index.js';
 import { readResult, startAirlock, tempOut } from '../utils/airlock.js';
 
 let browser: Browser;
@@ -185,4 +187,40 @@ describe('dashboard in Chromium during a leaky run', () => {
     expect(problems).toEqual([]);
     await context.close();
   }, 300_000);
+});
+
+describe('dashboard in Chromium: the canary card never reads good when a capture or an injection point is unchecked', () => {
+  it('shows an injection point that stopped sending and a capture with no canary decided, and the health not green', async () => {
+    const hub = new DashboardHub();
+    const server = await startDashboardServer({ hub });
+    try {
+      const time = new Date().toISOString();
+      hub.publish({ type: 'start', runId: 'c4n4r1', scenario: 'canaries', rig: 'virtual', phases: ['standby'], time });
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      const health = async () => page.evaluate(() => {
+        const td = (globalThis as any).document.querySelector('#canary-health td');
+        return td ? `${td.className}|${td.textContent}` : '';
+      });
+      const rows = () => page.evaluate(() => [...(globalThis as any).document.querySelectorAll('#canaries tr')].map((r: any) => r.innerText.replace(/\s+/g, ' ').trim() as string));
+      const counters = (canaries: Record<string, unknown>) => hub.publish({ type: 'counters', elapsedMs: 1000, captures: {}, amps: {}, canaries, time: new Date().toISOString() });
+      // Every capture checked, every canary seen: green.
+      counters({ sent: 30, failed: 0, seen: 20, missing: 0, byCapture: { drone: { seen: 10, missing: 0 }, phone: { seen: 10, missing: 0 } } });
+      await page.waitForFunction(() => /seen everywhere/.test((globalThis as any).document.querySelector('#canary-health td')?.textContent ?? ''));
+      expect(await health()).toBe('ok|20 of 20 seen everywhere');
+      // The phone's capture has none decided (the live analysis cannot read it): not green, and said.
+      counters({ sent: 40, failed: 0, seen: 30, missing: 0, byCapture: { drone: { seen: 30, missing: 0 }, phone: { seen: 0, missing: 0 } } });
+      await page.waitForFunction(() => /none checked in/.test((globalThis as any).document.querySelector('#canary-health td')?.textContent ?? ''));
+      expect(await health()).toBe('|30 of 30 seen everywhere; none checked in phone');
+      expect(await rows()).toContain('in phone none checked yet');
+      // The phone's injection point stopped sending: red, and named.
+      counters({ sent: 50, failed: 0, seen: 40, missing: 0, byCapture: { drone: { seen: 30, missing: 0 }, phone: { seen: 10, missing: 0 } }, silent: ['phone'] });
+      await page.waitForFunction(() => (globalThis as any).document.getElementById('canary-silent') !== null);
+      expect(await health()).toBe('failed|40 of 40 seen everywhere');
+      expect((await rows()).find((r) => r.startsWith('not sending'))).toMatch(/^not sending phone: went without a canary/);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  });
 });
