@@ -5,7 +5,7 @@
  * dropping frames) shows here even when libpcap itself reports no drops.
  *
  * Hand-written and allocation-free (it runs on the scan's hot path, for TCP packets only): per
- * flow eight words (32 bytes, so one cache line) in one growing Uint32Array indexed by flow id,
+ * flow eight words (32 bytes, so one cache line) in one growing Int32Array indexed by flow id,
  * and six state bits that the caller keeps in the flow's own record (which the packet has just
  * read, so they cost no cache miss: a ninth word here made a record straddle two lines and the
  * meter cost about a tenth of the scan, docs/performance.md); sequence numbers compared in
@@ -18,6 +18,8 @@
  * never saw (the hole, or data past `hi`): a gap, counted once, after which the counters move past
  * it. Only flows whose both directions are in the capture say anything. One hole per direction
  * keeps the state small: two holes under one ACK count as one gap, so the figure never overstates.
+ * test/analysis/capture-loss-model.test.ts holds the meter to a plain model of these rules, count
+ * for count after every segment, so a tuning that changes an answer fails there.
  */
 
 /** Fewer ACK events than this in a capture and window: too few to say (docs/technician/proof-of-sight.md). */
