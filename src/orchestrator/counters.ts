@@ -25,7 +25,7 @@ export interface CountersEvent {
    * (src/verdict/canary-health.ts; canaries sent in the last 3 s, or before the live analysis
    * started, are in neither).
    */
-  canaries?: { sent: number; failed?: number; seen?: number; missing?: number; byCapture?: Record<string, { seen: number; missing: number }>; silent?: string[] };
+  canaries?: { sent: number; failed?: number; seen?: number; missing?: number; byCapture?: Record<string, { seen: number; missing: number }>; silent?: string[]; unchecked?: number };
 }
 
 type WithCurrent = { currentDraw(): Record<string, number | null> };
@@ -75,7 +75,7 @@ export class CounterSampler {
     const counts = s.canaries?.counts?.();
     if (counts) {
       const h = this.canaryHealth();
-      e.canaries = { sent: counts.sent, failed: counts.failed, ...(h ? { seen: h.seen, missing: h.missing, byCapture: h.byCapture, ...(h.silent ? { silent: h.silent } : {}) } : {}) };
+      e.canaries = { sent: counts.sent, failed: counts.failed, ...(h ? { seen: h.seen, missing: h.missing, byCapture: h.byCapture, ...(h.silent ? { silent: h.silent } : {}), ...(h.unchecked ? { unchecked: h.unchecked } : {}) } : {}) };
     }
     return e;
   }

@@ -27,8 +27,8 @@ import { sendGapToleranceMs } from './network-blindness.js';
 export const CANARY_SETTLE_MS = 3000;
 /** A canary found in a capture whose send record did not come within this time is forgotten. */
 const KEEP_SEEN_MS = 60_000;
-/** Sent canaries waiting to be decided, at most (the oldest are dropped, counted as neither). */
-const MAX_PENDING = 20_000;
+/** Sent canaries waiting to be decided, at most (the oldest are dropped, counted as `unchecked`). */
+export const MAX_PENDING = 20_000;
 
 export interface CanaryHealth {
   /** Canaries found in every capture they must cross. */
@@ -39,6 +39,8 @@ export interface CanaryHealth {
   byCapture: Record<string, { seen: number; missing: number }>;
   /** Injection points that went longer than the tolerance without a send (absent: none). */
   silent?: string[];
+  /** Canaries given up undecided (more than MAX_PENDING waiting: a capture not read for minutes; absent: none). */
+  unchecked?: number;
 }
 
 interface Pending {
@@ -146,7 +148,7 @@ export class CanaryTally {
   health(): CanaryHealth {
     const byCapture: CanaryHealth['byCapture'] = {};
     for (const [k, v] of Object.entries(this.counts.byCapture)) byCapture[k] = { ...v };
-    return { seen: this.counts.seen, missing: this.counts.missing, byCapture, ...(this.silent.size > 0 ? { silent: [...this.silent].sort() } : {}) };
+    return { seen: this.counts.seen, missing: this.counts.missing, byCapture, ...(this.silent.size > 0 ? { silent: [...this.silent].sort() } : {}), ...(this.dropped > 0 ? { unchecked: this.dropped } : {}) };
   }
 
   /** What it holds (test/verdict/canary-health.test.ts): canaries waiting to be decided, keys of canaries found. */

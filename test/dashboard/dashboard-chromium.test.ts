@@ -218,6 +218,11 @@ describe('dashboard in Chromium: the canary card never reads good when a capture
       await page.waitForFunction(() => (globalThis as any).document.getElementById('canary-silent') !== null);
       expect(await health()).toBe('failed|40 of 40 seen everywhere');
       expect((await rows()).find((r) => r.startsWith('not sending'))).toMatch(/^not sending phone: went without a canary/);
+      // Canaries given up undecided: said, and the health not green.
+      counters({ sent: 60, failed: 0, seen: 50, missing: 0, byCapture: { drone: { seen: 50, missing: 0 }, phone: { seen: 50, missing: 0 } }, unchecked: 7 });
+      await page.waitForFunction(() => (globalThis as any).document.getElementById('canary-unchecked') !== null);
+      expect(await health()).toBe('|50 of 50 seen everywhere');
+      expect((await rows()).find((r) => r.startsWith('not checked'))).toMatch(/^not checked 7 given up undecided/);
       await page.close();
     } finally {
       await server.close();

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadRig, loadScenario } from '../../src/config/index.js';
 import { CANARY_PORT, encodeCanary } from '../../src/analysis/index.js';
 import { CANARY_SETTLE_MS, CanaryTally, LiveAnalyzer } from '../../src/verdict/index.js';
+import { MAX_PENDING } from '../../src/verdict/canary-health.js';
 import { pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-canary-health-'));
@@ -70,6 +71,17 @@ describe('CanaryTally', () => {
     // In flight: the last CANARY_SETTLE_MS of canaries; found keys: those plus the phone's copies on the uplink for a minute.
     expect(most.pending).toBeLessThanOrEqual(24 * (CANARY_SETTLE_MS / 1000 + 1));
     expect(most.foundKeys).toBeLessThanOrEqual(24 * 8 + 8 * 62);
+  });
+});
+
+describe('CanaryTally: canaries given up undecided', () => {
+  it('are counted as unchecked, not dropped unsaid', () => {
+    const t = new CanaryTally((h) => crosses[h] ?? []);
+    for (let seq = 1; seq <= MAX_PENDING + 5; seq++) t.sent({ host: 'drone', seq, sentAtMs: 1_000_000 + seq });
+    // The uplink never read: nothing decided, the five oldest given up.
+    t.settle((c) => (c === 'uplink' ? undefined : 2_000_000));
+    expect(t.health()).toMatchObject({ seen: 0, missing: 0, unchecked: 5 });
+    expect(t.retained().pending).toBe(MAX_PENDING);
   });
 });
 

@@ -191,6 +191,11 @@
       health.lastChild.className = 'failed';
       row('not sending', silent.join(', ') + ': went without a canary for longer than the post-run check allows', 'failed').id = 'canary-silent';
     }
+    // Canaries given up undecided (a capture not read for minutes): neither seen nor missing, so not good.
+    if (n(k.unchecked) !== undefined && k.unchecked > 0) {
+      if (health.lastChild.className === 'ok') health.lastChild.className = '';
+      row('not checked', k.unchecked + ' given up undecided (the live analysis did not read their captures in time)').id = 'canary-unchecked';
+    }
     var by = k.byCapture && typeof k.byCapture === 'object' ? k.byCapture : {};
     var checked = (seen || 0) + (missing || 0);
     Object.keys(by).sort().forEach(function (cap) {
