@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SerialPort } from 'serialport';
 import { closeAllPorts, powerDrivers, type PowerChannel } from '../../src/devices/power/index.js';
 import { KoradSim, ResistorLoad, ScpiSim } from '../../src/sim/instruments/index.js';
+import { splitCommands } from '../../src/sim/instruments/korad.sim.js';
 import { acquirePort } from '../../src/devices/serial/index.js';
 import { RigFaultError } from '../../src/errors.js';
 import { openPtyPair, type PtyPair } from '../utils/pty.js';
@@ -110,18 +111,29 @@ describe('Korad pacing', () => {
   });
 
   it('unpaced commands run together and the supply ignores them (why pacing matters)', async () => {
-    const { pty, sp } = await pair(9600);
-    const sim = new KoradSim(sp, { channels: {} });
-    const port = acquirePort({ path: pty.a, baudRate: 9600 });
-    // Two commands with no silence between them, as an unpaced driver would put them on the wire.
-    await port.transaction((io) => io.write('VSET1:07.00ISET1:0.500'));
-    await port.release();
-    // Framed once the supply has heard 15 ms of silence (later on a loaded host); then one more
-    // frame time, so a split would have shown as a second command.
-    await vi.waitFor(() => expect(sim.received.length).toBeGreaterThan(0), { timeout: 2000 });
-    await new Promise((r) => setTimeout(r, 60));
-    expect(sim.received).toEqual(['VSET1:07.00ISET1:0.500']);
-    expect(sim.outputs.get(1)!.volts).toBe(0);
+    // The simulator takes a chunk read after a stall of its own process command by command (its
+    // spacing on the wire unknown: src/sim/instruments/korad.sim.ts), so the check needs a quiet
+    // loop: a stalled attempt is made again on a fresh port and supply.
+    const { value: received } = await attemptsOnQuietLoop(
+      async () => {
+        const { pty, sp } = await pair(9600);
+        const sim = new KoradSim(sp, { channels: {} });
+        const port = acquirePort({ path: pty.a, baudRate: 9600 });
+        // Two commands with no silence between them, as an unpaced driver would put them on the wire.
+        await port.transaction((io) => io.write('VSET1:07.00ISET1:0.500'));
+        await port.release();
+        // Framed once the supply has heard 15 ms of silence (later on a loaded host); then one more
+        // frame time, so a split would have shown as a second command.
+        await vi.waitFor(() => expect(sim.received.length).toBeGreaterThan(0), { timeout: 2000 });
+        await new Promise((r) => setTimeout(r, 60));
+        const out = { received: [...sim.received], volts: sim.outputs.get(1)?.volts ?? 0 };
+        await closeAllPorts();
+        return out;
+      },
+      { maxLagMs: 30 - 10 - 5 },
+    );
+    expect(received.received).toEqual(['VSET1:07.00ISET1:0.500']);
+    expect(received.volts).toBe(0);
   });
 });
 
@@ -149,5 +161,33 @@ describe('manual power channel', () => {
     expect(err.device).toBe('charger');
     expect(err.command).toBe('on');
     expect((await ch.read()).on).toBe(false);
+  });
+});
+
+describe('Korad simulator framing', () => {
+  it('splits a chunk into commands only when its read came after a stall (their spacing unknown)', () => {
+    // The grammar split the simulator applies after a stall of its own process.
+    expect(splitCommands('VSET1:07.40ISET1:2.000')).toEqual(['VSET1:07.40', 'ISET1:2.000']);
+    expect(splitCommands('OUT1STATUS?')).toEqual(['OUT1', 'STATUS?']);
+    expect(splitCommands('VSET1?ISET1?VOUT1?IOUT1?*IDN?')).toEqual(['VSET1?', 'ISET1?', 'VOUT1?', 'IOUT1?', '*IDN?']);
+    // One command, or anything that is not exactly a run of valid commands, stays one frame.
+    expect(splitCommands('STATUS?')).toBeUndefined();
+    expect(splitCommands('VSET1:07.40XISET1:2.000')).toBeUndefined();
+    expect(splitCommands('OUT1STATUS')).toBeUndefined();
+  });
+
+  it('a stalled simulator takes paced commands read as one chunk one by one', async () => {
+    const chunks: Array<(b: Buffer) => void> = [];
+    const stream = { on: (_: 'data', cb: (b: Buffer) => void) => chunks.push(cb), write: () => undefined };
+    const sim = new KoradSim(stream, { channels: { 1: new ResistorLoad(10) } });
+    // Stalled: this process does not run for 80 ms (a busy loop), then reads the chunk.
+    const until = Date.now() + 80;
+    while (Date.now() < until) {
+      /* the stall */
+    }
+    chunks[0]!(Buffer.from('VSET1:07.00ISET1:0.500'));
+    await vi.waitFor(() => expect(sim.received).toEqual(['VSET1:07.00', 'ISET1:0.500']), { timeout: 2000 });
+    expect(sim.outputs.get(1)!.volts).toBe(7);
+    expect(sim.outputs.get(1)!.amps).toBe(0.5);
   });
 });

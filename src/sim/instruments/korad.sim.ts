@@ -2,6 +2,15 @@
  * A Korad/Tenma supply on a serial stream, byte for byte: no terminators, a command is what
  * arrived before a silence (so unpaced commands run together and are ignored, as on the real
  * unit), replies without terminators (`12.00`, `1.000`, one STATUS byte).
+ *
+ * The silence is judged by when this process reads the bytes, which on a real wire is when they
+ * arrive. A PTY keeps no timing: when this process was not running (a loaded host stalls it for
+ * tens of milliseconds), commands written 50 ms apart are read as one chunk, and judging that as
+ * "unpaced" would fault a correct driver for the host's load: the simulator would be stricter
+ * than the unit. So a tick every STALL_TICK_MS shows whether the process ran; bytes read after a
+ * stall longer than STALL_MS cannot show their spacing, and a chunk that is then exactly a run of
+ * valid commands is taken command by command. Without a stall, run-together commands are ignored
+ * as the unit ignores them (test/power/shared-port.test.ts).
  */
 import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
 
@@ -9,6 +18,13 @@ export interface KoradSimOptions extends SupplySimOptions {
   /** Silence that ends a command (ms). */
   frameGapMs?: number;
 }
+
+/** How often the simulator notes that it runs, and how late a note shows it did not. */
+const STALL_TICK_MS = 10;
+const STALL_MS = 30;
+
+/** One Korad command at the start of `s` (the commands `command()` accepts), or 0 when none. */
+const COMMAND = /^(\*IDN\?|STATUS\?|VSET\d:\d{1,2}(?:\.\d{1,2})?(?=$|[A-Z*])|ISET\d:\d(?:\.\d{1,3})?(?=$|[A-Z*])|[VI]SET\d\?|[VI]OUT\d\?|OUT[01])/;
 
 export class KoradSim {
   fault: SimFault;
@@ -19,6 +35,9 @@ export class KoradSim {
   private timer: NodeJS.Timeout | null = null;
   private readonly gap: number;
   private readonly idn: string;
+  private lastTick = Date.now();
+  /** Whether bytes of the frame being gathered were read after a stall (their spacing unknown). */
+  private stalled = false;
 
   constructor(
     private readonly stream: SimStream,
@@ -28,7 +47,12 @@ export class KoradSim {
     this.fault = opts.fault ?? null;
     this.gap = opts.frameGapMs ?? 15;
     this.idn = opts.idn ?? 'KORAD KA3005P V5.8 SN:AIRLOCK-SIM';
+    const tick = setInterval(() => (this.lastTick = Date.now()), STALL_TICK_MS);
+    tick.unref();
+    // A serial port or PTY says when it closes; the tick ends with it.
+    if (typeof (stream as Partial<NodeJS.EventEmitter>).once === 'function') (stream as unknown as NodeJS.EventEmitter).once('close', () => clearInterval(tick));
     stream.on('data', (chunk) => {
+      if (Date.now() - this.lastTick > STALL_MS) this.stalled = true;
       this.buf += chunk.toString('latin1');
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => this.frame(), this.gap);
@@ -37,10 +61,15 @@ export class KoradSim {
 
   private frame(): void {
     const cmd = this.buf;
+    const stalled = this.stalled;
     this.buf = '';
+    this.stalled = false;
     this.timer = null;
-    this.received.push(cmd);
-    this.command(cmd);
+    const parts = stalled ? splitCommands(cmd) : undefined;
+    for (const c of parts ?? [cmd]) {
+      this.received.push(c);
+      this.command(c);
+    }
   }
 
   private command(cmd: string): void {
@@ -88,6 +117,19 @@ export class KoradSim {
     if (this.fault === 'silence') return;
     this.stream.write(this.fault === 'garbage' ? GARBAGE : data);
   }
+}
+
+/** `s` as a run of valid commands, or undefined when it is not exactly one (then it stays one frame). */
+export function splitCommands(s: string): string[] | undefined {
+  const out: string[] = [];
+  let rest = s;
+  while (rest.length > 0) {
+    const m = COMMAND.exec(rest);
+    if (!m) return undefined;
+    out.push(m[1]!);
+    rest = rest.slice(m[1]!.length);
+  }
+  return out.length > 1 ? out : undefined;
 }
 
 function fmtV(v: number): string {
