@@ -242,3 +242,19 @@ export function dnsQueryFor(name: string): Buffer {
   const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
   return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
 }
+
+/** An IPv4/UDP packet (no link header; checksums zero) from dotted-quad addresses. */
+export function ipv4Udp(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
+  const u = Buffer.alloc(8);
+  u.writeUInt16BE(sport, 0);
+  u.writeUInt16BE(dport, 2);
+  u.writeUInt16BE(8 + payload.length, 4);
+  const ip = Buffer.alloc(20);
+  ip.writeUInt8(0x45, 0);
+  ip.writeUInt16BE(28 + payload.length, 2);
+  ip.writeUInt8(64, 8);
+  ip.writeUInt8(17, 9);
+  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
+  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
+  return Buffer.concat([ip, u, payload]);
+}

@@ -12,7 +12,7 @@ import { loadRig, loadScenario } from '../../src/config/index.js';
 import { CANARY_PORT, encodeCanary } from '../../src/analysis/index.js';
 import { CANARY_SETTLE_MS, CanaryTally, LiveAnalyzer } from '../../src/verdict/index.js';
 import { MAX_PENDING } from '../../src/verdict/canary-health.js';
-import { pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
+import { ipv4Udp, pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-canary-health-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -229,17 +229,4 @@ describe('live canary health after the live analysis failed', () => {
   });
 });
 
-function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
-  const u = Buffer.alloc(8);
-  u.writeUInt16BE(sport, 0);
-  u.writeUInt16BE(dport, 2);
-  u.writeUInt16BE(8 + payload.length, 4);
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(28 + payload.length, 2);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(17, 9);
-  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
-  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
-  return Buffer.concat([ip, u, payload]);
-}
+const udpFrame = ipv4Udp;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRig, loadScenario } from '../../src/config/index.js';
 import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
-import { dnsQueryFor, pcapRecord, pcapGlobalHeader } from '../utils/random-capture.js';
+import { dnsQueryFor, ipv4Udp, pcapRecord, pcapGlobalHeader } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-memory-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -32,18 +32,7 @@ function udp(src: string, dst: string, sport: number, dport: number, payload: Bu
   Buffer.from((MAC[dst] ?? '02:00:00:00:00:fe').split(':').map((x) => parseInt(x, 16))).copy(eth, 0);
   Buffer.from(MAC[src]!.split(':').map((x) => parseInt(x, 16))).copy(eth, 6);
   eth.writeUInt16BE(0x0800, 12);
-  const h = Buffer.alloc(8);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt16BE(8 + payload.length, 4);
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(28 + payload.length, 2);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(17, 9);
-  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
-  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
-  return Buffer.concat([eth, ip, h, payload]);
+  return Buffer.concat([eth, ipv4Udp(src, dst, sport, dport, payload)]);
 }
 const dnsQuery = dnsQueryFor;
 const record = pcapRecord;
