@@ -86,10 +86,9 @@ describe('documentation links', () => {
     expect(unreachable).toEqual([]);
   });
 
-  it('every page for technicians, CI engineers and certifiers links what a PASS proves', () => {
+  it('every written page (technicians, CI engineers, certifiers, developers, performance) links what a PASS proves', () => {
     const target = join(root, 'docs', 'certifier', 'what-a-pass-proves.md');
-    const missing = ['technician', 'ci', 'certifier']
-      .flatMap((d) => pages(join(root, 'docs', d)))
+    const missing = [...['technician', 'ci', 'certifier', 'developer'].flatMap((d) => pages(join(root, 'docs', d))), join(root, 'docs', 'performance.md')]
       .filter((p) => p !== target)
       .filter((p) => !parse(p).links.some((href) => resolve(dirname(p), decodeURIComponent(href.split('#')[0]!)) === target))
       .map((p) => relative(root, p));
