@@ -189,5 +189,12 @@ describe('Korad simulator framing', () => {
     await vi.waitFor(() => expect(sim.received).toEqual(['VSET1:07.00', 'ISET1:0.500']), { timeout: 2000 });
     expect(sim.outputs.get(1)!.volts).toBe(7);
     expect(sim.outputs.get(1)!.amps).toBe(0.5);
+    // As after a real stall: the loop runs its timers first (the late tick), then reads the chunk.
+    const until2 = Date.now() + 80;
+    while (Date.now() < until2) {
+      /* the stall */
+    }
+    setTimeout(() => chunks[0]!(Buffer.from('OUT1STATUS?')), 0);
+    await vi.waitFor(() => expect(sim.received.slice(2)).toEqual(['OUT1', 'STATUS?']), { timeout: 2000 });
   });
 });

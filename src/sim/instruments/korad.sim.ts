@@ -36,6 +36,8 @@ export class KoradSim {
   private readonly gap: number;
   private readonly idn: string;
   private lastTick = Date.now();
+  /** When a tick last came late (the end of a stall of this process). */
+  private lastStallEnd = 0;
   /** Whether bytes of the frame being gathered were read after a stall (their spacing unknown). */
   private stalled = false;
 
@@ -47,12 +49,19 @@ export class KoradSim {
     this.fault = opts.fault ?? null;
     this.gap = opts.frameGapMs ?? 15;
     this.idn = opts.idn ?? 'KORAD KA3005P V5.8 SN:AIRLOCK-SIM';
-    const tick = setInterval(() => (this.lastTick = Date.now()), STALL_TICK_MS);
+    // After a stall the loop runs its timers before it reads, so the tick that ends a stall is
+    // seen late by the tick itself, and the bytes read just after it belong to the stall.
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastTick > STALL_MS) this.lastStallEnd = now;
+      this.lastTick = now;
+    }, STALL_TICK_MS);
     tick.unref();
     // A serial port or PTY says when it closes; the tick ends with it.
     if (typeof (stream as Partial<NodeJS.EventEmitter>).once === 'function') (stream as unknown as NodeJS.EventEmitter).once('close', () => clearInterval(tick));
     stream.on('data', (chunk) => {
-      if (Date.now() - this.lastTick > STALL_MS) this.stalled = true;
+      const now = Date.now();
+      if (now - this.lastTick > STALL_MS || now - this.lastStallEnd <= STALL_MS) this.stalled = true;
       this.buf += chunk.toString('latin1');
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => this.frame(), this.gap);
