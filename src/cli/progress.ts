@@ -14,6 +14,15 @@ const fmt = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
 
+/**
+ * A capture none of whose canaries the live analysis has decided for this long is said to be
+ * unchecked. A canary is decided 3 s after its send once its capture is read that far
+ * (CANARY_SETTLE_MS in src/verdict/canary-health.ts) and captures flush every 500 ms, so a capture
+ * read normally has its first canaries decided within about 5 s; the margin keeps a loaded host's
+ * start from being told as a blind capture.
+ */
+export const NONE_CHECKED_MS = 15_000;
+
 const colour = (verdict: string) =>
   verdict === 'PASS' ? pc.green(verdict) : verdict === 'FAIL' ? pc.red(verdict) : verdict === 'NOT_RUN' ? pc.dim(verdict) : pc.yellow(verdict);
 
@@ -29,6 +38,11 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
   let missingTold = 0;
   let missingToldAt = 0;
   const silentTold = new Set<string>();
+  // Per capture with no canary decided yet: when that was first seen; those said on their own line.
+  const noneSince = new Map<string, number>();
+  const noneTold = new Set<string>();
+  let uncheckedTold = 0;
+  let uncheckedToldAt = 0;
   const t0 = Date.now();
   const redraw = () => {
     if (!tty) return;
@@ -64,7 +78,35 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
         break;
       case 'counters': {
         const k = e.canaries;
-        const health = k?.seen !== undefined && k.missing !== undefined ? [`canaries ${k.seen} seen${k.missing ? ` ${k.missing} MISSING` : ''}`] : [];
+        const known = k?.seen !== undefined && k.missing !== undefined;
+        // A capture whose canaries the live analysis never decided (it cannot read the capture, or is
+        // far behind on it): unchecked is not good, so it is said, once, and kept on the status line;
+        // said again once its canaries are checked after all.
+        const now = Date.now();
+        const said: string[] = [];
+        for (const [cap, c] of Object.entries((known && k.byCapture) || {})) {
+          if (c.seen + c.missing > 0) {
+            noneSince.delete(cap);
+            if (noneTold.delete(cap)) said.push(`canaries: ${cap} now checked (${c.seen} seen${c.missing ? `, ${c.missing} missing` : ''})`);
+            continue;
+          }
+          const since = noneSince.get(cap) ?? now;
+          noneSince.set(cap, since);
+          if (!noneTold.has(cap) && now - since >= NONE_CHECKED_MS) {
+            noneTold.add(cap);
+            said.push(
+              pc.yellow(
+                `canaries: none checked in ${cap} for ${Math.round((now - since) / 1000)} s (the live analysis cannot read it, or is behind on it): its canaries are unproven; the post-run analysis decides proof of sight`,
+              ),
+            );
+          }
+        }
+        const health = known
+          ? [
+              `canaries ${k.seen} seen${k.missing ? ` ${k.missing} MISSING` : ''}${k.unchecked ? ` ${k.unchecked} UNCHECKED` : ''}` +
+                (noneTold.size ? ` NONE CHECKED in ${[...noneTold].sort().join(',')}` : ''),
+            ]
+          : [];
         counters = [
           ...Object.entries(e.amps).flatMap(([name, a]) => (a === null ? [] : [`${name} ${a.toFixed(2)}A`])),
           ...health,
@@ -82,6 +124,13 @@ export function progressPrinter(io: CommandIO, json: boolean): (e: RunProgress) 
           missingToldAt = Date.now();
           const where = Object.entries(k.byCapture ?? {}).flatMap(([cap, c]) => (c.missing ? [`${cap} ${c.missing}`] : []));
           say(pc.yellow(`canaries missing: ${k.missing} of ${k.seen! + k.missing} not seen in every capture they cross${where.length ? ` (${where.join(', ')})` : ''}; the post-run analysis decides proof of sight`));
+        }
+        for (const text of said) say(text);
+        // Canaries given up undecided (a capture not read for minutes): said like missing ones.
+        if (k?.unchecked && k.unchecked > uncheckedTold && (uncheckedTold === 0 || now - uncheckedToldAt >= 60_000)) {
+          uncheckedTold = k.unchecked;
+          uncheckedToldAt = now;
+          say(pc.yellow(`canaries not checked: ${k.unchecked} given up undecided (the live analysis did not read their captures in time); the post-run analysis decides proof of sight`));
         }
         redraw();
         break;
