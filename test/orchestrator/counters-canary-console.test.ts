@@ -48,7 +48,7 @@ describe('console canary health', () => {
       const write = process.stderr.write;
       // The status line is drawn only on a terminal: stand one in for stderr.
       process.stderr.isTTY = true;
-      process.stderr.write = ((t: string) => void status.push(t)) as typeof process.stderr.write;
+      process.stderr.write = ((t: string) => status.push(t) > 0) as unknown as typeof process.stderr.write;
       try {
         const print = progressPrinter({ out: () => {}, err: (t) => void lines.push(t), tty: true }, false);
         print(counters(40, 0, { drone: { seen: 40, missing: 0 }, uplink: { seen: 0, missing: 0 } }));
