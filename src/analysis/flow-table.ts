@@ -127,7 +127,11 @@ export class FlowTable {
    */
   lookup4(s: number, d: number, proto: number, sp: number, dp: number): number {
     let a0: number, b0: number, ports: number;
-    if (s < d || (s === d && sp <= dp)) {
+    // Every compare runs on every call: one reached only for a flow between an address and
+    // itself has no type feedback until then, and its first use deoptimized ip(), where this
+    // is inlined, for a second TurboFan compile (about 10 ms, docs/performance.md).
+    const portsInOrder = sp <= dp;
+    if (s < d || (s === d && portsInOrder)) {
       a0 = s;
       b0 = d;
       ports = ((sp << 16) | dp) >>> 0;
