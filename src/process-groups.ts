@@ -63,7 +63,7 @@ export function groupMembers(pgid: number): number[] {
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
       if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(name));
     } catch {
-      /* exited meanwhile */
+      /* the process exited between readdir and read: it is in no group any more */
     }
   }
   return out;

@@ -113,7 +113,7 @@ export function followEvents(file: string, hub: DashboardHub, opts: FollowOption
     try {
       fs.closeSync(fd);
     } catch {
-      /* already closed */
+      /* the follow has stopped: a close that fails (EBADF, already closed) leaves nothing a retry would release */
     }
   };
 

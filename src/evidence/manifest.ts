@@ -124,7 +124,7 @@ export function packageRoot(): string {
       try {
         if ((JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string }).name === 'airlock') return d;
       } catch {
-        /* keep looking */
+        /* an unreadable or unparsable package.json is not Airlock's: the search goes on up the tree */
       }
     }
     const up = path.dirname(d);

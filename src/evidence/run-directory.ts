@@ -190,7 +190,7 @@ function readRunId(dir: string): string {
     const r = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')) as { runId?: unknown };
     if (typeof r.runId === 'string') return r.runId;
   } catch {
-    /* fall through */
+    /* no result.json yet (a run cut short) or a torn one: the timeline below still names the run */
   }
   try {
     const text = fs.readFileSync(path.join(dir, 'timeline.jsonl'), 'utf8');
@@ -200,11 +200,11 @@ function readRunId(dir: string): string {
         const e = JSON.parse(line) as { runId?: unknown };
         if (typeof e.runId === 'string') return e.runId;
       } catch {
-        /* a torn last line */
+        /* a torn line (the last one of a killed run): the lines before it still carry the run id */
       }
     }
   } catch {
-    /* no timeline */
+    /* no timeline either: the run id is not known, said by the empty string */
   }
   return '';
 }

@@ -77,7 +77,7 @@ function killNamespace(ns: string): void {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      /* already gone */
+      /* exited since ip netns pids listed it (ESRCH): nothing left to kill */
     }
   }
 }

@@ -17,7 +17,7 @@ afterAll(() => {
     try {
       process.kill(-p, 'SIGKILL');
     } catch {
-      /* gone */
+      /* the group exited with its test (ESRCH): nothing left to kill */
     }
   }
 });

@@ -105,7 +105,7 @@ describe('FirmwareHost', () => {
           const n = fs.readSync(fd, b);
           got = Buffer.concat([got, b.subarray(0, n)]);
         } catch {
-          /* EAGAIN */
+          /* EAGAIN: no byte on the non-blocking PTY yet; waitFor reads again, and any other error ends in its timeout */
         }
         // A MAVLink 2 frame: 0xFD, len, incompat, compat, seq, sysid, compid, msgid (3 bytes LE); HEARTBEAT is 0.
         for (let i = got.indexOf(0xfd); i >= 0 && i + 10 <= got.length; i = got.indexOf(0xfd, i + 1)) {

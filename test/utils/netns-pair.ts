@@ -67,7 +67,7 @@ export function createNetnsPair(o: NetnsPairOptions): NetnsPair {
         try {
           ip('netns', 'del', ns);
         } catch {
-          /* already gone */
+          /* the namespace is already gone (a failed set-up never made it): nothing to remove */
         }
       }
     },

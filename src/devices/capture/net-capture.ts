@@ -208,7 +208,7 @@ export class NetworkCapture implements Capture {
         child.kill('SIGCONT'); // a paused child could not handle SIGTERM
         child.kill('SIGTERM');
       } catch {
-        /* gone */
+        /* the child exited under us (a signal to it fails): there is nothing left to stop; `done` waits for what it wrote to be drained */
       }
       const grace = setTimeout(() => child.kill('SIGKILL'), o.stopGraceMs ?? 5000);
       await done;

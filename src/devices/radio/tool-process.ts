@@ -70,7 +70,7 @@ export class ToolProcess {
       try {
         this.child.kill(sig);
       } catch {
-        /* already gone */
+        /* neither the group nor the child exists any more (ESRCH): there is nothing left to signal */
       }
     }
   }

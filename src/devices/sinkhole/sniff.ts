@@ -27,7 +27,7 @@ export function tlsServerName(b: Buffer): string | undefined {
       off += 4 + len;
     }
   } catch {
-    /* truncated hello */
+    /* a truncated or malformed hello reads past the buffer (RangeError): no name is known, said by undefined */
   }
   return undefined;
 }

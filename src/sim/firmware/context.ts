@@ -178,7 +178,7 @@ export function watchActions(file: string | undefined, fn: (action: string) => v
   try {
     offset = fs.statSync(file).size; // actions sent before this boot are not ours
   } catch {
-    /* none yet */
+    /* no actions file yet: no action was sent before this boot, so reading starts at 0 */
   }
   process.on('SIGUSR1', () => {
     try {
@@ -187,7 +187,7 @@ export function watchActions(file: string | undefined, fn: (action: string) => v
       offset = buf.length;
       for (const line of text.split('\n')) if (line.trim()) fn(line.trim());
     } catch {
-      /* no file */
+      /* the actions file is not there (yet): a later SIGUSR1 reads what it then holds */
     }
   });
 }

@@ -295,7 +295,7 @@ function signalFirmware(s: HostState, signal: NodeJS.Signals): void {
     try {
       process.kill(pid, signal);
     } catch {
-      /* just exited */
+      /* that process exited since it was listed (ESRCH): it needs no signal */
     }
   }
 }
@@ -305,7 +305,7 @@ function killGroup(pgid: number | undefined): void {
   try {
     process.kill(-pgid, 'SIGKILL');
   } catch {
-    /* nothing left */
+    /* the group has no process left (ESRCH): nothing lingers that could run on */
   }
 }
 

@@ -78,7 +78,7 @@ export async function killNetnsProcesses(names: string[]): Promise<void> {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
-        /* already gone */
+        /* exited since it was listed (ESRCH): the next round lists what is still there */
       }
     }
     await new Promise((r) => setTimeout(r, 20));
