@@ -9,8 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CanarySender } from '../../src/devices/capture/canary-sender.js';
 import { CANARY_LEDGER_FILE, readCanaryLedger } from '../../src/verdict/canary-ledger.js';
+import { fakeInjectorSender } from '../utils/fake-injector.js';
 
 const N = 3000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-ledger-test-'));
@@ -33,14 +33,7 @@ rl.on('close', () => process.exit(0));
 
 describe('CanarySender ledger', () => {
   it(`holds none of ${N} canaries sent in memory, and gives every one back at stop()`, async () => {
-    const sender = new CanarySender({
-      runId: 'ledger',
-      secret: 's',
-      injectors: [{ name: 'drone', argv: [process.execPath, '-e', fakeChild], source: '10.231.0.11' }],
-      targets: { lab: '10.231.0.1', outside: '203.0.113.99' },
-      intervalMs: 0,
-      ledgerDir: tmp,
-    });
+    const sender = fakeInjectorSender(fakeChild, { runId: 'ledger', secret: 's', ledgerDir: tmp });
     let told = 0;
     sender.onSent(() => told++);
     await sender.start();
@@ -61,14 +54,7 @@ describe('CanarySender ledger', () => {
   it('a run\'s ledger is its run directory\'s canaries.jsonl, kept after finish() and read back checked', async () => {
     const runDir = fs.mkdtempSync(path.join(tmp, 'run-'));
     const file = path.join(runDir, CANARY_LEDGER_FILE);
-    const sender = new CanarySender({
-      runId: 'ledger-file',
-      secret: 'not-in-the-file',
-      injectors: [{ name: 'drone', argv: [process.execPath, '-e', fakeChild], source: '10.231.0.11' }],
-      targets: { lab: '10.231.0.1', outside: '203.0.113.99' },
-      intervalMs: 0,
-      ledgerFile: file,
-    });
+    const sender = fakeInjectorSender(fakeChild, { runId: 'ledger-file', secret: 'not-in-the-file', ledgerFile: file });
     await sender.start();
     // Written during the run: a killed run keeps what was sent.
     expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(N);

@@ -12,8 +12,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRig, loadScenario } from '../../src/config/index.js';
-import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
+import type { LiveAnalyzer } from '../../src/verdict/index.js';
+import { liveKeys, postRunKeys, runOnSimulatedClock, scenarioRun } from '../utils/live-run.js';
 import { dnsQueryFor, ipv4Udp, pcapRecord, pcapGlobalHeader } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-memory-'));
@@ -40,10 +40,8 @@ const pcapHeader = (): Buffer => pcapGlobalHeader(1); // Ethernet
 
 describe('live analyzer memory', () => {
   it('holds the current parts only over 30 minutes of a rotated capture, and tells the post-run findings', async () => {
-    const runDir = mkdtempSync(path.join(tmp, 'run-'));
-    const scenarioFile = path.join(runDir, 'scenario.yaml');
-    writeFileSync(
-      scenarioFile,
+    const run = scenarioRun(
+      tmp,
       `scenario: long
 settle: 500ms
 phases:
@@ -57,8 +55,6 @@ phases:
       - traffic_only_to: { hosts: [drone, phone, sinkhole] }
 `,
     );
-    const scenario = loadScenario(scenarioFile);
-    const rig = loadRig(path.resolve('rig/virtual.yaml'));
     const MIN = 60_000;
     const phases: Array<[number, number]> = [
       [0, 5000],
@@ -84,45 +80,32 @@ phases:
     const labels: string[] = [];
     const partOf = (at: number) => Math.max(0, Math.floor((at + 1000) / PART_MS));
     const labelOf = (k: number) => (k === 0 ? 'net-drone.pcap' : `net-drone.${k}.pcap`);
-    let now = T0 - 1000;
-    const windows: Array<{ startMs?: number; endMs?: number }> = phases.map(() => ({}));
-    let final = false;
-    let capturesEndMs: number | undefined;
-    const told: LiveFinding[] = [];
-    const live = new LiveAnalyzer({
-      runDir,
-      rig,
-      scenario,
-      capturesStartMs: T0 - 1000,
-      times: () => ({ windows, final, capturesEndMs }),
-      onFinding: (f) => void told.push(f),
-      now: () => now,
-    });
     const samples: Array<{ minute: number } & ReturnType<LiveAnalyzer['retained']>> = [];
     let next = 0;
-    for (; now <= T0 + endMs + 300; now += 250) {
-      phases.forEach(([s, e], i) => {
-        if (now >= T0 + s && windows[i]!.startMs === undefined) windows[i]!.startMs = T0 + s;
-        if (now >= T0 + e && windows[i]!.endMs === undefined) windows[i]!.endMs = T0 + e;
-      });
-      if (now >= T0 + phases[phases.length - 1]![1]) final = true;
+    const { told, judge } = await runOnSimulatedClock({
+      ...run,
+      t0: T0,
+      phases,
+      endMs,
+      stepMs: 250,
       // The capture child flushes what it saw up to shortly before now, into its current part.
-      while (next < packets.length && T0 + packets[next]!.at < now - 50) {
-        const p = packets[next++]!;
-        const k = partOf(p.at);
-        while (labels.length <= k) {
-          const label = labelOf(labels.length);
-          writeFileSync(path.join(runDir, label), pcapHeader());
-          labels.push(label);
-          live.addFile(label, 'drone');
+      write: (now, live) => {
+        while (next < packets.length && T0 + packets[next]!.at < now - 50) {
+          const p = packets[next++]!;
+          const k = partOf(p.at);
+          while (labels.length <= k) {
+            const label = labelOf(labels.length);
+            writeFileSync(path.join(run.runDir, label), pcapHeader());
+            labels.push(label);
+            live.addFile(label, 'drone');
+          }
+          appendFileSync(path.join(run.runDir, labels[k]!), record(T0 + p.at, p.frame));
         }
-        appendFileSync(path.join(runDir, labels[k]!), record(T0 + p.at, p.frame));
-      }
-      live.tick(false);
-      if ((now - T0) % MIN === 0 && now > T0 + 2 * MIN && now < T0 + phases[1]![1]) samples.push({ minute: (now - T0) / MIN, ...live.retained() });
-    }
-    capturesEndMs = T0 + endMs;
-    await live.stop();
+      },
+      afterTick: (now, live) => {
+        if ((now - T0) % MIN === 0 && now > T0 + 2 * MIN && now < T0 + phases[1]![1]) samples.push({ minute: (now - T0) / MIN, ...live.retained() });
+      },
+    });
     expect(labels.length).toBeGreaterThan(90);
 
     // Bounded: the quiet window's scanner holds the current part (and the one before it until it
@@ -146,22 +129,9 @@ phases:
     expect(most(late, 'openFiles')).toBeLessThanOrEqual(most(early, 'openFiles'));
 
     // The same findings as the post-run engine over every part.
-    const j = await judgeRun({
-      runDir,
-      rig,
-      scenario,
-      windows,
-      capturesStartMs: T0 - 1000,
-      capturesEndMs: T0 + endMs,
-      incomplete: new Set(),
-      captures: [{ name: 'drone', kind: 'network' as const, files: labels, records: 0, dropped: 0, lossy: false }],
-    });
-    const network = new Set(['egress_policy', 'no_egress', 'no_dns', 'traffic_only_to']);
-    const post = j.phases
-      .flatMap((p) => p.assertions.filter((a) => network.has(a.kind)).flatMap((a) => a.findings.map((f) => `${p.name}|${a.kind} ${f.file}#${'packet' in f ? f.packet : ''}`)))
-      .sort();
-    const liveKeys = told.map((f) => `${f.window}|${f.assertion} ${f.file}#${f.packet}`).sort();
+    const j = await judge([{ name: 'drone', kind: 'network' as const, files: labels, records: 0, dropped: 0, lossy: false }]);
+    const post = postRunKeys(j, { coverage: false });
     expect(new Set(post.map((k) => k.split(' ')[0]))).toEqual(new Set(['quiet|egress_policy', 'quiet|no_egress', 'quiet|no_dns', 'quiet|traffic_only_to']));
-    expect(liveKeys).toEqual(post);
+    expect(liveKeys(told)).toEqual(post);
   });
 });

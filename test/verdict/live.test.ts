@@ -8,11 +8,10 @@ import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeF
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRig, loadScenario } from '../../src/config/index.js';
 import { readCapture } from '../../src/analysis/index.js';
 import { PcapFollower } from '../../src/analysis/pcap-follower.js';
-import { judgeRun, LiveAnalyzer, type LiveFinding } from '../../src/verdict/index.js';
-import { pcapGlobalHeader, dnsQueryFor, pcapRecord } from '../utils/random-capture.js';
+import { liveKeys, postRunKeys, runOnSimulatedClock, scenarioRun } from '../utils/live-run.js';
+import { pcapGlobalHeader, dnsQueryFor, ipv4Udp, pcapRecord } from '../utils/random-capture.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'airlock-live-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -77,24 +76,7 @@ const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
 const DRONE = '10.231.0.10';
 const PHONE = '10.231.0.30';
 const SINKHOLE = '10.231.0.1';
-
-function ipv4(src: string, dst: string, proto: number, l4: Buffer): Buffer {
-  const ip = Buffer.alloc(20);
-  ip.writeUInt8(0x45, 0);
-  ip.writeUInt16BE(20 + l4.length, 2);
-  ip.writeUInt8(64, 8);
-  ip.writeUInt8(proto, 9);
-  src.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 12 + i));
-  dst.split('.').forEach((o, i) => ip.writeUInt8(Number(o), 16 + i));
-  return Buffer.concat([ip, l4]);
-}
-function udp(src: string, dst: string, sport: number, dport: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt16BE(8 + payload.length, 4);
-  return ipv4(src, dst, 17, Buffer.concat([h, payload]));
-}
+const udp = ipv4Udp;
 const dnsQuery = dnsQueryFor;
 const record = pcapRecord;
 function pcapHeader(): Buffer {
@@ -103,10 +85,8 @@ function pcapHeader(): Buffer {
 
 describe('live analyzer', () => {
   it('tells, while the run goes on, exactly the findings the post-run engine gives (rule, window, file, packet)', async () => {
-    const runDir = mkdtempSync(path.join(tmp, 'run-'));
-    const scenarioFile = path.join(runDir, 'scenario.yaml');
-    writeFileSync(
-      scenarioFile,
+    const run = scenarioRun(
+      tmp,
       `scenario: live
 settle: 500ms
 phases:
@@ -122,8 +102,6 @@ phases:
       - no_dns: {}
 `,
     );
-    const scenario = loadScenario(scenarioFile);
-    const rig = loadRig(path.resolve('rig/virtual.yaml'));
     // Phase windows (ms after T0) as the machine records them; a gap of 700 ms after power-off.
     const phases: Array<[number, number]> = [
       [0, 3000],
@@ -150,75 +128,48 @@ phases:
     packets.sort((a, b) => a.at - b.at);
     const labels = ['net-drone.pcap', 'net-sinkhole.pcap'];
     const pending = new Map(labels.map((l) => [l, Buffer.alloc(0)]));
-    for (const l of labels) writeFileSync(path.join(runDir, l), pcapHeader());
+    for (const l of labels) writeFileSync(path.join(run.runDir, l), pcapHeader());
 
-    let now = T0 - 1000;
-    const windows: Array<{ startMs?: number; endMs?: number }> = phases.map(() => ({}));
-    let final = false;
-    let capturesEndMs: number | undefined;
-    const told: LiveFinding[] = [];
-    const toldAt: number[] = [];
     const states: string[] = [];
-    const live = new LiveAnalyzer({
-      runDir,
-      rig,
-      scenario,
-      capturesStartMs: T0 - 1000,
-      times: () => ({ windows, final, capturesEndMs }),
-      onFinding: (f) => {
-        told.push(f);
-        toldAt.push(now);
-      },
-      onState: (s, d) => states.push(`${s}${d ? `: ${d}` : ''}`),
-      now: () => now,
-    });
-    for (const l of labels) live.addFile(l, l.slice(4, -5));
     let next = 0;
     let held = 0;
-    for (; now <= T0 + endMs + 300; now += 100) {
-      phases.forEach(([s, e], i) => {
-        if (now >= T0 + s && windows[i]!.startMs === undefined) windows[i]!.startMs = T0 + s;
-        if (now >= T0 + e && windows[i]!.endMs === undefined) windows[i]!.endMs = T0 + e;
-      });
-      if (now >= T0 + phases[phases.length - 1]![1]) final = true;
-      // Each capture flushes what it holds up to some time before now, the last record cut in two.
-      while (next < packets.length && T0 + packets[next]!.at < now - 50) {
-        for (const l of packets[next]!.files) pending.set(l, Buffer.concat([pending.get(l)!, record(T0 + packets[next]!.at, packets[next]!.frame)]));
-        next++;
-      }
-      for (const l of labels) {
-        const buf = pending.get(l)!;
-        const cut = Math.floor(buf.length * (0.6 + 0.4 * rnd()));
-        appendFileSync(path.join(runDir, l), buf.subarray(0, cut));
-        pending.set(l, buf.subarray(cut));
-      }
-      live.tick(false);
-      if (now === T0 + 11000) held = live.heldWindows();
-    }
-    for (const l of labels) appendFileSync(path.join(runDir, l), pending.get(l)!);
-    capturesEndMs = T0 + endMs;
-    await live.stop();
+    const { told, toldAt, judge } = await runOnSimulatedClock(
+      {
+        ...run,
+        t0: T0,
+        phases,
+        endMs,
+        stepMs: 100,
+        onState: (s, d) => states.push(`${s}${d ? `: ${d}` : ''}`),
+        // Each capture flushes what it holds up to some time before now, the last record cut in two.
+        write: (now) => {
+          while (next < packets.length && T0 + packets[next]!.at < now - 50) {
+            for (const l of packets[next]!.files) pending.set(l, Buffer.concat([pending.get(l)!, record(T0 + packets[next]!.at, packets[next]!.frame)]));
+            next++;
+          }
+          for (const l of labels) {
+            const buf = pending.get(l)!;
+            const cut = Math.floor(buf.length * (0.6 + 0.4 * rnd()));
+            appendFileSync(path.join(run.runDir, l), buf.subarray(0, cut));
+            pending.set(l, buf.subarray(cut));
+          }
+        },
+        afterTick: (now, live) => {
+          if (now === T0 + 11000) held = live.heldWindows();
+        },
+        beforeStop: () => {
+          for (const l of labels) appendFileSync(path.join(run.runDir, l), pending.get(l)!);
+        },
+      },
+      labels.map((l) => [l, l.slice(4, -5)]),
+    );
 
-    const j = await judgeRun({
-      runDir,
-      rig,
-      scenario,
-      windows,
-      capturesStartMs: T0 - 1000,
-      capturesEndMs: T0 + endMs,
-      incomplete: new Set(),
-      captures: labels.map((l) => ({ name: l.slice(4, -5), kind: 'network' as const, files: [l], records: 0, dropped: 0, lossy: false })),
-    });
-    const network = new Set(['egress_policy', 'no_egress', 'no_dns', 'traffic_only_to']);
-    const post = [
-      ...j.phases.flatMap((p) => p.assertions.filter((a) => network.has(a.kind)).flatMap((a) => a.findings.map((f) => `${p.name}|${a.kind} ${f.file}#${'packet' in f ? f.packet : ''}`))),
-      ...j.coverage.filter((c) => c.kind !== 'phase').flatMap((c) => c.assertions.flatMap((a) => a.findings.map((f) => `${c.name}|${a.kind} ${f.file}#${'packet' in f ? f.packet : ''}`))),
-    ].sort();
-    const liveKeys = told.map((f) => `${f.window}|${f.assertion} ${f.file}#${f.packet}`).sort();
+    const j = await judge(labels.map((l) => ({ name: l.slice(4, -5), kind: 'network' as const, files: [l], records: 0, dropped: 0, lossy: false })));
+    const post = postRunKeys(j, { coverage: true });
     // Every window has findings, so the comparison covers them all (the gap and safing included).
     expect(new Set(post.map((k) => k.split('|')[0]))).toEqual(new Set(['preflight', 'on', 'power-off', 'between power-off and quiet', 'quiet', 'safing']));
     expect(post.some((k) => k.startsWith('quiet|no_dns'))).toBe(true);
-    expect(liveKeys).toEqual(post);
+    expect(liveKeys(told)).toEqual(post);
     // Told while the run went on: each within a few seconds of its packet, not at the end.
     told.forEach((f, i) => expect(toldAt[i]! - Date.parse(f.at)).toBeLessThan(4000));
     told.forEach((f, i) => Date.parse(f.at) < T0 + endMs - 3000 && expect(toldAt[i]).toBeLessThan(T0 + endMs));
