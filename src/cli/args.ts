@@ -28,6 +28,12 @@ function parsePort(value: string): number {
   return Number(value);
 }
 
+/** `0.1%` -> 0.001 (the rig file's capture_loss_max form). */
+function parsePercent(value: string): number {
+  if (!/^(\d+(\.\d+)?|\.\d+)%$/.test(value) || Number(value.slice(0, -1)) > 100) throw new InvalidArgumentError(`not a percentage like 0.1%: ${value}`);
+  return Number(value.slice(0, -1)) / 100;
+}
+
 /** `--dashboard` alone (true: a port the system chooses) or `--dashboard=PORT`. */
 function parseDashboardPort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
@@ -127,6 +133,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .addOption(new Option('--lab <cidr>', 'a lab subnet (repeatable)').argParser(collectList).makeOptionMandatory())
     .option('--lab-name <name>', 'a DNS name that resolves inside the lab (repeatable; .local always does)', collectList)
     .option('--catalogue <file>', "the lab's own known-endpoint catalogue (JSON or YAML), added to the shipped one")
+    .option('--capture-loss-max <percent>', 'largest estimated TCP capture loss a file may show, e.g. 0.5% (above it: INCONCLUSIVE, exit 3; default 0.1%)', parsePercent)
     .option('--json', 'print one JSON document', false)
     .action((files: string[], o) =>
       guard(async () => (await import('./commands/analyze.js')).analyzeCommand({ files, ...o, labNames: o.labName }, io))(),

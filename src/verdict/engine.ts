@@ -34,11 +34,11 @@ import {
   type NetworkScan,
 } from '../analysis/index.js';
 import { incompleteAdvertReason, RadioCollector, type RadioReport } from '../analysis/radio/index.js';
-import type { AssertionResult, CaptureRecord, PhaseResult, PhaseVerdict, WindowResult } from './result.js';
+import type { AssertionResult, CaptureLossEntry, CaptureRecord, PhaseResult, PhaseVerdict, WindowResult } from './result.js';
 import { coverageWindows, windowIndexAt, type CoverageWindow } from './coverage.js';
 import { decide, judgeAssertion, judgeEgressPolicy, paramsOf } from './rules.js';
 import { WindowData } from './window-data.js';
-import { captureLossOf, SINKHOLE_LAG_MS } from './network-blindness.js';
+import { captureLossEntry, captureLossOf, captureLossReason, DEFAULT_LOSS_MAX, SINKHOLE_LAG_MS } from './network-blindness.js';
 
 export type { JudgeInput } from './input.js';
 import type { JudgeInput } from './input.js';
@@ -278,6 +278,8 @@ export interface CapturesJudgement {
   damage: CaptureDamage[];
   scan: NetworkScan;
   radio: RadioReport;
+  /** TCP capture loss per file that carried TCP (the file is the capture's name), or why not estimated. */
+  captureLoss: CaptureLossEntry[];
 }
 
 /**
@@ -286,7 +288,10 @@ export interface CapturesJudgement {
  * findings). No canaries or sinkhole stand witness here, so only damage, drops and frames not
  * decoded make it INCONCLUSIVE.
  */
-export async function judgeCaptures(files: string[], opts: { lab: string[]; labNames?: string[]; catalogue?: EndpointCatalogue }): Promise<CapturesJudgement> {
+export async function judgeCaptures(
+  files: string[],
+  opts: { lab: string[]; labNames?: string[]; catalogue?: EndpointCatalogue; captureLossMax?: number },
+): Promise<CapturesJudgement> {
   const collector = new RadioCollector();
   const scanner = new NetworkScanner({ lab: opts.lab, labNames: opts.labNames ?? [], catalogue: opts.catalogue, onRadio: (p, file) => collector.add(p, file) });
   for (const file of files) {
@@ -298,6 +303,13 @@ export async function judgeCaptures(files: string[], opts: { lab: string[]; labN
   const damage: CaptureDamage[] = [...scan.damage];
   if (radio.undecoded > 0) damage.push({ file: files.join(', '), offset: -1, reason: `${radio.undecoded} radio frame(s) are too short or of a header layout not decoded, so they were not judged` });
   for (const u of radio.incompleteAdverts) damage.push({ file: u.file, offset: -1, reason: incompleteAdvertReason(u).slice(u.file.length + 2) });
+  // A capture that missed acknowledged TCP data above the limit dropped packets it does not
+  // report (a mirror over its bandwidth, a tap): its silence proves nothing, as in a run's phase.
+  const captureLoss = scan.files.flatMap((f) => captureLossEntry(f.file, f.file, f.tcpLoss) ?? []);
+  for (const e of captureLoss) {
+    const why = captureLossReason(e, opts.captureLossMax ?? DEFAULT_LOSS_MAX);
+    if (why) damage.push({ file: e.file, offset: -1, reason: `${why}: the capture dropped packets it does not report` });
+  }
   const findings: Finding[] = [...scan.findings, ...radio.broadcasts, ...radio.probes];
   const blind = damage.map((d) => `${d.file}${d.offset >= 0 ? ` ${d.unjudged ? 'has frames it cannot judge from' : 'is damaged at'} byte offset ${d.offset}` : ''}: ${d.reason}`);
   const assertion: AssertionResult = {
@@ -307,5 +319,5 @@ export async function judgeCaptures(files: string[], opts: { lab: string[]; labN
     params: { lab: opts.lab, names: opts.labNames ?? [] },
   };
   const verdict: Verdict = findings.length > 0 ? 'FAIL' : damage.length > 0 ? 'INCONCLUSIVE' : 'PASS';
-  return { verdict, assertion, findings, damage, scan, radio };
+  return { verdict, assertion, findings, damage, scan, radio, captureLoss };
 }

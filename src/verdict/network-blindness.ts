@@ -1,5 +1,5 @@
 /** Whether a window's network evidence can prove absence: drops, damage, canaries, the sinkhole as second witness. */
-import type { FlowSummary, SeenCanary } from '../analysis/index.js';
+import type { FileSummary, FlowSummary, SeenCanary } from '../analysis/index.js';
 import type { SinkholeRecord } from './sinkhole-witness.js';
 import { CAPTURE_LOSS_MIN_ACKS } from '../analysis/capture-loss.js';
 import type { CaptureLossEntry } from './result.js';
@@ -106,7 +106,28 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
   return reasons;
 }
 
-const DEFAULT_LOSS_MAX = 0.001;
+/** Default capture-loss limit (a fraction): 0.1 %, as the rig file's `capture_loss_max` (src/config/rig.ts). */
+export const DEFAULT_LOSS_MAX = 0.001;
+
+/** One file's capture-loss entry from its scan's TCP counts, or undefined when it carried no TCP. */
+export function captureLossEntry(capture: string, file: string, l: FileSummary['tcpLoss'] | undefined): CaptureLossEntry | undefined {
+  if (!l || l.flows === 0) return undefined; // no TCP here: nothing to estimate
+  const e: CaptureLossEntry = { capture, file, acks: l.acks, gaps: l.gaps, gapBytes: l.gapBytes };
+  if (l.bothWays === 0) e.notEstimated = `none of its ${l.flows} TCP flows has both directions in the capture (a one-way mirror or tap cannot show what it missed)`;
+  else if (l.acks < CAPTURE_LOSS_MIN_ACKS) e.notEstimated = `only ${l.acks} ACKs of new data (at least ${CAPTURE_LOSS_MIN_ACKS} are needed to say)`;
+  else e.percent = (100 * l.gaps) / l.acks;
+  return e;
+}
+
+/**
+ * Why an entry's loss makes its judgement INCONCLUSIVE, after the capture's name ("missed an
+ * estimated ..."; `limit` a fraction; `scope` follows "of TCP data", e.g. " in this window"), or
+ * undefined when within the limit or not estimated.
+ */
+export function captureLossReason(e: CaptureLossEntry, limit: number, scope = ''): string | undefined {
+  if (e.percent === undefined || e.percent / 100 <= limit) return undefined;
+  return `missed an estimated ${e.percent.toFixed(2)} % of TCP data${scope} (${e.gaps} of ${e.acks} ACKs acknowledged data it never saw; limit ${(limit * 100).toFixed(2)} %)`;
+}
 
 /** The TCP capture loss of every network capture in a window, or why it is not estimated. */
 export async function captureLossOf(data: WindowData): Promise<CaptureLossEntry[]> {
@@ -114,14 +135,8 @@ export async function captureLossOf(data: WindowData): Promise<CaptureLossEntry[
   const out: CaptureLossEntry[] = [];
   for (const c of data.input.captures.filter((x) => x.kind === 'network')) {
     for (const file of c.files) {
-      const f = scan.files.find((s) => s.file === file);
-      const l = f?.tcpLoss;
-      if (!l || l.flows === 0) continue; // no TCP here: nothing to estimate
-      const e: CaptureLossEntry = { capture: c.name, file, acks: l.acks, gaps: l.gaps, gapBytes: l.gapBytes };
-      if (l.bothWays === 0) e.notEstimated = `none of its ${l.flows} TCP flows has both directions in the capture (a one-way mirror or tap cannot show what it missed)`;
-      else if (l.acks < CAPTURE_LOSS_MIN_ACKS) e.notEstimated = `only ${l.acks} ACKs of new data (at least ${CAPTURE_LOSS_MIN_ACKS} are needed to say)`;
-      else e.percent = (100 * l.gaps) / l.acks;
-      out.push(e);
+      const e = captureLossEntry(c.name, file, scan.files.find((s) => s.file === file)?.tcpLoss);
+      if (e) out.push(e);
     }
   }
   return out;
@@ -143,11 +158,8 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   // Capture loss: acknowledged TCP data the capture never saw, above the rig's limit.
   const limit = input.rig.captureLossMax ?? DEFAULT_LOSS_MAX;
   for (const e of await captureLossOf(data)) {
-    if (e.percent !== undefined && e.percent / 100 > limit) {
-      reasons.push(
-        `capture ${e.capture} (${e.file}) missed an estimated ${e.percent.toFixed(2)} % of TCP data in this window (${e.gaps} of ${e.acks} ACKs acknowledged data it never saw; limit ${(limit * 100).toFixed(2)} %)`,
-      );
-    }
+    const why = captureLossReason(e, limit, ' in this window');
+    if (why) reasons.push(`capture ${e.capture} (${e.file}) ${why}`);
   }
 
   // Silence is not proof: canaries run in every window, so a capture with no packet at all was blind.

@@ -5,12 +5,14 @@
  * Bluetooth LE sniffer captures, 251, 256 and 272) through the radio decoders, where Remote ID,
  * vendor drone-ID and probe requests are findings and other transmitters are observations.
  * Exit 0 nothing left the lab, 1 findings, 3 inconclusive (damaged or truncated capture,
- * dropped packets, frames of a link type not decoded), 2 bad input (thrown as InputError).
+ * dropped packets, TCP capture loss above --capture-loss-max, frames of a link type not
+ * decoded), 2 bad input (thrown as InputError).
  */
 import { loadCatalogue, type CaptureDamage, type Finding, type NetworkScan, type Verdict } from '../../analysis/index.js';
 import type { RadioObservation, RadioReport } from '../../analysis/radio/index.js';
 import { judgeCaptures } from '../../verdict/index.js';
 import { findingNames } from '../../evidence/index.js';
+import type { CaptureLossEntry } from '../../verdict/result.js';
 import type { CommandIO } from '../io.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -21,6 +23,8 @@ export interface AnalyzeOptions {
   catalogue?: string;
   /** DNS names allowed besides *.local. */
   labNames?: string[];
+  /** Largest TCP capture loss (a fraction) a file may show and still prove sight; default 0.1 %. */
+  captureLossMax?: number;
 }
 
 function table(rows: string[][]): string {
@@ -93,11 +97,20 @@ function observationTable(obs: RadioObservation[]): string {
   return table(rows);
 }
 
-function render(scan: NetworkScan, radio: RadioReport, verdict: Verdict, findings: Finding[], damage: CaptureDamage[]): string {
+/** One line per file that carried TCP: its estimated capture loss, or why there is none. */
+function lossLines(loss: CaptureLossEntry[]): string[] {
+  return loss.map(
+    (e) =>
+      `TCP capture loss: ${e.file}: ${e.percent !== undefined ? `${e.percent.toFixed(2)} % (${e.gaps} of ${e.acks} ACKs acknowledged data the capture never saw, ${e.gapBytes} bytes)` : `not estimated: ${e.notEstimated}`}`,
+  );
+}
+
+function render(scan: NetworkScan, radio: RadioReport, verdict: Verdict, findings: Finding[], damage: CaptureDamage[], loss: CaptureLossEntry[]): string {
   const lines: string[] = [];
   const perFile = scan.files.map((f) => `${f.file} (${f.format}, ${f.packets} packets)`).join(', ');
   const radioCount = radio.broadcasts.length + radio.probes.length;
   lines.push(`${verdict}: ${findings.length} finding(s) (${scan.findings.length} network, ${radioCount} radio) in ${scan.packets} packets of ${perFile}`);
+  lines.push(...lossLines(loss));
   if (scan.findings.length > 0) lines.push('', 'Network findings:', networkTable(scan));
   if (radioCount > 0) {
     lines.push('', 'Radio findings (broadcasts that carry identity or position, probe requests):', radioTable(radio));
@@ -112,7 +125,12 @@ function render(scan: NetworkScan, radio: RadioReport, verdict: Verdict, finding
 export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promise<number> {
   const catalogue = loadCatalogue(opts.catalogue);
   // The same engine as `run` and `verify`: the captures are one window under the --lab policy.
-  const { scan, radio, findings, damage, verdict } = await judgeCaptures(opts.files, { lab: opts.lab, labNames: opts.labNames ?? [], catalogue });
+  const { scan, radio, findings, damage, verdict, captureLoss } = await judgeCaptures(opts.files, {
+    lab: opts.lab,
+    labNames: opts.labNames ?? [],
+    catalogue,
+    ...(opts.captureLossMax !== undefined ? { captureLossMax: opts.captureLossMax } : {}),
+  });
   if (opts.json) {
     io.out(
       JSON.stringify({
@@ -124,12 +142,13 @@ export async function analyzeCommand(opts: AnalyzeOptions, io: CommandIO): Promi
         packets: scan.packets,
         dnsQueries: scan.dnsQueries,
         flows: scan.flowCount,
+        captureLoss,
         radio: { frames: radio.frames, undecoded: radio.undecoded, incompleteAdverts: radio.incompleteAdverts, observations: radio.observations },
       }),
     );
     for (const d of damage) io.err(`airlock: ${d.file}: ${d.offset >= 0 ? `${d.unjudged ? 'frames not judged from' : 'damaged at'} byte offset ${d.offset}: ` : ''}${d.reason}`);
   } else {
-    io.out(render(scan, radio, verdict, findings, damage));
+    io.out(render(scan, radio, verdict, findings, damage, captureLoss));
   }
   return verdict === 'FAIL' ? EXIT.finding : verdict === 'INCONCLUSIVE' ? EXIT.inconclusive : EXIT.pass;
 }
