@@ -252,7 +252,8 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
 
   const sinkholeLog = convertSinkholeLog(r, lab, { virtual: d.virtual === true, sinkhole });
   const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
-  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, sinkhole6, intervalMs: canaryIntervalMs, addressIn });
+  const subnets6 = subnets.filter((x) => parseCidr(x)?.family === 6);
+  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, sinkhole6, subnets6, intervalMs: canaryIntervalMs, addressIn });
   return {
     file: absFile,
     name: r.str(d.rig) ?? '',
@@ -310,8 +311,34 @@ interface CanaryContext {
   network: Record<string, RigNetworkCapture>;
   sinkhole?: string;
   sinkhole6?: string;
+  /** The lab's IPv6 subnets. */
+  subnets6: string[];
   intervalMs: number;
   addressIn: (path: Seg[], v: unknown, family: 4 | 6) => string | undefined;
+}
+
+/**
+ * Where the lab carries IPv6 (an IPv6 subnet, a device with an IPv6 address), IPv6 canaries must
+ * cross every network capture: otherwise a capture filter or a mirror that hides IPv6 shows
+ * nothing, and a device's IPv6 traffic goes unseen under a PASS. IPv6 canaries need a lab IPv6
+ * target and, on a real bench, an injection point with an IPv6 source crossing each capture (on
+ * the virtual rig every device with an address6 sends them; docs/technician/proof-of-sight.md).
+ */
+function ipv6Canaries(r: Reader, c: Obj | undefined, inject: Record<string, RigCanaryInjector>, ctx: CanaryContext, labTarget6: string | undefined): void {
+  const v6Devices = Object.values(ctx.devices).filter((x) => x.address6 !== undefined).map((x) => x.name);
+  if (ctx.subnets6.length === 0 && v6Devices.length === 0) return;
+  const why = ctx.subnets6.length > 0 ? `lab.subnets has ${ctx.subnets6.join(', ')}` : `${v6Devices.map((n) => `devices.${n}`).join(', ')} ${v6Devices.length > 1 ? 'have' : 'has'} an address6`;
+  if (!labTarget6) {
+    r.fail(c ? ['canaries'] : ['lab'], `the lab carries IPv6 (${why}) but no canary goes over IPv6: set lab.sinkhole6 (or canaries.lab_target6), or a capture that hides IPv6 proves nothing`);
+    return;
+  }
+  if (ctx.virtual) return;
+  const crossed6 = new Set(Object.values(inject).filter((i) => i.source6 !== undefined).flatMap((i) => i.crosses));
+  for (const cap of Object.keys(ctx.network)) {
+    if (!crossed6.has(cap)) {
+      r.fail(['captures', 'network', cap], `no IPv6 canary crosses capture "${cap}" though the lab carries IPv6 (${why}): give an injection point that crosses it a source6, or a capture here that hides IPv6 proves nothing`, { atKey: true });
+    }
+  }
 }
 
 /**
@@ -369,6 +396,7 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
       }
     }
   }
+  if ((intervalMs > 0 || c) && Object.keys(inject).length > 0) ipv6Canaries(r, c, inject, ctx, labTarget6);
   if (intervalMs === 0 && !c) return undefined;
   return {
     intervalMs,

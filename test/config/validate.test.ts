@@ -41,6 +41,16 @@ describe('airlock validate', () => {
     ]);
   });
 
+  it('refuses a lab that carries IPv6 where no IPv6 canary crosses a capture, or no IPv6 target exists (a filter or mirror hiding IPv6 would show nothing)', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'no-ipv6-canary.yaml', B + 'no-ipv6-target.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}no-ipv6-canary.yaml:13:5: captures.network.uplink: no IPv6 canary crosses capture "uplink" though the lab carries IPv6 (lab.subnets has fd61::/64): give an injection point that crosses it a source6, or a capture here that hides IPv6 proves nothing`,
+      `${B}no-ipv6-target.yaml:6:3: lab: the lab carries IPv6 (lab.subnets has fd0a:232::/64) but no canary goes over IPv6: set lab.sinkhole6 (or canaries.lab_target6), or a capture that hides IPv6 proves nothing`,
+    ]);
+  });
+
   it('refuses a blind-capture fault (for tests, virtual rig only) on a real rig, naming the capture', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [B + 'fault-on-real-rig.yaml'] }, io);
