@@ -9,7 +9,10 @@
  * and six state bits that the caller keeps in the flow's own record (which the packet has just
  * read, so they cost no cache miss: a ninth word here made a record straddle two lines and the
  * meter cost about a tenth of the scan, docs/performance.md); sequence numbers compared in
- * serial-number arithmetic (RFC 1982), no object per packet.
+ * serial-number arithmetic (RFC 1982), no object per packet. Its common cases (a direction
+ * already seen, data in order or beyond the hole-free part, an ACK that acknowledges nothing
+ * new) are written out in the scan's ip() on `state` (src/analysis/scan.ts), which calls
+ * packet() for everything else; packet() itself takes every case.
  *
  * Per flow and direction: `next`, the end of the data seen without a hole; `hi`, the end of the
  * highest data seen (SYN and FIN take one sequence number each); at most one open hole, from
@@ -28,7 +31,7 @@ export const CAPTURE_LOSS_MIN_ACKS = 100;
 // Const enums: tsc writes the numbers into the code, where module constants are loaded from the
 // module at run time; the shorter bytecode keeps packet() small (see there).
 /** Words per flow, and word offsets (each a pair: side 0, side 1). */
-const enum W {
+export const enum LossWord {
   WORDS = 8,
   NEXT0 = 0,
   HI0 = 2,
@@ -37,7 +40,7 @@ const enum W {
 }
 /** The state bits the caller keeps for the meter (`packet` takes and returns them). */
 export const CAPTURE_LOSS_BITS = 63;
-const enum B {
+export const enum LossBit {
   SEEN0 = 1, // a packet from side 0 was seen (SEEN0 << side)
   ACKED0 = 4, // side 0's data has been acknowledged once (ACKED0 << side)
   HOLE_OPEN0 = 16, // side 0's data has a hole from NEXT to HOLE
@@ -57,7 +60,12 @@ export interface CaptureLossCounts {
 }
 
 export class CaptureLossMeter {
-  private s = new Int32Array(1024 * W.WORDS);
+  /**
+   * The per-flow words (LossWord), exposed so that the scan's ip() can take the two common
+   * cases itself (src/analysis/scan.ts); it only ever moves `next` and `hi` of a direction
+   * already seen, never grows the array (a direction's first segment comes here).
+   */
+  state = new Int32Array(1024 * LossWord.WORDS);
   private viewOf: Uint8Array | null = null;
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   acks = 0;
@@ -79,23 +87,23 @@ export class CaptureLossMeter {
     // boxed where it crosses a call; "a after b" (RFC 1982) is ((a - b) | 0) > 0 written out (a
     // helper for it was not inlined at every call site and boxed its arguments there).
     // docs/performance.md has the figures.
-    const o = flow * W.WORDS;
-    const s = this.s;
+    const o = flow * LossWord.WORDS;
+    const s = this.state;
     // A flow's first segment grows the array (first()), so a direction seen has its words.
-    if ((bits & (B.SEEN0 << dir)) === 0) return this.first(buf, l4, len, flow, dir, bits);
+    if ((bits & (LossBit.SEEN0 << dir)) === 0) return this.first(buf, l4, len, flow, dir, bits);
     const flags = buf[l4 + 13]!;
     const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (end !== seq) {
-      const n = o + dir; // W.NEXT0 is 0
-      const h = n + W.HI0;
-      const hb = B.HOLE_OPEN0 << dir;
+      const n = o + dir; // LossWord.NEXT0 is 0
+      const h = n + LossWord.HI0;
+      const hb = LossBit.HOLE_OPEN0 << dir;
       const next = s[n]!;
       if (((seq - next) | 0) > 0) {
         // Beyond the hole-free part: a hole opens (or was open); only the highest end can move.
         if ((bits & hb) === 0) {
           bits |= hb;
-          s[n + W.HOLE0] = seq;
+          s[n + LossWord.HOLE0] = seq;
         }
         if (((end - s[h]!) | 0) > 0) s[h] = end;
       } else if ((bits & hb) === 0 && next === s[h]) {
@@ -105,31 +113,31 @@ export class CaptureLossMeter {
     }
     // An ACK acknowledges the other side's data.
     const d = dir ^ 1;
-    if ((flags & 0x10) !== 0 && (bits & (B.SEEN0 << d)) !== 0) {
+    if ((flags & 0x10) !== 0 && (bits & (LossBit.SEEN0 << d)) !== 0) {
       const a = this.dv.getInt32(l4 + 8);
-      if ((bits & (B.ACKED0 << d)) === 0 || ((a - s[o + W.ACK0 + d]!) | 0) > 0) bits = this.ack(o, d, a, bits);
+      if ((bits & (LossBit.ACKED0 << d)) === 0 || ((a - s[o + LossWord.ACK0 + d]!) | 0) > 0) bits = this.ack(o, d, a, bits);
     }
     return bits;
   }
 
   /** A segment `seq`..`end` from side `dir` in order while a hole is open (or any other case the fast path does not take). */
   private data(o: number, dir: number, seq: number, end: number, bits: number): number {
-    const s = this.s;
-    const hb = B.HOLE_OPEN0 << dir;
-    const n = o + W.NEXT0 + dir;
-    const h = o + W.HI0 + dir;
+    const s = this.state;
+    const hb = LossBit.HOLE_OPEN0 << dir;
+    const n = o + LossWord.NEXT0 + dir;
+    const h = o + LossWord.HI0 + dir;
     let next = s[n]!;
     let hi = s[h]!;
     if (((seq - next) | 0) <= 0) {
       // In order (or a retransmission reaching into the hole): the hole-free part grows.
       if (((end - next) | 0) > 0) next = end;
-      if ((bits & hb) !== 0 && ((s[o + W.HOLE0 + dir]! - next) | 0) <= 0) {
+      if ((bits & hb) !== 0 && ((s[o + LossWord.HOLE0 + dir]! - next) | 0) <= 0) {
         bits &= ~hb;
         if (((hi - next) | 0) > 0) next = hi;
       }
     } else if ((bits & hb) === 0) {
       bits |= hb;
-      s[o + W.HOLE0 + dir] = seq;
+      s[o + LossWord.HOLE0 + dir] = seq;
     }
     if (((end - hi) | 0) > 0) s[h] = hi = end;
     if ((bits & hb) === 0 && ((hi - next) | 0) > 0) next = hi;
@@ -139,66 +147,66 @@ export class CaptureLossMeter {
 
   /** An acknowledgement `a` of side `d`'s data: the first one, or one that advanced (an ACK event; a gap when it acknowledges data not seen). */
   private ack(o: number, d: number, a: number, bits: number): number {
-    const s = this.s;
-    if ((bits & (B.ACKED0 << d)) === 0) bits |= B.ACKED0 << d;
+    const s = this.state;
+    if ((bits & (LossBit.ACKED0 << d)) === 0) bits |= LossBit.ACKED0 << d;
     else {
       this.acks++;
-      if (((a - s[o + W.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+      if (((a - s[o + LossWord.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
     }
-    s[o + W.ACK0 + d] = a;
+    s[o + LossWord.ACK0 + d] = a;
     return bits;
   }
 
   /** The first segment from side `dir` of a flow (or one that needs the array grown first). */
   private first(buf: Uint8Array, l4: number, len: number, flow: number, dir: number, bits: number): number {
-    const o = flow * W.WORDS;
-    if (o + W.WORDS > this.s.length) {
-      const grown = new Int32Array(Math.max(this.s.length * 2, o + W.WORDS));
-      grown.set(this.s);
-      this.s = grown;
+    const o = flow * LossWord.WORDS;
+    if (o + LossWord.WORDS > this.state.length) {
+      const grown = new Int32Array(Math.max(this.state.length * 2, o + LossWord.WORDS));
+      grown.set(this.state);
+      this.state = grown;
     }
-    const s = this.s;
+    const s = this.state;
     const flags = buf[l4 + 13]!;
     const seq = this.view(buf).getInt32(l4 + 4);
     const end = (seq + len + ((flags >> 1) & 1) + (flags & 1)) | 0;
     if (bits === 0) this.flows++;
-    else if ((bits & (B.SEEN0 | (B.SEEN0 << 1))) !== 0) this.bothWays++;
-    bits |= B.SEEN0 << dir;
-    s[o + W.NEXT0 + dir] = end;
-    s[o + W.HI0 + dir] = end;
+    else if ((bits & (LossBit.SEEN0 | (LossBit.SEEN0 << 1))) !== 0) this.bothWays++;
+    bits |= LossBit.SEEN0 << dir;
+    s[o + LossWord.NEXT0 + dir] = end;
+    s[o + LossWord.HI0 + dir] = end;
     const d = dir ^ 1;
-    if ((flags & 0x10) !== 0 && (bits & (B.SEEN0 << d)) !== 0) {
+    if ((flags & 0x10) !== 0 && (bits & (LossBit.SEEN0 << d)) !== 0) {
       const a = this.dv.getInt32(l4 + 8);
-      if ((bits & (B.ACKED0 << d)) === 0) bits |= B.ACKED0 << d;
-      else if (((a - s[o + W.ACK0 + d]!) | 0) > 0) {
+      if ((bits & (LossBit.ACKED0 << d)) === 0) bits |= LossBit.ACKED0 << d;
+      else if (((a - s[o + LossWord.ACK0 + d]!) | 0) > 0) {
         this.acks++;
-        if (((a - s[o + W.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
+        if (((a - s[o + LossWord.NEXT0 + d]!) | 0) > 0) bits = this.gap(o, d, a, bits);
       } else return bits;
-      s[o + W.ACK0 + d] = a;
+      s[o + LossWord.ACK0 + d] = a;
     }
     return bits;
   }
 
   /** An ACK `a` for side `d`'s data beyond what the capture saw of it without a hole: a gap. */
   private gap(o: number, d: number, a: number, bits: number): number {
-    const s = this.s;
-    const next = s[o + W.NEXT0 + d]!;
+    const s = this.state;
+    const next = s[o + LossWord.NEXT0 + d]!;
     this.gaps++;
-    const hi = s[o + W.HI0 + d]!;
-    const dHole = B.HOLE_OPEN0 << d;
+    const hi = s[o + LossWord.HI0 + d]!;
+    const dHole = LossBit.HOLE_OPEN0 << d;
     if ((bits & dHole) !== 0) {
-      const holeEnd = s[o + W.HOLE0 + d]!;
+      const holeEnd = s[o + LossWord.HOLE0 + d]!;
       const pastHole = ((a - holeEnd) | 0) > 0;
       this.gapBytes += ((pastHole ? holeEnd : a) - next) >>> 0;
       if (pastHole || a === holeEnd) {
         bits &= ~dHole;
-        s[o + W.NEXT0 + d] = hi;
-      } else s[o + W.NEXT0 + d] = a;
+        s[o + LossWord.NEXT0 + d] = hi;
+      } else s[o + LossWord.NEXT0 + d] = a;
     }
     if (((a - hi) | 0) > 0) {
       this.gapBytes += (a - hi) >>> 0;
-      s[o + W.HI0 + d] = a;
-      s[o + W.NEXT0 + d] = a;
+      s[o + LossWord.HI0 + d] = a;
+      s[o + LossWord.NEXT0 + d] = a;
     }
     return bits;
   }

@@ -22,7 +22,7 @@ import {
   tlsClientHelloRecordLength,
   tlsServerName,
 } from './app-names.js';
-import { CAPTURE_LOSS_BITS, CaptureLossMeter, type CaptureLossCounts } from './capture-loss.js';
+import { CAPTURE_LOSS_BITS, CaptureLossMeter, LossBit, LossWord, type CaptureLossCounts } from './capture-loss.js';
 import { CANARY_DNS_SUFFIX, CANARY_MAGIC, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary, type CanaryBinding } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
@@ -851,14 +851,57 @@ class FileScanner {
       if (this.fragments.size > 65536) this.fragments.clear();
       this.fragments.set(firstFragmentKey, r);
     }
-    // The capture-loss meter sees every TCP segment of the window; it is called last (below, and
-    // before the canary returns), as nothing after a call that is not inlined stays in registers.
-    const meter = proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20;
+    // The capture-loss meter sees every TCP segment of the window, here, in one place before
+    // anything below can return. Its common cases are written out on its words
+    // (src/analysis/capture-loss.ts, `CaptureLossMeter.state`), as its packet() takes them: a
+    // direction already seen, whose segment is in order with no hole, or beyond the hole-free
+    // part (a hole opens or stays open: only the highest end moves), or carries no data; and
+    // whose ACK, if any, acknowledges nothing new. Everything else (a direction's first
+    // segment, data in order while a hole is open, an ACK event, a gap) goes to the meter
+    // itself, from the state as it was (the ACK is looked at before the data moves anything).
+    // As a call (ip() has no inlining budget left for it), the meter took about 300 instructions
+    // a segment on the bench's capture (its arguments tagged and checked, its object and arrays
+    // checked again); written here, about half that (docs/performance.md, "Hot path won back").
+    // test/analysis/capture-loss-model.test.ts holds both paths to a plain model of the rules.
+    if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
+      const bits = (u[r + R.FLAGS]! >>> LOSS_SHIFT) & CAPTURE_LOSS_BITS;
+      let common = (bits & (LossBit.SEEN0 << dir)) !== 0;
+      if (common) {
+        const ls = this.loss.state;
+        const o = r >>> 1; // the flow's words: flow id * LossWord.WORDS, with Layout.STRIDE = 2 * LossWord.WORDS
+        const flags = buf[l4 + 13]!;
+        const d = dir ^ 1;
+        if ((flags & 0x10) !== 0 && (bits & (LossBit.SEEN0 << d)) !== 0) {
+          const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
+          common = (bits & (LossBit.ACKED0 << d)) !== 0 && ((a - ls[o + LossWord.ACK0 + d]!) | 0) <= 0;
+        }
+        const len = ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4);
+        const si = seq | 0;
+        const e = (si + (len > 0 ? len : 0) + ((flags >> 1) & 1) + (flags & 1)) | 0;
+        if (common && e !== si) {
+          const n = o + dir; // LossWord.NEXT0 is 0
+          const h = n + LossWord.HI0;
+          const hb = LossBit.HOLE_OPEN0 << dir;
+          const next = ls[n]!;
+          if (((si - next) | 0) > 0) {
+            // Beyond the hole-free part: a hole opens (or was open); only the highest end can move.
+            if ((bits & hb) === 0) {
+              u[r + R.FLAGS] = u[r + R.FLAGS]! | (hb << LOSS_SHIFT);
+              ls[n + LossWord.HOLE0] = si;
+            }
+            if (((e - ls[h]!) | 0) > 0) ls[h] = e;
+          } else if ((bits & hb) === 0 && next === ls[h]) {
+            // In order, no hole: both ends move to the segment's end.
+            if (((e - next) | 0) > 0) ls[n] = ls[h] = e;
+          } else common = false;
+        }
+      }
+      if (!common) this.lossPacket(buf, l4, ipEnd, r, dir);
+    }
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
     // for these addresses and ports, sent within the tolerance, and seen for the first time here.
     if (this.secret !== undefined && !nonFirstFragment) {
       if (this.canaryPacket(buf, proto, l4, pay, end, sport, dport, r, dir, this.early) || this.early) {
-        if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
         return;
       }
       const cf = u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1);
@@ -867,7 +910,6 @@ class FileScanner {
       // the device's; anything else the sender puts on that flow is judged as usual.
       if (cf !== 0 && ((cf & (dir === 0 ? F_CANARY0 : F_CANARY1)) === 0 || (proto === P_TCP && pay >= end))) {
         this.touch(r, dir);
-        if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
         return;
       }
     }
@@ -895,7 +937,6 @@ class FileScanner {
     this.touch(r, dir);
     u[r + R.FLAGS] = u[r + R.FLAGS]! | F_JUDGED;
     if (finding) this.mark(r, dir);
-    if (meter) this.lossPacket(buf, l4, ipEnd, r, dir);
     // Tunnels: the outer packet is judged above; what it carries is judged on its own addresses.
     if (!nonFirstFragment) {
       if (proto === P_GRE) this.gre(buf, l4, end, depth + 1);
@@ -1560,6 +1601,11 @@ export class NetworkScanner {
    * order), as endFile would give them now, without ending anything: the live analysis
    * (src/verdict/live.ts) asks this while the captures are still being written.
    */
+  /** The capture-loss counts of an open file so far (test/analysis/capture-loss-model.test.ts compares them segment by segment). */
+  lossCounts(label: string): CaptureLossCounts | undefined {
+    return this.open.get(label)?.loss.counts();
+  }
+
   peek(labels: string[]): Pick<NetworkScan, 'findings' | 'dnsQueries' | 'canaries' | 'flows'> {
     const parts: Array<FileScanner | SealedFile> = [];
     for (const l of labels) {
