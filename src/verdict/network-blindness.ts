@@ -176,7 +176,7 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   }
 
   // A gateway's log fetched after the run witnesses only where it shows the sinkhole running.
-  reasons.push(...data.gatewaySinkholeProblems(), ...data.sinkholeLogDamage());
+  reasons.push(...data.gatewaySinkholeProblems(), ...data.sinkholeLogDamage(), ...data.sinkholeTruncation());
   // The sinkhole is a second witness: a connection it saw that no capture holds means blindness.
   // It logs a packet after the captures saw it (on a loaded host by hundreds of milliseconds), so
   // a packet captured just before a window boundary can be logged just after it: the flows of

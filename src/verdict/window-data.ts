@@ -50,6 +50,16 @@ export class WindowData {
     return [`sinkhole.jsonl holds ${log.rejectedCount} line(s) that are not sinkhole records (first: line ${first.line}, ${first.why}): its records cannot be trusted as a witness`];
   }
 
+  /**
+   * The sinkhole stopped recording at its record limit (a `truncated` line, src/devices/sinkhole/server.ts)
+   * before this window ended: from there on it witnessed nothing.
+   */
+  sinkholeTruncation(): string[] {
+    const cut = this.log().records.find((r) => r.truncated);
+    if (!cut || cut.t >= this.window.toMs) return [];
+    return [`the sinkhole stopped recording at ${new Date(cut.t).toISOString()} (its limit of records was reached): it cannot witness this window`];
+  }
+
   /** On a bench with lab.sinkhole_log: why the gateway's log cannot witness this window (empty when it can). */
   gatewaySinkholeProblems(): string[] {
     if (!this.input.rig.lab.sinkholeLog) return [];

@@ -25,6 +25,10 @@ import { buildAnswer, parseQuestion, QTYPE_NAMES } from './dns.js';
 import { normalizeAddress, originalDst } from './conntrack.js';
 import { httpHost, isHttp, isTlsHello, tlsServerName } from './sniff.js';
 import type { SinkholeLiveness, SinkholeRecord } from '../../analysis/sinkhole-log.js';
+import { CANARY_DNS_SUFFIX, CANARY_PORT } from '../../analysis/canary.js';
+
+/** Canary records may number this many times `maxRecords` (they come at a fixed rate; see record()). */
+export const CANARY_RECORD_FACTOR = 50;
 
 export type SinkholeService = 'uplink' | 'update-server';
 
@@ -42,7 +46,7 @@ export interface SinkholeOptions {
   dnsPort?: number;
   /** Where the uplink service keeps its TLS key and certificate (default: beside the log). */
   stateDir?: string;
-  /** Records after which only a `truncated` line is written (default: no limit). */
+  /** Records after which only a `truncated` line is written (default: no limit); canaries have CANARY_RECORD_FACTOR times as many. */
   maxRecords?: number;
   /** Interval of the heartbeat lines (default 5 s). */
   heartbeatMs?: number;
@@ -89,6 +93,8 @@ export class SinkholeServer {
   private readonly services: Record<SinkholeService, boolean> = { uplink: false, 'update-server': false };
   private readonly fd: number;
   private recorded = 0;
+  private canaryRecorded = 0;
+  private truncated = false;
   private writeFailed = false;
   private dirty = false;
   private stopped = false;
@@ -179,16 +185,24 @@ export class SinkholeServer {
   }
 
   private record(r: Omit<SinkholeRecord, 'time' | 't'>): void {
-    if (this.stopped) return;
-    const max = this.opts.maxRecords ?? Infinity;
-    if (this.recorded > max) return;
+    if (this.stopped || this.truncated) return;
+    // Airlock's own canaries (a round every few seconds from every injection point) have a budget
+    // of their own, CANARY_RECORD_FACTOR times the limit: counted with the device's records, they
+    // used the limit up in a long run (20,000 on the virtual rig; rig/virtual.yaml's three devices
+    // log 12 canary records a second, so in about 28 minutes) and the sinkhole then witnessed
+    // nothing for the rest of it.
+    const canary = r.dstPort === CANARY_PORT || (r.proto === 'dns' && typeof r.name === 'string' && r.name.toLowerCase().endsWith(`.${CANARY_DNS_SUFFIX}`));
+    const count = canary ? ++this.canaryRecorded : ++this.recorded;
+    const max = (this.opts.maxRecords ?? Infinity) * (canary ? CANARY_RECORD_FACTOR : 1);
     const t = Date.now();
-    const line: SinkholeRecord = { time: new Date(t).toISOString(), t, ...r, uplink: this.services.uplink || undefined };
-    if (++this.recorded > max) {
-      this.write({ time: line.time, t, proto: r.proto, src: '', srcPort: 0, dst: '', dstPort: 0, truncated: true });
+    if (count > max) {
+      // From here on nothing is recorded; the verdict makes every window from here INCONCLUSIVE
+      // (src/verdict/window-data.ts), since the sinkhole no longer witnesses.
+      this.truncated = true;
+      this.write({ time: new Date(t).toISOString(), t, proto: r.proto, src: '', srcPort: 0, dst: '', dstPort: 0, truncated: true });
       return;
     }
-    this.write(line);
+    this.write({ time: new Date(t).toISOString(), t, ...r, uplink: this.services.uplink || undefined });
   }
 
   /** One write per line (a crash loses at most the line being written); fsync'd within syncMs. */
