@@ -60,7 +60,13 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
     }
     // Canaries prove sight only around their sends: a sender that stopped (crashed, its SSH link
     // lost) leaves the rest of the window unproven, even when its earlier canaries were all seen.
-    const gap = sendGap(mine, input.rig.canaries?.intervalMs, data.window.kind === 'phase' ? checkedTo : undefined);
+    // In a phase the stretch from the point's last send before the window (or from the window's
+    // start) counts too: a stall across a boundary, a little under the tolerance on each side,
+    // is a stall all the same.
+    const phase = data.window.kind === 'phase';
+    const before = phase ? canaries.sent.reduce((m, c) => (c.host === host && c.sentAtMs < window.fromMs && c.sentAtMs > m ? c.sentAtMs : m), -Infinity) : -Infinity;
+    const head = phase ? [{ sentAtMs: Number.isFinite(before) ? before : window.fromMs }] : [];
+    const gap = sendGap([...head, ...mine], input.rig.canaries?.intervalMs, phase ? checkedTo : undefined);
     if (gap) {
       reasons.push(
         `canary injection point ${host} sent no canary between ${iso(gap.fromMs)} and ${iso(gap.toMs)} (${((gap.toMs - gap.fromMs) / 1000).toFixed(1)} s; one every ${input.rig.canaries!.intervalMs / 1000} s was promised), so nothing shows the captures ${crosses.join(', ')} could see then`,
