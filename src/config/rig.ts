@@ -253,7 +253,7 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const sinkholeLog = convertSinkholeLog(r, lab, { virtual: d.virtual === true, sinkhole });
   const canaryIntervalMs = r.unit(d, 'canary_interval', [], parseDuration, { dflt: 2000, min: 'nonneg' });
   const subnets6 = subnets.filter((x) => parseCidr(x)?.family === 6);
-  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, sinkhole6, subnets6, intervalMs: canaryIntervalMs, addressIn });
+  const canaries = convertCanaries(r, d, { virtual: d.virtual === true, devices, network, sinkhole, sinkhole6, subnets6, sinkholeLog: sinkholeLog !== undefined, intervalMs: canaryIntervalMs, addressIn });
   return {
     file: absFile,
     name: r.str(d.rig) ?? '',
@@ -313,6 +313,8 @@ interface CanaryContext {
   sinkhole6?: string;
   /** The lab's IPv6 subnets. */
   subnets6: string[];
+  /** The rig names `lab.sinkhole_log` (the gateway's log is fetched and checked). */
+  sinkholeLog: boolean;
   intervalMs: number;
   addressIn: (path: Seg[], v: unknown, family: 4 | 6) => string | undefined;
 }
@@ -398,9 +400,15 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
   }
   if ((intervalMs > 0 || c) && Object.keys(inject).length > 0) ipv6Canaries(r, c, inject, ctx, labTarget6);
   if (intervalMs === 0 && !c) return undefined;
+  const protocols = c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : (['udp', 'tcp', 'icmp', 'dns'] as CanaryProtocolName[]);
+  // The DNS canaries are what shows the gateway's log is of a sinkhole that received this run's
+  // traffic (src/verdict/sinkhole-witness.ts): without them another gateway's log would pass.
+  if (ctx.sinkholeLog && !protocols.includes('dns')) {
+    r.fail(['canaries', 'protocols'], 'leaves out dns, but lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run\'s traffic (add dns)');
+  }
   return {
     intervalMs,
-    protocols: c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : ['udp', 'tcp', 'icmp', 'dns'],
+    protocols,
     ...(labTarget ? { labTarget } : {}),
     outsideTarget,
     ...(labTarget6 ? { labTarget6 } : {}),

@@ -51,6 +51,15 @@ describe('airlock validate', () => {
     ]);
   });
 
+  it('refuses canaries without dns where the gateway sinkhole log is fetched (nothing would show the log is of a sinkhole that received this run)', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'sinkhole-log-no-dns-canary.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}sinkhole-log-no-dns-canary.yaml:19:14: canaries.protocols: leaves out dns, but lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run's traffic (add dns)`,
+    ]);
+  });
+
   it('refuses a blind-capture fault (for tests, virtual rig only) on a real rig, naming the capture', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [B + 'fault-on-real-rig.yaml'] }, io);
