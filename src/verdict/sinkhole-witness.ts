@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, decodeDnsCanary, type SentCanary } from '../analysis/canary.js';
+import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, canonicalAddress, decodeDnsCanary, type SentCanary } from '../analysis/canary.js';
 import { readSinkholeLogFile, sinkholeGap, type SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface SinkholeRecord {
@@ -38,18 +38,53 @@ export function readSinkholeFile(runDir: string): SinkholeLog {
 }
 
 /**
- * The records the check matches to captures. Canaries (original destination port CANARY_PORT)
- * are left out; a record whose destination is unknown is kept whatever its port (its dstPort is
- * the sinkhole's own, which says nothing of what the client asked for).
+ * Whether a log record (original destination port CANARY_PORT) is one of the run's canaries: a
+ * UDP or TCP canary sent from its source address and port to its destination, logged within
+ * CANARY_TOLERANCE_MS before and CANARY_TOLERANCE_MS + 3 s after its send (the sinkhole logs
+ * late on a loaded host). The log keeps only a canary's first 64 bytes, too few for its HMAC,
+ * so the send's own tuple and time are what tell it from a device's traffic to that port.
  */
-export function sinkholeRecordsOf(log: SinkholeLog): SinkholeRecord[] {
+export function sentCanaryMatcher(sent: SentCanary[]): (r: { proto: string; src: string; srcPort: number; dst: string; dstPort: number; t: number }) => boolean {
+  const at = new Map<string, number[]>();
+  const key = (proto: string, src: string, srcPort: number, dst: string) => `${proto} ${canonicalAddress(src)} ${srcPort} ${canonicalAddress(dst)}`;
+  for (const c of sent) {
+    if ((c.protocol !== 'udp' && c.protocol !== 'tcp') || c.dstPort !== CANARY_PORT || c.src === undefined || c.dst === undefined || c.srcPort === undefined) continue;
+    const k = key(c.protocol, c.src, c.srcPort, c.dst);
+    const list = at.get(k);
+    if (list) list.push(c.sentAtMs);
+    else at.set(k, [c.sentAtMs]);
+  }
+  return (r) => {
+    if (r.dstPort !== CANARY_PORT || (r.proto !== 'udp' && r.proto !== 'tcp')) return false;
+    let k: string;
+    try {
+      k = key(r.proto, r.src, r.srcPort, r.dst);
+    } catch {
+      return false; // an address the log schema let through but that does not parse: not a canary's
+    }
+    return (at.get(k) ?? []).some((t) => r.t >= t - CANARY_TOLERANCE_MS && r.t <= t + CANARY_TOLERANCE_MS + 3000);
+  };
+}
+
+/**
+ * The records the check matches to captures. Canaries are left out: with `isCanary` (from
+ * sentCanaryMatcher, when the run's sent canaries carry their addresses) only the records of
+ * canaries actually sent, so a device's own traffic to CANARY_PORT is still witnessed; without it
+ * (older runs) every record to CANARY_PORT. A record whose destination is unknown is kept
+ * whatever its port (its dstPort is the sinkhole's own, which says nothing of what the client
+ * asked for).
+ */
+export function sinkholeRecordsOf(log: SinkholeLog, isCanary?: ReturnType<typeof sentCanaryMatcher>): SinkholeRecord[] {
   return log.records
     .filter((r) => !r.truncated)
+    .filter((r) => {
+      const dstUnknown = r.dstUnknown === true || UNKNOWN_DST.has(r.dst);
+      return dstUnknown || (isCanary ? !isCanary(r) : r.dstPort !== CANARY_PORT);
+    })
     .map((r): SinkholeRecord => {
       const dstUnknown = r.dstUnknown === true || UNKNOWN_DST.has(r.dst);
       return { timeMs: r.t, protocol: r.proto, src: r.src, dst: r.dst, dstPort: r.dstPort, ...(dstUnknown ? { dstUnknown } : {}) };
-    })
-    .filter((r) => r.dstUnknown || r.dstPort !== CANARY_PORT);
+    });
 }
 
 

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { NetworkScan } from '../analysis/index.js';
 import type { JudgeInput } from './input.js';
-import { gatewayCanaryProblems, gatewayLogProblems, readSinkholeFile, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
+import { gatewayCanaryProblems, gatewayLogProblems, readSinkholeFile, sentCanaryMatcher, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
+import type { SentCanary } from '../analysis/canary.js';
 import type { SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface Window {
@@ -10,6 +11,17 @@ export interface Window {
   toMs: number;
   /** The coverage window's kind (src/verdict/coverage.ts) when it is one. */
   kind?: string;
+}
+
+const matchers = new WeakMap<SentCanary[], ReturnType<typeof sentCanaryMatcher>>();
+
+/** The run's canary matcher (made once per run: every window shares its sent canaries), or undefined for runs whose canaries carry no addresses. */
+function canaryMatcherOf(input: JudgeInput): ReturnType<typeof sentCanaryMatcher> | undefined {
+  const sent = input.canaries?.sent;
+  if (!sent || !sent.some((c) => c.src !== undefined && c.srcPort !== undefined)) return undefined;
+  let m = matchers.get(sent);
+  if (!m) matchers.set(sent, (m = sentCanaryMatcher(sent)));
+  return m;
 }
 
 export class WindowData {
@@ -38,7 +50,7 @@ export class WindowData {
   }
 
   sinkholeRecords(): SinkholeRecord[] {
-    this.sinkhole ??= sinkholeRecordsOf(this.log()).filter((r) => r.timeMs >= this.window.fromMs && r.timeMs < this.window.toMs);
+    this.sinkhole ??= sinkholeRecordsOf(this.log(), canaryMatcherOf(this.input)).filter((r) => r.timeMs >= this.window.fromMs && r.timeMs < this.window.toMs);
     return this.sinkhole;
   }
 
