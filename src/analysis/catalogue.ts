@@ -43,6 +43,11 @@ export interface EndpointCatalogue {
   entries: readonly EndpointEntry[];
   /** The entry matching a name (DNS/TLS/HTTP) or else an address, or undefined. */
   match(name: string | undefined, address: string | undefined): EndpointMatch | undefined;
+  /**
+   * The entry whose addresses hold an address given as words (one for IPv4, four for IPv6, as
+   * the flow table keeps them), or undefined: the scan's findings, with no text to parse.
+   */
+  matchAddress(family: 4 | 6, words: readonly number[]): EndpointMatch | undefined;
 }
 
 function validate(raw: unknown, origin: string, shippedFile = false): EndpointEntry[] {
@@ -88,7 +93,7 @@ function validate(raw: unknown, origin: string, shippedFile = false): EndpointEn
   });
 }
 
-function cidrHas(c: Cidr, family: 4 | 6, words: number[]): boolean {
+function cidrHas(c: Cidr, family: 4 | 6, words: readonly number[]): boolean {
   return c.family === family && words.every((w, i) => ((w & c.masks[i]!) >>> 0) === c.words[i]);
 }
 
@@ -103,6 +108,10 @@ function annotation(e: EndpointEntry): EndpointMatch {
 
 function build(entries: EndpointEntry[]): EndpointCatalogue {
   const compiled = entries.map((e) => ({ e, cidrs: e.addresses.map(parseCidr) }));
+  const matchAddress = (family: 4 | 6, words: readonly number[]): EndpointMatch | undefined => {
+    for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, family, words))) return annotation(e);
+    return undefined;
+  };
   return {
     entries,
     match(name, address) {
@@ -112,11 +121,11 @@ function build(entries: EndpointEntry[]): EndpointCatalogue {
         const v4 = parseIPv4(address);
         const family = v4 >= 0 ? 4 : isIPv6(address) ? 6 : 0;
         if (family === 0) return undefined;
-        const words = family === 4 ? [v4] : parseIPv6(address);
-        for (const { e, cidrs } of compiled) if (cidrs.some((c) => cidrHas(c, family, words))) return annotation(e);
+        return matchAddress(family, family === 4 ? [v4] : parseIPv6(address));
       }
       return undefined;
     },
+    matchAddress,
   };
 }
 

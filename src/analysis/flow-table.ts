@@ -214,7 +214,7 @@ export class FlowTable {
     this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
     this.sp = sp;
     this.dp = dp;
-    return this.insert(h, famProto, a0, 0, 0, 0, b0, 0, 0, 0, ports, i);
+    return this.insert(hs, famProto, a0 | 0, 0, 0, 0, b0 | 0, 0, 0, 0, ports | 0, i);
   }
 
   lookup(): number {
@@ -286,15 +286,20 @@ export class FlowTable {
       }
       i = (i + 1) & mask;
     }
-    return this.insert(h, famProto, a0, a1, a2, a3, b0, b1, b2, b3, ports, i);
+    return this.insert(hs, famProto, a0 | 0, a1 | 0, a2 | 0, a3 | 0, b0 | 0, b1 | 0, b2 | 0, b3 | 0, ports | 0, i);
   }
 
-  private insert(h: number, famProto: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number, i: number): number {
+  /**
+   * A new flow. The hash, address words and ports come as int32 (stored into the Uint32Arrays
+   * with the same bits): a uint32 above 2^31 is a double to V8, boxed when passed, and the
+   * first such hash after insert() was optimized deoptimized it (docs/performance.md).
+   */
+  private insert(hs: number, famProto: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number, i: number): number {
     if ((this.size + 1) * Layout.STRIDE > this.u32.length) this.grow();
     const f = this.size++;
     const r = f * Layout.STRIDE;
     const v = this.u32;
-    v[r] = h;
+    v[r] = hs;
     v[r + R.FAMPROTO] = famProto;
     const c = this.c32;
     v[r + R.A0] = a0; c[r + C.A123] = a1; c[r + C.A123 + 1] = a2; c[r + C.A123 + 2] = a3;
@@ -302,12 +307,12 @@ export class FlowTable {
     v[r + R.PORTS] = ports;
     if (this.size * 2 > this.mask + 1) {
       this.rehash();
-      this.place(f + 1, h | 0);
+      this.place(f + 1, hs);
     } else {
       this.slots[2 * i] = f + 1;
-      this.slots[2 * i + 1] = h | 0;
+      this.slots[2 * i + 1] = hs;
     }
-    this.remember((h & (RECENT_SETS - 1)) << 2, f, h | 0);
+    this.remember((hs & (RECENT_SETS - 1)) << 2, f, hs);
     this.created = true;
     return r;
   }

@@ -1304,6 +1304,16 @@ class FileScanner {
   /** IPv4 text per address (keys as int32, so they stay small integers). */
   private readonly v4Text = new Map<number, string>();
 
+  /** End `end`'s address as words (one for IPv4, four for IPv6). */
+  private addrWords(r: number, end: number): number[] {
+    const u = this.t.u32;
+    const w0 = u[r + (end === 0 ? R.A0 : R.B0)]!;
+    if (u[r + R.FAMPROTO]! >>> 8 === 4) return [w0];
+    const c = this.t.c32;
+    const k = r + (end === 0 ? C.A123 : C.B123);
+    return [w0, c[k]!, c[k + 1]!, c[k + 2]!];
+  }
+
   private addr(r: number, end: number): string {
     const u = this.t.u32;
     const w0 = u[r + (end === 0 ? R.A0 : R.B0)]!;
@@ -1411,8 +1421,9 @@ class FileScanner {
       if (!byName.has(n)) byName.set(n, catalogue.match(n, undefined));
       return byName.get(n);
     };
-    const lookupAddress = (a: string): EndpointMatch | undefined => {
-      if (!byAddress.has(a)) byAddress.set(a, catalogue.match(undefined, a));
+    // By the flow's own address words (its text is only the cache key): no address is parsed back.
+    const lookupAddress = (a: string, r: number, end: number): EndpointMatch | undefined => {
+      if (!byAddress.has(a)) byAddress.set(a, catalogue.matchAddress(u[r + R.FAMPROTO]! >>> 8 === 4 ? 4 : 6, this.addrWords(r, end)));
       return byAddress.get(a);
     };
     // Flagged flows in flow-table order (as a walk over all records would meet them), without
@@ -1467,7 +1478,7 @@ class FileScanner {
       if (carried.length > 0) finding.names = carried.map((n): FoundName => ({ name: n.name, packet: n.packet, time: isoTime(n.ms), protocol: LABELS[n.label]! }));
       const mac = d === u[r + R.INIT_DIR] ? this.macOf(r) : undefined;
       if (mac !== undefined) finding.srcMac = mac;
-      const endpoint = lookupName(fname) ?? lookupAddress(dst) ?? lookupAddress(src);
+      const endpoint = lookupName(fname) ?? lookupAddress(dst, r, d === 0 ? 1 : 0) ?? lookupAddress(src, r, d);
       if (endpoint) finding.endpoint = endpoint;
       const where = hasPorts ? `${src}:${finding.srcPort} -> ${dst}:${finding.dstPort}` : `${src} -> ${dst}`;
       const nameList = namesText(finding.names, fname);
