@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EgressPolicy, loadCatalogue, scanCaptures } from '../../src/analysis/index.js';
+import { pcapGlobalHeader, pcapRecord } from '../utils/random-capture.js';
 
 const UDP = 17;
 const TCP = 6;
@@ -109,6 +110,55 @@ describe('known-endpoint catalogue', () => {
     expect(plain.findings.every((f) => f.endpoint === undefined)).toBe(true);
     writeFileSync(file, 'entries:\n  - vendor: X\n    service: y\n    hosts: ["a.example"]\n');
     expect(() => loadCatalogue(file)).toThrow(/entries\[0\]: "source" must be a non-empty string/);
+  });
+});
+
+describe('known-endpoint catalogue: a finding annotated by its address', () => {
+  it('IPv4 and IPv6, from the flow\'s own address words (the scan parses no text back)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tan-cat-addr-'));
+    const file = path.join(dir, 'lab-endpoints.yaml');
+    writeFileSync(
+      file,
+      [
+        'entries:',
+        '  - vendor: V4 Vendor',
+        '    service: uploads',
+        '    addresses: ["203.0.113.48/29"]',
+        '    source: lab note',
+        '  - vendor: V6 Vendor',
+        '    service: telemetry',
+        '    addresses: ["2001:db8:5::/48"]',
+        '    source: lab note',
+      ].join('\n'),
+    );
+    const catalogue = loadCatalogue(file);
+    const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis/tls-split.pcap');
+    const v4 = await scanCaptures([fixture], { lab: ['10.9.0.0/24'], catalogue });
+    expect(v4.findings.map((f) => [f.dst, f.endpoint?.vendor])).toEqual([
+      ['203.0.113.50', 'V4 Vendor'],
+      ['203.0.113.60', undefined],
+    ]);
+    // One raw IPv6 UDP datagram (link type 229) from the lab to 2001:db8:5::7, and one to 2001:db8:6::7.
+    const udp6 = (dst: number): Buffer => {
+      const f = Buffer.alloc(48);
+      f[0] = 0x60;
+      f.writeUInt16BE(8, 4);
+      f[6] = 17;
+      f[7] = 64;
+      Buffer.from('20010db8000900000000000000000001', 'hex').copy(f, 8);
+      Buffer.from(`20010db8000${dst}00000000000000000007`, 'hex').copy(f, 24);
+      f.writeUInt16BE(40000, 40);
+      f.writeUInt16BE(9999, 42);
+      f.writeUInt16BE(8, 44);
+      return f;
+    };
+    const cap = path.join(dir, 'v6.pcap');
+    writeFileSync(cap, Buffer.concat([pcapGlobalHeader(229), pcapRecord(1_700_000_000_000, udp6(5)), pcapRecord(1_700_000_000_001, udp6(6))]));
+    const v6 = await scanCaptures([cap], { lab: ['2001:db8:9::/48'], catalogue });
+    expect(v6.findings.map((f) => [f.dst, f.endpoint?.vendor])).toEqual([
+      ['2001:db8:5::7', 'V6 Vendor'],
+      ['2001:db8:6::7', undefined],
+    ]);
   });
 });
 
