@@ -196,6 +196,12 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
   const network: Record<string, RigNetworkCapture> = {};
   for (const [name, c] of entries(caps.network)) {
     const path = ['captures', 'network', name];
+    // A capture filter can only hide, and canaries show only that their own packets pass it: a
+    // filter such as `not port 443` lets every canary through and hides a device's HTTPS
+    // (docs/technician/proof-of-sight.md).
+    if (typeof c.filter === 'string' && d.virtual !== true) {
+      r.fail([...path, 'filter'], 'a capture filter hides traffic no canary can vouch for (canaries show only that their own UDP, TCP, ICMP and DNS packets pass it): a capture that must show nothing left the lab takes every frame; remove it', { atKey: true });
+    }
     network[name] = {
       name,
       interface: r.str(c.interface) ?? '',

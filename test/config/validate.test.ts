@@ -60,6 +60,15 @@ describe('airlock validate', () => {
     ]);
   });
 
+  it('refuses a capture filter on a real rig (not port 443 lets every canary through and hides HTTPS)', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'filter-on-real-rig.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}filter-on-real-rig.yaml:11:36: captures.network.drone-port.filter: a capture filter hides traffic no canary can vouch for (canaries show only that their own UDP, TCP, ICMP and DNS packets pass it): a capture that must show nothing left the lab takes every frame; remove it`,
+    ]);
+  });
+
   it('refuses a blind-capture fault (for tests, virtual rig only) on a real rig, naming the capture', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [B + 'fault-on-real-rig.yaml'] }, io);

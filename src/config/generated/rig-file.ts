@@ -208,7 +208,7 @@ export interface AirlockRigFile {
          */
         interface: string;
         /**
-         * BPF filter.
+         * BPF capture filter; virtual rig only (refused on a real rig: a filter hides traffic no canary can vouch for).
          */
         filter?: string;
         /**
