@@ -308,6 +308,9 @@ function captureFault(r: Reader, v: unknown, path: Seg[], virtual: boolean, devi
 /** The outside IPv6 address canaries go to by default (2001:db8::/32, RFC 3849: routed nowhere). */
 export const DEFAULT_OUTSIDE_TARGET6 = '2001:db8::99';
 
+/** Every canary round sends all of these (the same list as src/analysis/canary.ts CANARY_PROTOCOLS). */
+export const ALL_CANARY_PROTOCOLS: readonly CanaryProtocolName[] = ['udp', 'tcp', 'icmp', 'dns'];
+
 /** Default `capture_loss_max`: 0.1 %. */
 export const DEFAULT_CAPTURE_LOSS_MAX = 0.001;
 
@@ -406,11 +409,18 @@ function convertCanaries(r: Reader, d: Obj, ctx: CanaryContext): RigCanaries | u
   }
   if ((intervalMs > 0 || c) && Object.keys(inject).length > 0) ipv6Canaries(r, c, inject, ctx, labTarget6);
   if (intervalMs === 0 && !c) return undefined;
-  const protocols = c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : (['udp', 'tcp', 'icmp', 'dns'] as CanaryProtocolName[]);
-  // The DNS canaries are what shows the gateway's log is of a sinkhole that received this run's
-  // traffic (src/verdict/sinkhole-witness.ts): without them another gateway's log would pass.
-  if (ctx.sinkholeLog && !protocols.includes('dns')) {
-    r.fail(['canaries', 'protocols'], 'leaves out dns, but lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run\'s traffic (add dns)');
+  const protocols = c && Array.isArray(c.protocols) ? (r.strings(c.protocols) as CanaryProtocolName[]) : [...ALL_CANARY_PROTOCOLS];
+  // Every round holds all four protocols: a capture filter or mirror that hides one shows only as
+  // that protocol's canaries missing, so a left-out one would hide unseen. The DNS canaries are
+  // also what shows the gateway's log is of a sinkhole that received this run's traffic
+  // (src/verdict/sinkhole-witness.ts): without them another gateway's log would pass.
+  const missing = ALL_CANARY_PROTOCOLS.filter((p) => !protocols.includes(p));
+  if (missing.length > 0) {
+    const dnsWhy = ctx.sinkholeLog && missing.includes('dns') ? '; and lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run\'s traffic' : '';
+    r.fail(
+      ['canaries', 'protocols'],
+      `leaves out ${missing.join(', ')}: every round must send all four of ${ALL_CANARY_PROTOCOLS.join(', ')}, or a capture filter or mirror that hides a left-out protocol shows nothing${dnsWhy} (list all four, or leave protocols out)`,
+    );
   }
   return {
     intervalMs,

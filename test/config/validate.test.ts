@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateCommand } from '../../src/cli/commands/validate.js';
 import { memoryIO } from '../../src/cli/io.js';
+import { ALL_CANARY_PROTOCOLS } from '../../src/config/rig.js';
+import { CANARY_PROTOCOLS } from '../../src/analysis/canary.js';
 
 const G = 'test/fixtures/config/good/';
 const B = 'test/fixtures/config/bad/';
@@ -51,13 +53,25 @@ describe('airlock validate', () => {
     ]);
   });
 
-  it('refuses canaries without dns where the gateway sinkhole log is fetched (nothing would show the log is of a sinkhole that received this run)', async () => {
+  it('refuses canaries that leave out a protocol, naming what is missing (a filter or mirror hiding it would show nothing), and dns where the gateway sinkhole log is fetched', async () => {
     const io = memoryIO();
-    const code = await validateCommand({ files: [B + 'sinkhole-log-no-dns-canary.yaml'] }, io);
+    const code = await validateCommand({ files: [B + 'canary-protocols-subset.yaml', B + 'sinkhole-log-no-dns-canary.yaml'] }, io);
     expect(code).toBe(2);
     expect(io.stderr).toEqual([
-      `${B}sinkhole-log-no-dns-canary.yaml:19:14: canaries.protocols: leaves out dns, but lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run's traffic (add dns)`,
+      `${B}canary-protocols-subset.yaml:14:14: canaries.protocols: leaves out tcp, icmp, dns: every round must send all four of udp, tcp, icmp, dns, or a capture filter or mirror that hides a left-out protocol shows nothing (list all four, or leave protocols out)`,
+      `${B}sinkhole-log-no-dns-canary.yaml:19:14: canaries.protocols: leaves out dns: every round must send all four of udp, tcp, icmp, dns, or a capture filter or mirror that hides a left-out protocol shows nothing; and lab.sinkhole_log is set: the DNS canaries are what shows the gateway sinkhole received this run's traffic (list all four, or leave protocols out)`,
     ]);
+    // Any order is fine; a duplicate is refused (the schema's uniqueItems).
+    const rig = readFileSync(B + 'canary-protocols-subset.yaml', 'utf8');
+    writeFileSync(join(tmp, 'proto-order.yaml'), rig.replace('protocols: [udp]', 'protocols: [dns, icmp, tcp, udp]'));
+    writeFileSync(join(tmp, 'proto-dup.yaml'), rig.replace('protocols: [udp]', 'protocols: [udp, tcp, icmp, dns, udp]'));
+    const ok = memoryIO();
+    expect(await validateCommand({ files: [join(tmp, 'proto-order.yaml')] }, ok)).toBe(0);
+    const dup = memoryIO();
+    expect(await validateCommand({ files: [join(tmp, 'proto-dup.yaml')] }, dup)).toBe(2);
+    expect(dup.stderr.join('\n')).toMatch(/canaries\.protocols.*duplicate/);
+    // The rig's list is the one the canary sender sends.
+    expect([...ALL_CANARY_PROTOCOLS]).toEqual([...CANARY_PROTOCOLS]);
   });
 
   it('refuses a capture filter on a real rig (not port 443 lets every canary through and hides HTTPS)', async () => {

@@ -306,7 +306,7 @@ export interface AirlockRigFile {
      */
     interval?: string;
     /**
-     * Protocols of each round. Default all four, so a filter that hides one protocol shows.
+     * Protocols of each round, in any order: it must hold all four (validate refuses a subset, naming what is missing), so a capture filter or mirror that hides one protocol shows. Default all four.
      *
      * @minItems 1
      */
