@@ -28,9 +28,10 @@ function parsePort(value: string): number {
   return Number(value);
 }
 
-/** `0.1%` -> 0.001 (the rig file's capture_loss_max form). */
+/** `0.1%` -> 0.001 (the rig file's capture_loss_max form); outside 0 %..100 % refused (above 100 % turns the check off). */
 function parsePercent(value: string): number {
-  if (!/^(\d+(\.\d+)?|\.\d+)%$/.test(value) || Number(value.slice(0, -1)) > 100) throw new InvalidArgumentError(`not a percentage like 0.1%: ${value}`);
+  if (!/^(\d+(\.\d+)?|\.\d+)%$/.test(value)) throw new InvalidArgumentError(`not a percentage like 0.1%: ${value}`);
+  if (Number(value.slice(0, -1)) > 100) throw new InvalidArgumentError(`${value} is outside 0%..100%: a limit above 100% turns the capture-loss check off`);
   return Number(value.slice(0, -1)) / 100;
 }
 
@@ -133,7 +134,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     .addOption(new Option('--lab <cidr>', 'a lab subnet (repeatable)').argParser(collectList).makeOptionMandatory())
     .option('--lab-name <name>', 'a DNS name that resolves inside the lab (repeatable; .local always does)', collectList)
     .option('--catalogue <file>', "the lab's own known-endpoint catalogue (JSON or YAML), added to the shipped one")
-    .option('--capture-loss-max <percent>', 'largest estimated TCP capture loss a file may show, e.g. 0.5% (above it: INCONCLUSIVE, exit 3; default 0.1%)', parsePercent)
+    .option('--capture-loss-max <percent>', 'largest estimated TCP capture loss a file may show, 0% to 100%, e.g. 0.5% (above it: INCONCLUSIVE, exit 3; default 0.1%)', parsePercent)
     .option('--json', 'print one JSON document', false)
     .action((files: string[], o) =>
       guard(async () => (await import('./commands/analyze.js')).analyzeCommand({ files, ...o, labNames: o.labName }, io))(),

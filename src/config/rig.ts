@@ -279,8 +279,22 @@ function convertRig(r: Reader, d: Obj, absFile: string): RigConfig {
     powerSampleHz: r.unit(d, 'power_sample_rate', [], parseFrequency, { dflt: 10, min: 'positive', what: 'the sample rate' }),
     canaryIntervalMs,
     ...(canaries ? { canaries } : {}),
-    captureLossMax: typeof d.capture_loss_max === 'string' ? Number(d.capture_loss_max.slice(0, -1)) / 100 : DEFAULT_CAPTURE_LOSS_MAX,
+    captureLossMax: captureLossMax(r, d.capture_loss_max),
   };
+}
+
+/**
+ * `capture_loss_max`: a percentage from 0 % to 100 % (the schema checks its form). Above 100 % no
+ * loss could reach it and the check would be off without a word, so it is refused.
+ */
+function captureLossMax(r: Reader, v: unknown): number {
+  if (typeof v !== 'string') return DEFAULT_CAPTURE_LOSS_MAX;
+  const pct = Number(v.slice(0, -1));
+  if (!(pct >= 0 && pct <= 100)) {
+    r.fail(['capture_loss_max'], `${JSON.stringify(v)} is outside 0%..100%: capture loss is a share of the TCP data a capture saw acknowledged, so a limit above 100% turns the check off`);
+    return DEFAULT_CAPTURE_LOSS_MAX;
+  }
+  return pct / 100;
 }
 
 /**

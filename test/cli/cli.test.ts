@@ -105,6 +105,16 @@ describe('airlock CLI', () => {
     expect(r.code).toBe(2);
   });
 
+  it('analyze: --capture-loss-max outside 0%..100% is exit 2 with a clear message (150% would turn the check off)', async () => {
+    const over = await cli('analyze', 'x.pcap', '--lab', '10.0.0.0/24', '--capture-loss-max', '150%');
+    expect(over.code).toBe(2);
+    expect(over.err).toContain('150% is outside 0%..100%: a limit above 100% turns the capture-loss check off');
+    expect(over.err).not.toMatch(/\n\s+at /);
+    const neg = await cli('analyze', 'x.pcap', '--lab', '10.0.0.0/24', '--capture-loss-max=-1%');
+    expect(neg.code).toBe(2);
+    expect(neg.err).toContain('not a percentage like 0.1%: -1%');
+  });
+
   it('the installed binary exits with the same codes (process level)', async () => {
     const run = promisify(execFile);
     const bin = ['--import', 'tsx', 'src/cli/main.ts'];

@@ -74,6 +74,22 @@ describe('airlock validate', () => {
     expect([...ALL_CANARY_PROTOCOLS]).toEqual([...CANARY_PROTOCOLS]);
   });
 
+  it('refuses capture_loss_max outside 0%..100% (150% would turn the capture-loss check off)', async () => {
+    const io = memoryIO();
+    const code = await validateCommand({ files: [B + 'capture-loss-max-over.yaml'] }, io);
+    expect(code).toBe(2);
+    expect(io.stderr).toEqual([
+      `${B}capture-loss-max-over.yaml:12:19: capture_loss_max: "150%" is outside 0%..100%: capture loss is a share of the TCP data a capture saw acknowledged, so a limit above 100% turns the check off`,
+    ]);
+    const rig = readFileSync(B + 'capture-loss-max-over.yaml', 'utf8');
+    writeFileSync(join(tmp, 'loss-100.yaml'), rig.replace('150%', '100%'));
+    writeFileSync(join(tmp, 'loss-neg.yaml'), rig.replace('150%', '-1%'));
+    expect(await validateCommand({ files: [join(tmp, 'loss-100.yaml')] }, memoryIO())).toBe(0);
+    const neg = memoryIO();
+    expect(await validateCommand({ files: [join(tmp, 'loss-neg.yaml')] }, neg)).toBe(2);
+    expect(neg.stderr.join('\n')).toContain('capture_loss_max');
+  });
+
   it('refuses a capture filter on a real rig (not port 443 lets every canary through and hides HTTPS)', async () => {
     const io = memoryIO();
     const code = await validateCommand({ files: [B + 'filter-on-real-rig.yaml'] }, io);

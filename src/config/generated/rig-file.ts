@@ -294,7 +294,7 @@ export interface AirlockRigFile {
    */
   canary_interval?: string;
   /**
-   * Largest TCP capture loss (acknowledged data a capture never saw, per capture and phase) that still proves sight; above it the phase is INCONCLUSIVE. Default 0.1%.
+   * Largest TCP capture loss (acknowledged data a capture never saw, per capture and phase) that still proves sight; above it the phase is INCONCLUSIVE. From 0% to 100% (validate refuses more: it would turn the check off). Default 0.1%.
    */
   capture_loss_max?: string;
   /**
