@@ -818,13 +818,14 @@ class FileScanner {
     let dport = 0;
     let pay = end;
     let seq = 0;
+    let tcpEnd = 0; // the TCP header's end, as its data offset says (pay, cut at the capture's end)
     if (!nonFirstFragment) {
       if (proto === P_TCP && end - l4 >= 20) {
         sport = (buf[l4]! << 8) | buf[l4 + 1]!;
         dport = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
         seq = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
-        pay = l4 + (buf[l4 + 12]! >> 4) * 4;
-        if (pay > end) pay = end;
+        tcpEnd = l4 + (buf[l4 + 12]! >> 4) * 4;
+        pay = tcpEnd > end ? end : tcpEnd;
       } else if (proto === P_UDP && end - l4 >= 8) {
         sport = (buf[l4]! << 8) | buf[l4 + 1]!;
         dport = (buf[l4 + 2]! << 8) | buf[l4 + 3]!;
@@ -875,7 +876,7 @@ class FileScanner {
           const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
           common = (bits & (LossBit.ACKED0 << d)) !== 0 && ((a - ls[o + LossWord.ACK0 + d]!) | 0) <= 0;
         }
-        const len = ipEnd - (l4 + (buf[l4 + 12]! >> 4) * 4);
+        const len = ipEnd - tcpEnd;
         const si = seq | 0;
         const e = (si + (len > 0 ? len : 0) + ((flags >> 1) & 1) + (flags & 1)) | 0;
         if (common && e !== si) {
