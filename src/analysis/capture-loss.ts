@@ -38,9 +38,12 @@ export const enum LossWord {
   HOLE0 = 4,
   ACK0 = 6,
 }
-/** The state bits the caller keeps for the meter (`packet` takes and returns them). */
-export const CAPTURE_LOSS_BITS = 63;
+/**
+ * The state bits the caller keeps for the meter (`packet` takes and returns them). A const enum:
+ * an imported `const` is loaded from its module and checked on every use in the scan's ip().
+ */
 export const enum LossBit {
+  ALL = 63,
   SEEN0 = 1, // a packet from side 0 was seen (SEEN0 << side)
   ACKED0 = 4, // side 0's data has been acknowledged once (ACKED0 << side)
   HOLE_OPEN0 = 16, // side 0's data has a hole from NEXT to HOLE

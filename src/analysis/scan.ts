@@ -22,7 +22,7 @@ import {
   tlsClientHelloRecordLength,
   tlsServerName,
 } from './app-names.js';
-import { CAPTURE_LOSS_BITS, CaptureLossMeter, LossBit, LossWord, type CaptureLossCounts } from './capture-loss.js';
+import { CaptureLossMeter, LossBit, LossWord, type CaptureLossCounts } from './capture-loss.js';
 import { CANARY_DNS_SUFFIX, CANARY_MAGIC, CANARY_PORT, CANARY_TOLERANCE_MS, decodeCanary, decodeDnsCanary, type Canary, type CanaryBinding } from './canary.js';
 import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './catalogue.js';
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
@@ -210,7 +210,7 @@ const F_PROVISIONAL = 2048;
 const F_JUDGED = 4096; // a packet of the flow was judged as the devices' traffic
 /** Bits 16-21: the capture-loss meter's state of this flow, kept in the hot line the packet already read. */
 const LOSS_SHIFT = 16;
-const F_LOSS = CAPTURE_LOSS_BITS << LOSS_SHIFT;
+const F_LOSS = LossBit.ALL << LOSS_SHIFT;
 
 /** How long before a window canaries are still looked at (their answers may fall inside it). */
 export const CANARY_LOOKBACK_MS = 5000;
@@ -865,7 +865,7 @@ class FileScanner {
     // checked again); written here, about half that (docs/performance.md, "Hot path won back").
     // test/analysis/capture-loss-model.test.ts holds both paths to a plain model of the rules.
     if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
-      const bits = (u[r + R.FLAGS]! >>> LOSS_SHIFT) & CAPTURE_LOSS_BITS;
+      const bits = (u[r + R.FLAGS]! >>> LOSS_SHIFT) & LossBit.ALL;
       let common = (bits & (LossBit.SEEN0 << dir)) !== 0;
       if (common) {
         const ls = this.loss.state;
