@@ -5,7 +5,8 @@
  * are real: a capture on a quiet veth, a mirror port set down with `ip link` after libpcap opened
  * it, a BPF capture filter in libpcap, a tc mirror that does not copy one VLAN.
  *
- * Four runs with short dwells, two at a time.
+ * Four runs with short dwells, two at a time; every fault of the drone's untagged port is a
+ * capture of its own in one of them.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,9 @@ const FAULTS = [
   '    down: { interface: drone, fault: interface_down }\n',
   '    notcp: { interface: drone, fault: { filter_hides: tcp } }\n',
   '    noip6: { interface: drone, fault: { filter_hides: ip6 } }\n',
+  '    noudp: { interface: drone, fault: { filter_hides: udp } }\n',
+  '    noicmp: { interface: drone, fault: { filter_hides: icmp } }\n',
+  '    nodns: { interface: drone, fault: { filter_hides: dns } }\n',
 ].join('');
 const runs = {
   wired: () => runWith(rigWith(DRONE_CAPTURE)),
@@ -117,10 +121,19 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(about('noip6')).toEqual([
       expect.stringMatching(/^capture noip6 \(net-noip6\.pcap\) misses (\d+) of \1 IPv6 canaries from drone \(first: #\d+ to (lab fd0a:231::1|outside 2001:db8::99) sent at [^)]+\): a capture filter or mirror hides IPv6$/),
     ]);
+    // A filter hiding one protocol names that protocol, over both families. `not udp` hides the
+    // DNS canaries too (their queries ride in UDP), so both are named; `not icmp and not icmp6`
+    // and `not port 53` hide their own canaries only.
+    const hides = (capture: string, proto: string) =>
+      new RegExp(`^capture ${capture} \\(net-${capture}\\.pcap\\) misses (\\d+) of \\1 ${proto} canaries from drone \\(first: #\\d+ to (lab|outside) [\\d.a-f:]+ sent at [^)]+\\): a capture filter or mirror hides ${proto}$`);
+    expect(about('noudp')).toHaveLength(2);
+    expect(about('noudp')).toEqual(expect.arrayContaining([expect.stringMatching(hides('noudp', 'udp')), expect.stringMatching(hides('noudp', 'dns'))]));
+    expect(about('noicmp')).toEqual([expect.stringMatching(hides('noicmp', 'icmp'))]);
+    expect(about('nodns')).toEqual([expect.stringMatching(hides('nodns', 'dns'))]);
     // The drone's port wired correctly, and the uplink, proved they could see.
     expect(about('drone')).toEqual([]);
     expect(about('uplink')).toEqual([]);
-    expect(parts).toHaveLength(6);
+    expect(parts).toHaveLength(10);
   });
 
   it('a link carrying VLAN 20, captured on its port: the frames are tagged, canaries included, and the run is PASS', () => {
