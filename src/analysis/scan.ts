@@ -841,9 +841,9 @@ class FileScanner {
     else {
       t.sp = sport;
       t.dp = dport;
-      r = t.lookup();
+      r = t.lookup() | 0; // an int32 like lookup4's, so r is one untagged word below
     }
-    const dir = t.dir;
+    const dir = t.dir | 0;
     const u = t.u32;
     if (t.created) this.initFlow(r, dir, proto, sport, dport, this.early);
     else if (!this.early && (u[r + R.FLAGS]! & F_PROVISIONAL) !== 0 && !nonFirstFragment) this.initFlow(r, dir, proto, sport, dport, false);
