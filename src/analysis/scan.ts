@@ -775,41 +775,13 @@ class FileScanner {
       t.d3 = ((buf[off + 36]! << 24) | (buf[off + 37]! << 16) | (buf[off + 38]! << 8) | buf[off + 39]!) >>> 0;
       proto = buf[off + 6]!;
       l4 = off + 40;
-      // Extension headers.
-      for (let hops = 0; hops < 8; hops++) {
-        if (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140) {
-          if (end - l4 < 8) break;
-          proto = buf[l4]!;
-          l4 += (buf[l4 + 1]! + 1) * 8;
-        } else if (proto === 51) {
-          if (end - l4 < 8) break;
-          proto = buf[l4]!;
-          l4 += (buf[l4 + 1]! + 2) * 4;
-        } else if (proto === 44) {
-          if (end - l4 < 8) break;
-          const fo = ((buf[l4 + 2]! << 8) | buf[l4 + 3]!) >> 3;
-          const more = buf[l4 + 3]! & 1;
-          const id = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
-          proto = buf[l4]!;
-          l4 += 8;
-          if (fo !== 0 || more) {
-            const key = `6/${t.s0}/${t.s1}/${t.s2}/${t.s3}/${t.d0}/${t.d1}/${t.d2}/${t.d3}/${id}`;
-            if (fo !== 0) {
-              nonFirstFragment = true;
-              const known = this.fragments.get(key);
-              if (known !== undefined) {
-                const c = t.c32;
-                const k = known + C.A123;
-                this.account(known, t.s0 === t.u32[known + R.A0] && t.s1 === c[k] && t.s2 === c[k + 1] && t.s3 === c[k + 2] ? 0 : 1);
-                return;
-              }
-            } else firstFragmentKey = key;
-          }
-        } else break;
-      }
-      // Still inside the extension headers: what the packet carries was not reached, so not judged.
-      if (!nonFirstFragment && (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140 || proto === 51 || proto === 44)) {
-        this.unjudged(Unjudged.IPV6_EXTENSIONS, proto);
+      // Extension headers: walked out of line (a smaller ip() for TurboFan to compile; few packets carry them).
+      if (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140 || proto === 51 || proto === 44) {
+        l4 = this.v6Extensions(buf, l4, end, proto);
+        if (l4 < 0) return; // a later fragment of a known packet, counted to its flow
+        proto = this.extProto;
+        nonFirstFragment = this.extNonFirst;
+        firstFragmentKey = this.extFirstKey;
       }
       if (l4 > end) l4 = end;
     } else return;
@@ -945,6 +917,61 @@ class FileScanner {
       else if (proto === P_IPV4_IN) this.ip(0x0800, buf, l4, end, depth + 1);
       else if (proto === P_UDP && payLen >= 8) this.udpTunnel(buf, pay, end, sport, dport, depth + 1);
     }
+  }
+
+  /** What v6Extensions() found: the protocol after the headers, and the fragment it is part of. */
+  private extProto = 0;
+  private extNonFirst = false;
+  private extFirstKey: string | null = null;
+
+  /**
+   * IPv6 extension headers from `l4` (the first one's type `proto`), for ip(): returns where the
+   * upper layer starts (-1 for a later fragment of a packet whose first fragment was seen, now
+   * counted to its flow) and sets extProto, extNonFirst and extFirstKey.
+   */
+  private v6Extensions(buf: Buffer, l4: number, end: number, proto: number): number {
+    const t = this.t;
+    let nonFirstFragment = false;
+    let firstFragmentKey: string | null = null;
+    for (let hops = 0; hops < 8; hops++) {
+      if (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140) {
+        if (end - l4 < 8) break;
+        proto = buf[l4]!;
+        l4 += (buf[l4 + 1]! + 1) * 8;
+      } else if (proto === 51) {
+        if (end - l4 < 8) break;
+        proto = buf[l4]!;
+        l4 += (buf[l4 + 1]! + 2) * 4;
+      } else if (proto === 44) {
+        if (end - l4 < 8) break;
+        const fo = ((buf[l4 + 2]! << 8) | buf[l4 + 3]!) >> 3;
+        const more = buf[l4 + 3]! & 1;
+        const id = ((buf[l4 + 4]! << 24) | (buf[l4 + 5]! << 16) | (buf[l4 + 6]! << 8) | buf[l4 + 7]!) >>> 0;
+        proto = buf[l4]!;
+        l4 += 8;
+        if (fo !== 0 || more) {
+          const key = `6/${t.s0}/${t.s1}/${t.s2}/${t.s3}/${t.d0}/${t.d1}/${t.d2}/${t.d3}/${id}`;
+          if (fo !== 0) {
+            nonFirstFragment = true;
+            const known = this.fragments.get(key);
+            if (known !== undefined) {
+              const c = t.c32;
+              const k = known + C.A123;
+              this.account(known, t.s0 === t.u32[known + R.A0] && t.s1 === c[k] && t.s2 === c[k + 1] && t.s3 === c[k + 2] ? 0 : 1);
+              return -1;
+            }
+          } else firstFragmentKey = key;
+        }
+      } else break;
+    }
+    // Still inside the extension headers: what the packet carries was not reached, so not judged.
+    if (!nonFirstFragment && (proto === 0 || proto === 43 || proto === 60 || proto === 135 || proto === 139 || proto === 140 || proto === 51 || proto === 44)) {
+      this.unjudged(Unjudged.IPV6_EXTENSIONS, proto);
+    }
+    this.extProto = proto;
+    this.extNonFirst = nonFirstFragment;
+    this.extFirstKey = firstFragmentKey;
+    return l4;
   }
 
   /** The TCP segment at `l4` (its length from the IP header, so a capture cut short by its snaplen still says it) to the capture-loss meter. */
