@@ -162,6 +162,37 @@ describe('known-endpoint catalogue: a finding annotated by its address', () => {
   });
 });
 
+describe('IPv6 fragments', () => {
+  it('a later fragment is counted to its first fragment\'s flow, through the extension headers', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tan-v6frag-'));
+    // Raw IPv6 (link type 229): 2001:db8:9::1 -> 2001:db8:5::7, a hop-by-hop header, then a fragment header (id 77).
+    const frag = (offset8: number, more: boolean, data: Buffer): Buffer => {
+      const f = Buffer.alloc(40 + 8 + 8 + data.length);
+      f[0] = 0x60;
+      f.writeUInt16BE(8 + 8 + data.length, 4);
+      f[6] = 0; // hop-by-hop options
+      f[7] = 64;
+      Buffer.from('20010db8000900000000000000000001', 'hex').copy(f, 8);
+      Buffer.from('20010db8000500000000000000000007', 'hex').copy(f, 24);
+      f[40] = 44; // then the fragment header
+      f[41] = 0; // 8 bytes
+      f[48] = 17;
+      f.writeUInt16BE((offset8 << 3) | (more ? 1 : 0), 50);
+      f.writeUInt32BE(77, 52);
+      data.copy(f, 56);
+      return f;
+    };
+    const udp = Buffer.alloc(16);
+    udp.writeUInt16BE(40000, 0);
+    udp.writeUInt16BE(9999, 2);
+    udp.writeUInt16BE(24, 4);
+    const cap = path.join(dir, 'v6frag.pcap');
+    writeFileSync(cap, Buffer.concat([pcapGlobalHeader(229), pcapRecord(1_700_000_000_000, frag(0, true, udp)), pcapRecord(1_700_000_000_001, frag(2, false, Buffer.alloc(8, 1)))]));
+    const scan = await scanCaptures([cap], { lab: ['2001:db8:9::/48'] });
+    expect(scan.findings.map((f) => [f.dst, f.dstPort, f.count, f.packet, f.lastPacket])).toEqual([['2001:db8:5::7', 9999, 2, 1, 2]]);
+  });
+});
+
 describe('DNS question names', () => {
   const q = (name: string, pointer = false): Buffer => {
     const labels = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l, 'latin1')]);
