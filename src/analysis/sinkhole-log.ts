@@ -56,6 +56,11 @@ export interface SinkholeLiveness {
   heartbeatMs: number;
   /** stop: why it stopped. */
   reason?: string;
+  /**
+   * The forwarding sysctls that were on when the line was written (`net.ipv4.ip_forward=1`, ...):
+   * empty when the host did not forward. Absent in the lines of sinkholes older than this check.
+   */
+  forwarding?: string[];
 }
 
 /** A longer line is not the sinkhole's (its records are a few hundred bytes). */
@@ -100,6 +105,7 @@ const livenessSchema = {
     instance: { type: 'string', pattern: '^[0-9a-f]{8,64}$' },
     heartbeatMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
     reason: { type: 'string', maxLength: 200 },
+    forwarding: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 64, pattern: '^[a-z0-9_.]+=[0-9]+$' } },
   },
 } as const;
 
@@ -202,4 +208,27 @@ export function sinkholeGap(liveness: readonly SinkholeLiveness[], fromMs: numbe
   }
   if (last.t < toMs) return `the sinkhole log ends at ${last.time}${last.event === 'stop' ? ` (stopped: ${last.reason ?? 'no reason given'})` : ''}, before ${iso(toMs)}`;
   return undefined;
+}
+
+/**
+ * Whether the gateway forwarded in or before [fromMs, toMs), from its liveness lines (each says
+ * which forwarding sysctls were on then): from the first line that says it forwarded, every
+ * window is INCONCLUSIVE, and so is every window after the line before it (forwarding may have
+ * been switched on any time since). A gateway that forwards lets the lab reach the outside, so its
+ * sinkhole witnesses nothing: a connection it forwarded is in no log. Lines that do not say
+ * (a sinkhole older than this check) cannot show it did not forward: undefined only when every
+ * line up to the window's end says the host did not.
+ */
+export function forwardingProblem(liveness: readonly SinkholeLiveness[], fromMs: number, toMs: number): string | undefined {
+  const lines = [...liveness].sort((a, b) => a.t - b.t);
+  const i = lines.findIndex((l) => l.forwarding === undefined || l.forwarding.length > 0);
+  if (i < 0) return undefined;
+  const f = lines[i]!;
+  const since = i > 0 ? lines[i - 1]!.t : f.t;
+  if (since >= toMs) return undefined;
+  if (f.forwarding === undefined) {
+    return `the gateway sinkhole's liveness line at ${f.time} does not say whether the gateway forwarded (a sinkhole older than this Airlock; update it): nothing shows the gateway did not let the lab out`;
+  }
+  const before = i > 0 ? `; its line before, at ${lines[i - 1]!.time}, said it did not` : '';
+  return `the gateway forwarded from ${f.time} (${f.forwarding.join(', ')}${before}): a gateway that forwards lets the lab reach the outside, so its sinkhole cannot witness this window`;
 }

@@ -5,13 +5,14 @@
  * On a bench whose rig file names `lab.sinkhole_log`, Airlock did not run the sinkhole itself:
  * `run` fetched the gateway's log into the run directory (src/rig/sinkhole-fetch.ts). There the
  * witness counts only where the log shows the sinkhole was running (its liveness lines); a log
- * that could not be fetched, a gap, or lines that are not the sinkhole's make the window
- * INCONCLUSIVE, because a connection the sinkhole never logged cannot be missed by the check.
+ * that could not be fetched, a gap, a gateway that forwarded (its liveness lines say), or lines
+ * that are not the sinkhole's make the window INCONCLUSIVE, because a connection the sinkhole
+ * never logged (or the gateway forwarded) cannot be missed by the check.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, canonicalAddress, decodeDnsCanary, type SentCanary } from '../analysis/canary.js';
-import { readSinkholeLogFile, sinkholeGap, type SinkholeLog } from '../analysis/sinkhole-log.js';
+import { forwardingProblem, readSinkholeLogFile, sinkholeGap, type SinkholeLog } from '../analysis/sinkhole-log.js';
 
 export interface SinkholeRecord {
   timeMs: number;
@@ -103,6 +104,8 @@ export function gatewayLogProblems(runDir: string, log: SinkholeLog, fromMs: num
   }
   const gap = sinkholeGap(log.liveness, fromMs, toMs);
   if (gap) out.push(`${gap}: the gateway sinkhole cannot witness this window`);
+  const forwarded = forwardingProblem(log.liveness, fromMs, toMs);
+  if (forwarded) out.push(forwarded);
   return out;
 }
 

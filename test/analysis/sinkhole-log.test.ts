@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSinkholeLog, sinkholeGap, type SinkholeLiveness } from '../../src/analysis/sinkhole-log.js';
+import { forwardingProblem, parseSinkholeLog, sinkholeGap, type SinkholeLiveness } from '../../src/analysis/sinkhole-log.js';
 import { fetchSinkholeLog, shellQuote, sshFetchArgv } from '../../src/rig/sinkhole-fetch.js';
 import { loadRig } from '../../src/config/index.js';
 import { configErrorOf } from '../config/helpers.js';
@@ -108,6 +108,43 @@ describe('gaps: when the liveness lines do not show the sinkhole running', () =>
     expect(sinkholeGap(steady, T0 - 1, T0 + 3000)).toMatch(/^the sinkhole log shows it running only from 2026-12-03T10:00:00.000Z/);
     expect(sinkholeGap(steady, T0, T0 + 10_001)).toBe('the sinkhole log ends at 2026-12-03T10:00:10.000Z, before 2026-12-03T10:00:10.001Z');
     expect(sinkholeGap([], T0, T0 + 1)).toMatch(/no start or heartbeat line at all/);
+  });
+});
+
+describe('forwarding: the liveness lines say whether the gateway forwarded', () => {
+  const at = (ms: number, forwarding: string[] | undefined, event: SinkholeLiveness['event'] = 'heartbeat'): SinkholeLiveness => ({ ...live(ms, event), ...(forwarding ? { forwarding } : {}) });
+  const ON = ['net.ipv4.ip_forward=1'];
+  const lines = [at(0, [], 'start'), at(1000, []), at(2000, ON), at(3000, []), at(4000, [])];
+
+  it('a gateway that never forwarded: no problem', () => {
+    expect(forwardingProblem([at(0, [], 'start'), at(1000, []), at(2000, [])], T0, T0 + 2000)).toBeUndefined();
+  });
+
+  it('from the first forwarding line, and since the line before it, every window is INCONCLUSIVE naming it; windows before are not', () => {
+    const why = 'the gateway forwarded from 2026-12-03T10:00:02.000Z (net.ipv4.ip_forward=1; its line before, at 2026-12-03T10:00:01.000Z, said it did not): a gateway that forwards lets the lab reach the outside, so its sinkhole cannot witness this window';
+    expect(forwardingProblem(lines, T0, T0 + 900)).toBeUndefined();
+    expect(forwardingProblem(lines, T0, T0 + 1000)).toBeUndefined();
+    // Switched on some time after the line at 1 s: the stretch before the line that says so too.
+    expect(forwardingProblem(lines, T0 + 1200, T0 + 1800)).toBe(why);
+    expect(forwardingProblem(lines, T0 + 2000, T0 + 2500)).toBe(why);
+    // Switched off again: what it forwarded meanwhile is in no log, so later windows stay INCONCLUSIVE.
+    expect(forwardingProblem(lines, T0 + 3500, T0 + 4000)).toBe(why);
+    // Forwarding already at the first line (the span's start): named without a line before.
+    expect(forwardingProblem([at(0, ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'], 'start'), at(1000, [])], T0 + 500, T0 + 900)).toBe(
+      'the gateway forwarded from 2026-12-03T10:00:00.000Z (net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1): a gateway that forwards lets the lab reach the outside, so its sinkhole cannot witness this window',
+    );
+  });
+
+  it('a line that does not say (an older sinkhole) cannot show the gateway did not forward', () => {
+    expect(forwardingProblem([at(0, [], 'start'), at(1000, undefined), at(2000, [])], T0 + 1500, T0 + 2000)).toBe(
+      "the gateway sinkhole's liveness line at 2026-12-03T10:00:01.000Z does not say whether the gateway forwarded (a sinkhole older than this Airlock; update it): nothing shows the gateway did not let the lab out",
+    );
+  });
+
+  it('the field is checked like the rest of a hostile line', () => {
+    const log = parseSinkholeLog([at(0, ON), at(1000, ['$(reboot)']), { ...at(2000, []), forwarding: 'net.ipv4.ip_forward=1' }].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    expect(log.liveness.map((l) => l.forwarding)).toEqual([ON]);
+    expect(log.rejected.map((r) => r.line)).toEqual([2, 3]);
   });
 });
 

@@ -4,7 +4,8 @@
  * fetches the run's span into the run directory as evidence and checks it like the virtual rig's
  * own. A clean run gives PASS; the sinkhole paused for longer than its heartbeat tolerance in the
  * middle of a run (SIGSTOP, a gap in its log) gives INCONCLUSIVE naming the gap; a fetched record
- * no capture holds, and a log that could not be read, give INCONCLUSIVE on re-analysis.
+ * no capture holds, a log that could not be read, and heartbeats saying the gateway forwarded give
+ * INCONCLUSIVE on re-analysis.
  *
  * The SSH form is tested against a real sshd in a namespace (test/lab/ssh-fetch.test.ts), and its
  * command line in test/analysis/sinkhole-log.test.ts.
@@ -128,7 +129,7 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     cpSync(cleanDir, skew, { recursive: true });
     const parsed = lines.map((l) => JSON.parse(l) as { t: number; time: string; event?: string; instance?: string; heartbeatMs?: number });
     const first = parsed.find((p) => p.event)!;
-    const before = Array.from({ length: 60 }, (_, i) => ({ t: first.t - 30_000 + i * 500, event: 'heartbeat', instance: first.instance, heartbeatMs: first.heartbeatMs }));
+    const before = Array.from({ length: 60 }, (_, i) => ({ t: first.t - 30_000 + i * 500, event: 'heartbeat', instance: first.instance, heartbeatMs: first.heartbeatMs, forwarding: [] }));
     const shifted = [...before, ...parsed].map((p) => {
       const t = p.t + 3000;
       return JSON.stringify({ ...p, time: new Date(t).toISOString(), t, ...(p.event === 'start' ? { event: 'heartbeat' } : {}) });
@@ -138,6 +139,32 @@ describe('run reads the gateway sinkhole log (lab.sinkhole_log, shared directory
     expect(k.verdict).toBe('INCONCLUSIVE');
     expect(reasons(k)).toMatch(/the gateway's clock is off by 3\.\d s from this host's \(DNS canary #\d+ from (drone|controller|phone) sent at \S+, logged at \S+\): its log cannot be matched to the captures by time/);
     expect(reasons(k)).not.toMatch(/heartbeat|shows it running only from|log ends at/);
+  });
+
+  it('the gateway switched to forwarding mid-run (its heartbeats say so): the windows from then INCONCLUSIVE naming it, the phase before not', async () => {
+    const lines = readFileSync(path.join(cleanDir, 'sinkhole.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const parsed = lines.map((l) => JSON.parse(l) as { t: number; time: string; event?: string; forwarding?: string[] });
+    // The virtual sinkhole's namespace does not forward, and every liveness line says so.
+    const live = parsed.filter((p) => p.event);
+    expect(live.length).toBeGreaterThan(5);
+    expect(live.every((p) => Array.isArray(p.forwarding) && p.forwarding.length === 0)).toBe(true);
+
+    const result = readResult(cleanDir);
+    const standby = result.phases.find((p) => p.name === 'standby')!;
+    const from = Date.parse(standby.startedAt!) + 2000;
+    const on = live.find((p) => p.t >= from)!;
+    const before = live[live.indexOf(on) - 1]!;
+    const fwd = path.join(tmp, 'forwarded');
+    cpSync(cleanDir, fwd, { recursive: true });
+    writeFileSync(path.join(fwd, 'sinkhole.jsonl'), parsed.map((p) => JSON.stringify(p.event && p.t >= on.t ? { ...p, forwarding: ['net.ipv4.ip_forward=1'] } : p)).join('\n') + '\n');
+    const f = await reanalyzeRun(fwd);
+    expect(f.verdict).toBe('INCONCLUSIVE');
+    const phaseReasons = (name: string) => f.phases.find((p) => p.name === name)!.assertions.map((a) => (a as Reasoned).reason ?? '').join('\n');
+    expect(phaseReasons('standby')).toContain(
+      `the gateway forwarded from ${on.time} (net.ipv4.ip_forward=1; its line before, at ${before.time}, said it did not): a gateway that forwards lets the lab reach the outside, so its sinkhole cannot witness this window`,
+    );
+    expect(phaseReasons('boot')).not.toContain('forwarded');
+    expect(f.phases.find((p) => p.name === 'boot')!.assertions.every((a) => a.verdict === 'PASS')).toBe(true);
   });
 
   it('the sinkhole paused mid-run (a gap in its heartbeats): INCONCLUSIVE naming the gap, never PASS', { timeout: 180_000 }, async () => {

@@ -3,7 +3,8 @@
  * route points at the gateway), "gw" (runs the built CLI as a user would) and "outside" (beyond the
  * gateway's uplink, where a tcpdump proves nothing was forwarded). A TCP connect, a UDP datagram
  * and a DNS query to documentation addresses are answered and logged with their original
- * destinations; SIGTERM removes the nftables table; a gateway that forwards is refused (exit 4).
+ * destinations; SIGTERM removes the nftables table; a gateway that forwards is refused (exit 4),
+ * and one switched to forwarding while the sinkhole runs is logged from the next heartbeat on.
  * A control at the end (forwarding switched on once the sinkhole is gone) shows the outside
  * capture would have seen a forwarded packet.
  */
@@ -12,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSinkholeLog } from '../../src/analysis/sinkhole-log.js';
+import { forwardingProblem, parseSinkholeLog } from '../../src/analysis/sinkhole-log.js';
 import { BIN, tcpdumpCount } from '../utils/airlock.js';
 import { main } from '../../src/cli/args.js';
 import { memoryIO } from '../../src/cli/io.js';
@@ -161,6 +162,42 @@ describe('airlock sinkhole --nft on a lab gateway', () => {
     expect(outside('src host 10.99.0.10 and not (udp and dst host 203.0.113.52 and dst port 6000)')).toEqual([]);
     expect(outside('src host 10.99.0.10 and udp and dst host 203.0.113.52 and dst port 6000')).toHaveLength(1);
     expect(tcpdumpCount(outsidePcap)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('airlock sinkhole: forwarding checked again at every heartbeat', () => {
+  it('a gateway switched to forwarding mid-run: its heartbeats say so from then on, the sinkhole says so once, and the windows from then are INCONCLUSIVE', { timeout: 60_000 }, async () => {
+    const log2 = path.join(tmp, 'forwarding.jsonl');
+    const s = startSinkhole(['--log', log2]);
+    try {
+      await s.ready;
+      await new Promise((r) => setTimeout(r, 1200));
+      inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      inNs(NS.gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+      s.child.kill('SIGTERM');
+    }
+    const r = await s.exit;
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/this host forwards packets \(net\.ipv4\.ip_forward=1\)/g)).toHaveLength(1);
+    const log = parseSinkholeLog(readFileSync(log2, 'utf8'));
+    expect(log.rejectedCount).toBe(0);
+    const said = log.liveness.map((l) => l.forwarding);
+    // Off at start and for the heartbeats before the switch, on for those after it, off again at the stop.
+    expect(said[0]).toEqual([]);
+    const first = said.findIndex((f) => f?.length);
+    expect(first).toBeGreaterThanOrEqual(2);
+    expect(said.slice(0, first).every((f) => Array.isArray(f) && f.length === 0)).toBe(true);
+    expect(said.slice(first, -1).every((f) => f?.join() === 'net.ipv4.ip_forward=1')).toBe(true);
+    expect(said.slice(first, -1).length).toBeGreaterThanOrEqual(2);
+    expect(log.liveness.at(-1)).toMatchObject({ event: 'stop', forwarding: [] });
+    // Run's reading: windows before the last line that said off are fine, those after it are not.
+    const on = log.liveness[first]!;
+    const before = log.liveness[first - 1]!;
+    expect(forwardingProblem(log.liveness, log.liveness[0]!.t, before.t)).toBeUndefined();
+    expect(forwardingProblem(log.liveness, before.t, on.t)).toMatch(new RegExp(`^the gateway forwarded from ${on.time} \\(net\\.ipv4\\.ip_forward=1; its line before, at ${before.time}, said it did not\\)`));
+    expect(forwardingProblem(log.liveness, log.liveness.at(-1)!.t - 1, log.liveness.at(-1)!.t)).toMatch(/^the gateway forwarded from /);
   });
 });
 

@@ -2,7 +2,7 @@
  * `airlock sinkhole`: Airlock's sinkhole as a service on the box that is a real lab's gateway
  * (docs/technician/proof-of-sight.md). It answers DNS with its own address, accepts any TCP
  * connection and UDP datagram nftables redirects to it, logs each with its original destination,
- * and never forwards. Runs until SIGTERM or SIGINT, then writes its stop line and (with --nft)
+ * and never forwards (checked at start, and again for every heartbeat, which logs it). Runs until SIGTERM or SIGINT, then writes its stop line and (with --nft)
  * removes the nftables table it installed.
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -60,6 +60,8 @@ export async function sinkholeCommand(o: SinkholeCommandOptions, io: CommandIO):
       udpPort,
       heartbeatMs,
       onWriteError: (e) => io.err(`airlock: sinkhole: cannot write ${o.log} (${e.code ?? e.message}); still answering, but the log has a gap from now`),
+      // Read again for every heartbeat: the log says so, and runs reading it are INCONCLUSIVE from here.
+      onForwarding: (on) => io.err(`airlock: sinkhole: this host forwards packets (${on.join(', ')}): its log says so, and runs that read it are INCONCLUSIVE from here`),
     });
   } catch (e) {
     if (o.nft) await removeNft();

@@ -4,32 +4,13 @@
  * as a table of its own (`inet airlock_sinkhole`) and removes exactly that table on exit.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import { SinkholeSetupError } from './errors.js';
+import { forwardingOn } from './forwarding.js';
 import { nftRuleset } from './server.js';
 
+export { forwardingOn };
+
 export const NFT_TABLE = 'airlock_sinkhole';
-
-const FORWARDING = [
-  ['/proc/sys/net/ipv4/ip_forward', 'net.ipv4.ip_forward'],
-  ['/proc/sys/net/ipv6/conf/all/forwarding', 'net.ipv6.conf.all.forwarding'],
-] as const;
-
-/** The forwarding sysctls that are on (read from /proc/sys of this network namespace). */
-export function forwardingOn(procRoot = ''): string[] {
-  const on: string[] = [];
-  for (const [file, name] of FORWARDING) {
-    let v: string;
-    try {
-      v = fs.readFileSync(procRoot + file, 'utf8').trim();
-    } catch {
-      // No such sysctl: that protocol is not built into this kernel, so it cannot forward.
-      continue;
-    }
-    if (v !== '0') on.push(`${name}=${v}`);
-  }
-  return on;
-}
 
 export function assertNotForwarding(): void {
   const on = forwardingOn();

@@ -7,7 +7,8 @@
  * It answers DNS with its own address, accepts any TCP connection and UDP datagram, and appends
  * one JSON line per connection, datagram and DNS question to its log, with the destination the
  * client originally addressed (src/devices/sinkhole/conntrack.ts). It also writes liveness lines
- * (start, a heartbeat every heartbeatMs, stop) so a reader can tell when it was not running
+ * (start, a heartbeat every heartbeatMs, stop), each saying whether the host forwarded then, so a
+ * reader can tell when it was not running or not a sinkhole
  * (src/analysis/sinkhole-log.ts). The log is only appended to, never rotated or truncated by the
  * sinkhole: a rotation during a run could hide records (docs/technician/proof-of-sight.md).
  *
@@ -23,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { buildAnswer, parseQuestion, QTYPE_NAMES } from './dns.js';
 import { normalizeAddress, originalDst } from './conntrack.js';
+import { forwardingOn } from './forwarding.js';
 import { httpHost, isHttp, isTlsHello, tlsServerName } from './sniff.js';
 import type { SinkholeLiveness, SinkholeRecord } from '../../analysis/sinkhole-log.js';
 import { CANARY_DNS_SUFFIX, CANARY_PORT } from '../../analysis/canary.js';
@@ -54,6 +56,10 @@ export interface SinkholeOptions {
   syncMs?: number;
   /** The log could not be written (a full disk): the sinkhole keeps answering. */
   onWriteError?: (error: NodeJS.ErrnoException) => void;
+  /** The forwarding sysctls that are on, read for every liveness line (default: this namespace's, forwardingOn). */
+  forwarding?: () => string[];
+  /** A liveness line found the host forwarding where the one before did not (or at start). */
+  onForwarding?: (on: string[]) => void;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 5000;
@@ -98,6 +104,7 @@ export class SinkholeServer {
   private writeFailed = false;
   private dirty = false;
   private stopped = false;
+  private forwarded = false;
   private heartbeat?: NodeJS.Timeout;
   private syncTimer?: NodeJS.Timeout;
   private tlsCreds?: { key: Buffer; cert: Buffer };
@@ -177,8 +184,22 @@ export class SinkholeServer {
   // ---------------------------------------------------------------- the log
 
   private liveness(event: SinkholeLiveness['event'], reason?: string): void {
+    // Whether the host forwards, read again for every line: a gateway switched to forwarding
+    // mid-run lets the lab reach the outside, and `run` makes the windows from this line's
+    // predecessor INCONCLUSIVE (src/analysis/sinkhole-log.ts forwardingProblem).
+    const forwarding = (this.opts.forwarding ?? forwardingOn)();
+    if (forwarding.length > 0 && !this.forwarded) this.opts.onForwarding?.(forwarding);
+    this.forwarded = forwarding.length > 0;
     const t = Date.now();
-    const line: SinkholeLiveness = { time: new Date(t).toISOString(), t, event, instance: this.instance, heartbeatMs: this.heartbeatMs, ...(reason ? { reason: reason.slice(0, 200) } : {}) };
+    const line: SinkholeLiveness = {
+      time: new Date(t).toISOString(),
+      t,
+      event,
+      instance: this.instance,
+      heartbeatMs: this.heartbeatMs,
+      forwarding,
+      ...(reason ? { reason: reason.slice(0, 200) } : {}),
+    };
     this.write(line);
     // A liveness line is worth nothing unless it is on the disk: synced at once.
     this.sync();
