@@ -77,8 +77,19 @@ interface Sample {
   treeFds: number;
   captures: Record<string, number>;
   captureBytes: number;
+  /** Every process of the run's tree: its command (comm and argv, cut short), RSS and PSS. */
+  perProcess: ProcSample[];
   /** --dashboard: a late page's load (/api/state) and what the attached page has received. */
   dashboard?: { stateBytes: number; stateMs: number; pageEvents: number; pageBytes: number };
+}
+
+interface ProcSample {
+  pid: number;
+  comm: string;
+  cmd: string;
+  rss: number;
+  /** Proportional set size (/proc/<pid>/smaps_rollup): shared pages divided among their users, so the sum over the tree counts each page once. */
+  pss: number;
 }
 
 // ---- /proc readers --------------------------------------------------------------------------
@@ -95,6 +106,16 @@ function rssOf(pid: number): number {
   const status = readText(`/proc/${pid}/status`);
   const m = status && /^VmRSS:\s+(\d+) kB/m.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+function pssOf(pid: number): number {
+  const rollup = readText(`/proc/${pid}/smaps_rollup`);
+  const m = rollup && /^Pss:\s+(\d+) kB/m.exec(rollup);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function commOf(pid: number): string {
+  return (readText(`/proc/${pid}/comm`) ?? '').trim();
 }
 
 function fdsOf(pid: number): number {
@@ -314,6 +335,7 @@ async function sample(): Promise<void> {
     treeFds: pids.reduce((a, p) => a + fdsOf(p), 0),
     captures,
     captureBytes,
+    perProcess: pids.map((pid) => ({ pid, comm: commOf(pid), cmd: (seen.get(pid) ?? '').slice(0, 160), rss: rssOf(pid), pss: pssOf(pid) })),
     ...(state ? { dashboard: { stateBytes: state.bytes, stateMs: state.ms, pageEvents: page.events, pageBytes: page.bytes } } : {}),
   };
   samples.push(s);
@@ -377,6 +399,33 @@ if (use.length) {
         : '') +
       `  load average  ${Math.min(...loads).toFixed(2)}..${Math.max(...loads).toFixed(2)} (1 min) on ${os.cpus().length} cores\n`,
   );
+  // Which process holds the tree's growth: every process present in at least three of the
+  // samples after the warm-up, with its RSS and PSS at the first and last of them and the slope.
+  const byPid = new Map<number, { comm: string; cmd: string; xs: number[]; rss: number[]; pss: number[] }>();
+  for (const s of use) {
+    for (const p of s.perProcess) {
+      const e = byPid.get(p.pid) ?? { comm: p.comm, cmd: p.cmd, xs: [], rss: [], pss: [] };
+      e.xs.push(s.minute);
+      e.rss.push(p.rss);
+      e.pss.push(p.pss);
+      byPid.set(p.pid, e);
+    }
+  }
+  const rows = [...byPid].filter(([, e]) => e.xs.length >= 3).map(([pid, e]) => ({ pid, ...e, slope: slopePerHour(e.xs, e.rss), pssSlope: slopePerHour(e.xs, e.pss) }));
+  rows.sort((a, b) => b.slope - a.slope);
+  process.stdout.write(`soak: per process (${rows.length} present in 3 or more samples), RSS and PSS first -> last, slope MB/h:\n`);
+  for (const r of rows) {
+    process.stdout.write(
+      `  ${String(r.pid).padStart(7)} ${r.comm.padEnd(15)} rss ${mb(r.rss[0]!).padStart(6)} -> ${mb(r.rss[r.rss.length - 1]!).padStart(6)} (${mb(r.slope).padStart(5)}/h)  ` +
+        `pss ${mb(r.pss[0]!).padStart(6)} -> ${mb(r.pss[r.pss.length - 1]!).padStart(6)} (${mb(r.pssSlope).padStart(5)}/h)  ${r.cmd.slice(0, 90)}\n`,
+    );
+  }
+  const shortLived = new Set(use.flatMap((s) => s.perProcess.filter((p) => (byPid.get(p.pid)?.xs.length ?? 0) < 3).map((p) => p.comm)));
+  if (shortLived.size) process.stdout.write(`  (short-lived, in fewer than 3 samples: ${[...shortLived].join(', ')})\n`);
+  if (use.length >= 2) {
+    const pssSum = use.map((s) => s.perProcess.reduce((a, p) => a + p.pss, 0));
+    process.stdout.write(`  tree PSS      ${mb(pssSum[0]!)} -> ${mb(pssSum[pssSum.length - 1]!)} MB, slope ${mb(slopePerHour(xs, pssSum))} MB/h (shared pages counted once)\n`);
+  }
   if (runDir) {
     const last = captureSizes(runDir);
     process.stdout.write(`  final sizes   ${Object.entries(last).map(([n, b]) => `${n} ${size(b)}`).join(', ')}\n`);
