@@ -3,7 +3,8 @@
  * by the sender as the run goes (src/devices/capture/canary-sender.ts), so an eight-hour run's
  * ~700,000 canaries stay out of result.json, which records only `{ secret, file, count,
  * capturesFor }` (docs/certifier/evidence.md). The analysis after the run and `verify`'s
- * re-analysis read the list back from it here.
+ * re-analysis read the list back from it here, into a compact CanaryList (src/verdict/canary-list.ts:
+ * typed arrays, about 38 bytes a canary instead of an object of about 180).
  *
  * The file is hostile input (a run directory comes from anywhere): it is read in chunks with a
  * bound on each line's length, every line is checked field by field, and the number of lines
@@ -15,6 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { CANARY_PROTOCOLS, type SentCanary } from '../analysis/canary.js';
 import { AirlockError } from '../errors.js';
+import { CanaryList, CanaryListBuilder, canaryList } from './canary-list.js';
 
 /** The file's name in the run directory. */
 export const CANARY_LEDGER_FILE = 'canaries.jsonl';
@@ -76,11 +78,18 @@ export function parseCanaryLine(line: string, lineNo: number, file = CANARY_LEDG
   return v as SentCanary;
 }
 
+/** The canaries as the analysis takes them (src/verdict/input.ts). */
+export interface AnalysisCanaries {
+  secret: string;
+  sent: CanaryList;
+  capturesFor: Record<string, string[]>;
+}
+
 /**
- * Every canary in `<runDir>/<record.file>`, in send order, after checking each line and that
- * there are exactly `record.count` of them.
+ * Every canary in `<runDir>/<record.file>`, in send order (by send time, then sequence number),
+ * after checking each line and that there are exactly `record.count` of them.
  */
-export function readCanaryLedger(runDir: string, record: Pick<CanaryFileRecord, 'file' | 'count'>): SentCanary[] {
+export function readCanaryLedger(runDir: string, record: Pick<CanaryFileRecord, 'file' | 'count'>): CanaryList {
   const name = record.file;
   // Only a plain file name in the run directory: result.json must not point anywhere else.
   if (typeof name !== 'string' || name !== path.basename(name) || name === '.' || name === '..' || name === '') {
@@ -92,45 +101,51 @@ export function readCanaryLedger(runDir: string, record: Pick<CanaryFileRecord, 
     fd = fs.openSync(path.join(runDir, name), 'r');
   } catch (error) {
     // A run that sent no canary may have no file.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && record.count === 0) return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && record.count === 0) return new CanaryListBuilder().build();
     throw new CanaryLedgerError(`${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): result.json records ${record.count} canaries sent`);
   }
-  const out: SentCanary[] = [];
+  // Each line's record is parsed, checked and stored in the list's arrays at once: no record outlives its line.
+  const out = new CanaryListBuilder(record.count);
   try {
+    // Lines are cut from the read buffer itself and decoded one by one: a line still open at a
+    // chunk's end moves to the buffer's start (it is at most MAX_CANARY_LINE_BYTES).
     const buf = Buffer.alloc(1 << 20);
-    let rest = '';
+    let kept = 0;
     let lineNo = 0;
     const take = (line: string) => {
       lineNo++;
       if (out.length >= record.count) throw new CanaryLedgerError(`${name} holds more than the ${record.count} canaries result.json records`);
-      out.push(parseCanaryLine(line, lineNo, name));
+      out.add(parseCanaryLine(line, lineNo, name));
     };
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      const n = fs.readSync(fd, buf, kept, buf.length - kept, null);
       if (n === 0) break;
-      const lines = (rest + buf.toString('latin1', 0, n)).split('\n');
-      rest = lines.pop()!;
-      for (const l of lines) {
-        if (l.length > MAX_CANARY_LINE_BYTES) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: longer than ${MAX_CANARY_LINE_BYTES} bytes`);
-        take(Buffer.from(l, 'latin1').toString('utf8'));
+      const chunk = buf.subarray(0, kept + n);
+      let start = 0;
+      for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+        if (nl - start > MAX_CANARY_LINE_BYTES) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: longer than ${MAX_CANARY_LINE_BYTES} bytes`);
+        take(chunk.toString('utf8', start, nl));
+        start = nl + 1;
       }
-      if (rest.length > MAX_CANARY_LINE_BYTES) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: longer than ${MAX_CANARY_LINE_BYTES} bytes`);
+      kept = chunk.length - start;
+      if (kept > MAX_CANARY_LINE_BYTES) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: longer than ${MAX_CANARY_LINE_BYTES} bytes`);
+      chunk.copy(buf, 0, start);
     }
-    if (rest.length > 0) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: cut short (no newline at the end)`);
+    if (kept > 0) throw new CanaryLedgerError(`${name} line ${lineNo + 1}: cut short (no newline at the end)`);
   } finally {
     fs.closeSync(fd);
   }
   if (out.length !== record.count) throw new CanaryLedgerError(`${name} holds ${out.length} canaries, result.json records ${record.count} sent: the file is incomplete`);
-  return out.sort((a, b) => a.sentAtMs - b.sentAtMs || a.seq - b.seq);
+  return out.build(true);
 }
 
 /** The analysis input's canaries from what result.json (or the run) recorded: the file, or an older inline list. */
 export function canariesForAnalysis(
   runDir: string,
   recorded: CanaryFileRecord | InlineCanaryRecord | undefined,
-): InlineCanaryRecord | undefined {
+): AnalysisCanaries | undefined {
   if (!recorded) return undefined;
-  if ('sent' in recorded && Array.isArray(recorded.sent)) return recorded;
+  if ('sent' in recorded && Array.isArray(recorded.sent)) return { secret: recorded.secret, sent: canaryList(recorded.sent), capturesFor: recorded.capturesFor };
   const r = recorded as CanaryFileRecord;
   return { secret: r.secret, sent: readCanaryLedger(runDir, r), capturesFor: r.capturesFor };
 }

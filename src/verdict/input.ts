@@ -3,6 +3,7 @@ import type { RigConfig, ScenarioConfig } from '../config/types.js';
 import type { EndpointCatalogue } from '../analysis/index.js';
 import type { SentCanary } from '../analysis/canary.js';
 import type { CaptureRecord } from './result.js';
+import type { CanaryList } from './canary-list.js';
 
 export interface JudgeInput {
   runDir: string;
@@ -17,7 +18,8 @@ export interface JudgeInput {
   /** Phases cut short by an abort or a fault (index), and phases never started. */
   incomplete: Set<number>;
   captures: CaptureRecord[];
-  canaries?: { secret: string; sent: SentCanary[]; capturesFor: Record<string, string[]> };
+  /** The canaries sent: canaries.jsonl read into a CanaryList (src/verdict/canary-ledger.ts), or a plain list. */
+  canaries?: { secret: string; sent: CanaryList | readonly SentCanary[]; capturesFor: Record<string, string[]> };
   floorsDbm?: Record<string, number>;
   /** Default: the shipped endpoint catalogue. */
   catalogue?: EndpointCatalogue;

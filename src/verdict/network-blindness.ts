@@ -4,11 +4,12 @@ import type { SinkholeRecord } from './sinkhole-witness.js';
 import { CAPTURE_LOSS_MIN_ACKS } from '../analysis/capture-loss.js';
 import type { CaptureLossEntry } from './result.js';
 import type { WindowData } from './window-data.js';
+import { canaryList } from './canary-list.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The address family a canary was sent over (from its destination; a canary without one is IPv4). */
-const familyOf = (c: { dst?: string }): 'IPv4' | 'IPv6' => (c.dst?.includes(':') ? 'IPv6' : 'IPv4');
+/** The address family of a destination (a canary without one is IPv4). */
+const familyOfDst = (dst: string | undefined): 'IPv4' | 'IPv6' => (dst?.includes(':') ? 'IPv6' : 'IPv4');
 
 /** Canaries sent in a window's last second are not required in it (in flight when the capture stopped). */
 const LAST_SECOND_MS = 1000;
@@ -25,10 +26,10 @@ const MIN_CHECKED_MS = 5000;
 export const sendGapToleranceMs = (intervalMs: number) => 3 * intervalMs + 5000;
 
 /** The first stretch between an injection point's sends (and from its last send to `tailTo`) longer than the tolerance. */
-function sendGap(sent: Array<{ sentAtMs: number }>, intervalMs: number | undefined, tailTo: number | undefined): { fromMs: number; toMs: number } | undefined {
+function sendGap(sentAtMs: Float64Array, intervalMs: number | undefined, tailTo: number | undefined): { fromMs: number; toMs: number } | undefined {
   if (!intervalMs || intervalMs <= 0) return undefined;
   const tol = sendGapToleranceMs(intervalMs);
-  const t = sent.map((c) => c.sentAtMs).sort((a, b) => a - b);
+  const t = sentAtMs.sort();
   for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! > tol) return { fromMs: t[i - 1]!, toMs: t[i]! };
   const last = t[t.length - 1]!;
   if (tailTo !== undefined && tailTo - last > tol) return { fromMs: last, toMs: tailTo };
@@ -43,17 +44,31 @@ function sendGap(sent: Array<{ sentAtMs: number }>, intervalMs: number | undefin
 function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
   const { input, window } = data;
   const canaries = input.canaries!;
+  // Canaries are indexes into the compact list (src/verdict/canary-list.ts): a long window holds
+  // hundreds of thousands, and no record is made but for the canary a message names.
+  const sent = canaryList(canaries.sent);
   const reasons: string[] = [];
   const netCaptures = input.captures.filter((c) => c.kind === 'network');
   // A rotated capture's parts together are the capture: a canary in any part is in the capture.
   const fileOf = new Map(netCaptures.map((c) => [c.name, c.files.length > 1 ? `${c.files[0]} and ${c.files.length - 1} more part(s)` : (c.files[0] ?? '')]));
   const captureOf = new Map(netCaptures.flatMap((c) => c.files.map((f) => [f, c.name] as const)));
-  const have = new Set(seen.map((c) => `${captureOf.get(c.file) ?? c.file}|${c.host}|${c.seq}`));
+  // capture -> injection point -> sequence numbers seen.
+  const have = new Map<string, Map<string, Set<number>>>();
+  for (const c of seen) {
+    const cap = captureOf.get(c.file) ?? c.file;
+    let hosts = have.get(cap);
+    if (!hosts) have.set(cap, (hosts = new Map()));
+    let seqs = hosts.get(c.host);
+    if (!seqs) hosts.set(c.host, (seqs = new Set()));
+    seqs.add(c.seq);
+  }
   const checkedTo = window.toMs - LAST_SECOND_MS;
-  const inWindow = canaries.sent.filter((c) => c.sentAtMs >= window.fromMs && c.sentAtMs < checkedTo);
+  const inWindow = sent.sentIn(window.fromMs, checkedTo);
+  const family = (i: number) => familyOfDst(sent.dst(i));
+  const protoOf = (i: number) => sent.protocol(i) ?? 'udp';
   for (const [host, crosses] of Object.entries(canaries.capturesFor)) {
     if (crosses.length === 0) continue;
-    const mine = inWindow.filter((c) => c.host === host);
+    const mine = inWindow.filter((i) => sent.host(i) === host);
     if (mine.length === 0) {
       if (checkedTo - window.fromMs >= MIN_CHECKED_MS) reasons.push(`canary injection point ${host} sent no canary in this window, so nothing shows the captures ${crosses.join(', ')} could see`);
       continue;
@@ -64,9 +79,18 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
     // start) counts too: a stall across a boundary, a little under the tolerance on each side,
     // is a stall all the same.
     const phase = data.window.kind === 'phase';
-    const before = phase ? canaries.sent.reduce((m, c) => (c.host === host && c.sentAtMs < window.fromMs && c.sentAtMs > m ? c.sentAtMs : m), -Infinity) : -Infinity;
-    const head = phase ? [{ sentAtMs: Number.isFinite(before) ? before : window.fromMs }] : [];
-    const gap = sendGap([...head, ...mine], input.rig.canaries?.intervalMs, phase ? checkedTo : undefined);
+    let before = -Infinity;
+    if (phase) {
+      for (let i = 0; i < sent.length; i++) {
+        const t = sent.sentAtMs(i);
+        if (t < window.fromMs && t > before && sent.host(i) === host) before = t;
+      }
+    }
+    const head = phase ? 1 : 0;
+    const times = new Float64Array(head + mine.length);
+    if (phase) times[0] = Number.isFinite(before) ? before : window.fromMs;
+    for (let k = 0; k < mine.length; k++) times[head + k] = sent.sentAtMs(mine[k]!);
+    const gap = sendGap(times, input.rig.canaries?.intervalMs, phase ? checkedTo : undefined);
     if (gap) {
       reasons.push(
         `canary injection point ${host} sent no canary between ${iso(gap.fromMs)} and ${iso(gap.toMs)} (${((gap.toMs - gap.fromMs) / 1000).toFixed(1)} s; one every ${input.rig.canaries!.intervalMs / 1000} s was promised), so nothing shows the captures ${crosses.join(', ')} could see then`,
@@ -75,34 +99,35 @@ function canaryBlindness(data: WindowData, seen: SeenCanary[]): string[] {
     for (const cap of crosses) {
       const file = fileOf.get(cap);
       if (file === undefined) continue;
-      const missing = mine.filter((c) => !have.has(`${cap}|${c.host}|${c.seq}`));
+      const seqs = have.get(cap)?.get(host);
+      const missing = seqs ? mine.filter((i) => !seqs.has(sent.seq(i))) : mine;
       if (missing.length === 0) continue;
       if (missing.length === mine.length) {
         reasons.push(`capture ${cap} (${file}) holds none of the ${mine.length} canaries ${host} sent in this window: wrong interface, interface down, or a tap or mirror that does not carry ${host}'s traffic`);
         continue;
       }
-      const first = (miss: typeof missing) => {
+      const first = (miss: number[]) => {
         const f = miss[0]!;
-        return `first: #${f.seq} to ${f.target}${f.dst ? ` ${f.dst}` : ''} sent at ${iso(f.sentAtMs)}`;
+        const dst = sent.dst(f);
+        return `first: #${sent.seq(f)} to ${sent.target(f)}${dst ? ` ${dst}` : ''} sent at ${iso(sent.sentAtMs(f))}`;
       };
       // Every canary of one address family missing and none of the other: a filter or mirror hides that family.
-      const family = (['IPv6', 'IPv4'] as const).find((fam) => {
-        const all = mine.filter((c) => familyOf(c) === fam);
-        return all.length > 0 && all.length < mine.length && missing.length === all.length && missing.every((c) => familyOf(c) === fam);
+      const hidden = (['IPv6', 'IPv4'] as const).find((fam) => {
+        const all = mine.filter((i) => family(i) === fam);
+        return all.length > 0 && all.length < mine.length && missing.length === all.length && missing.every((i) => family(i) === fam);
       });
-      if (family) {
-        reasons.push(`capture ${cap} (${file}) misses ${missing.length} of ${missing.length} ${family} canaries from ${host} (${first(missing)}): a capture filter or mirror hides ${family}`);
+      if (hidden) {
+        reasons.push(`capture ${cap} (${file}) misses ${missing.length} of ${missing.length} ${hidden} canaries from ${host} (${first(missing)}): a capture filter or mirror hides ${hidden}`);
         continue;
       }
-      const protoOf = (c: { protocol?: string }) => c.protocol ?? 'udp';
       for (const proto of [...new Set(missing.map(protoOf))]) {
-        const all = mine.filter((c) => protoOf(c) === proto);
-        const miss = missing.filter((c) => protoOf(c) === proto);
-        const v6 = all.filter((c) => familyOf(c) === 'IPv6');
+        const all = mine.filter((i) => protoOf(i) === proto);
+        const miss = missing.filter((i) => protoOf(i) === proto);
+        const v6 = all.filter((i) => family(i) === 'IPv6');
         const hint =
           miss.length === all.length
             ? `: a capture filter or mirror hides ${proto}`
-            : v6.length > 0 && miss.length === v6.length && miss.every((c) => familyOf(c) === 'IPv6')
+            : v6.length > 0 && miss.length === v6.length && miss.every((i) => family(i) === 'IPv6')
               ? `: a capture filter or mirror hides ${proto} over IPv6`
               : '';
         reasons.push(`capture ${cap} (${file}) misses ${miss.length} of ${all.length} ${proto} canaries from ${host} (${first(miss)})${hint}`);
@@ -148,6 +173,9 @@ export async function captureLossOf(data: WindowData): Promise<CaptureLossEntry[
   return out;
 }
 
+/** canaryBlindness's answer for a window (its scan is made once: WindowData.network()). */
+const canaryReasonsOf = new WeakMap<WindowData, string[]>();
+
 /** Why the network evidence of a window cannot prove absence (empty when it can). */
 export async function networkBlindness(data: WindowData): Promise<string[]> {
   const reasons: string[] = [];
@@ -158,7 +186,12 @@ export async function networkBlindness(data: WindowData): Promise<string[]> {
   const scan = await data.network();
   for (const d of scan.damage) reasons.push(`${d.file} ${d.unjudged ? 'has frames it cannot judge from' : 'is damaged at'} byte offset ${d.offset}: ${d.reason}`);
 
-  if (input.canaries) reasons.push(...canaryBlindness(data, scan.canaries));
+  if (input.canaries) {
+    // Each of the window's network assertions asks; the canaries are checked once per window.
+    let canaryReasons = canaryReasonsOf.get(data);
+    if (!canaryReasons) canaryReasonsOf.set(data, (canaryReasons = canaryBlindness(data, scan.canaries)));
+    reasons.push(...canaryReasons);
+  }
   else if (netCaptures.length > 0) reasons.push('no canaries were sent: the captures cannot show they could see');
 
   // Capture loss: acknowledged TCP data the capture never saw, above the rig's limit.

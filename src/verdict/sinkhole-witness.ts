@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CANARY_DNS_SUFFIX, CANARY_PORT, CANARY_TOLERANCE_MS, canonicalAddress, decodeDnsCanary, type SentCanary } from '../analysis/canary.js';
 import { forwardingProblem, readSinkholeLogFile, sinkholeGap, type SinkholeLog } from '../analysis/sinkhole-log.js';
+import { CanaryList, canaryList } from './canary-list.js';
 
 export interface SinkholeRecord {
   timeMs: number;
@@ -45,25 +46,53 @@ export function readSinkholeFile(runDir: string): SinkholeLog {
  * late on a loaded host). The log keeps only a canary's first 64 bytes, too few for its HMAC,
  * so the send's own tuple and time are what tell it from a device's traffic to that port.
  */
-export function sentCanaryMatcher(sent: SentCanary[]): (r: { proto: string; src: string; srcPort: number; dst: string; dstPort: number; t: number }) => boolean {
+export function sentCanaryMatcher(sent: CanaryList | readonly SentCanary[]): (r: { proto: string; src: string; srcPort: number; dst: string; dstPort: number; t: number }) => boolean {
+  const list = canaryList(sent);
   const at = new Map<string, number[]>();
-  const key = (proto: string, src: string, srcPort: number, dst: string) => `${proto} ${canonicalAddress(src)} ${srcPort} ${canonicalAddress(dst)}`;
-  for (const c of sent) {
-    if ((c.protocol !== 'udp' && c.protocol !== 'tcp') || c.dstPort !== CANARY_PORT || c.src === undefined || c.dst === undefined || c.srcPort === undefined) continue;
-    const k = key(c.protocol, c.src, c.srcPort, c.dst);
-    const list = at.get(k);
-    if (list) list.push(c.sentAtMs);
-    else at.set(k, [c.sentAtMs]);
+  // A run's canaries come from a few addresses: each spelling is made canonical once.
+  const canonical = new Map<string, string>();
+  const canon = (a: string) => {
+    let c = canonical.get(a);
+    if (c === undefined) canonical.set(a, (c = canonicalAddress(a)));
+    return c;
+  };
+  const key = (proto: string, src: string, srcPort: number, dst: string) => `${proto} ${canon(src)} ${srcPort} ${canon(dst)}`;
+  for (let i = 0; i < list.length; i++) {
+    const protocol = list.protocol(i);
+    const src = list.src(i);
+    const dst = list.dst(i);
+    const srcPort = list.srcPort(i);
+    if ((protocol !== 'udp' && protocol !== 'tcp') || list.dstPort(i) !== CANARY_PORT || src === undefined || dst === undefined || srcPort === undefined) continue;
+    const k = key(protocol, src, srcPort, dst);
+    const times = at.get(k);
+    if (times) times.push(list.sentAtMs(i));
+    else at.set(k, [list.sentAtMs(i)]);
   }
+  // Each tuple's send times in order, searched by halves: an eight-hour run sends a tuple
+  // hundreds of thousands of times, and the sinkhole logs each of them.
+  const sorted = new Map([...at].map(([k, times]) => [k, Float64Array.from(times).sort()]));
+  canonical.clear();
   return (r) => {
     if (r.dstPort !== CANARY_PORT || (r.proto !== 'udp' && r.proto !== 'tcp')) return false;
     let k: string;
     try {
-      k = key(r.proto, r.src, r.srcPort, r.dst);
+      k = `${r.proto} ${canonicalAddress(r.src)} ${r.srcPort} ${canonicalAddress(r.dst)}`;
     } catch {
       return false; // an address the log schema let through but that does not parse: not a canary's
     }
-    return (at.get(k) ?? []).some((t) => r.t >= t - CANARY_TOLERANCE_MS && r.t <= t + CANARY_TOLERANCE_MS + 3000);
+    const times = sorted.get(k);
+    if (!times) return false;
+    // A send t with r.t in [t - CANARY_TOLERANCE_MS, t + CANARY_TOLERANCE_MS + 3000]: the first send
+    // at or after r.t - CANARY_TOLERANCE_MS - 3000, if it is not after r.t + CANARY_TOLERANCE_MS.
+    const from = r.t - CANARY_TOLERANCE_MS - 3000;
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < times.length && times[lo]! <= r.t + CANARY_TOLERANCE_MS;
   };
 }
 
@@ -122,42 +151,52 @@ const LAST_SECOND_MS = 1000;
  */
 export function gatewayCanaryProblems(
   log: SinkholeLog,
-  canaries: { secret: string; sent: SentCanary[] } | undefined,
+  canaries: { secret: string; sent: CanaryList | readonly SentCanary[] } | undefined,
   sinkholes: Array<string | undefined>,
   fromMs: number,
   toMs: number,
 ): string[] {
   if (!canaries) return [];
+  const sent = canaryList(canaries.sent);
   const to = new Set(sinkholes.filter((a): a is string => a !== undefined));
-  const due = canaries.sent.filter(
-    (c) => c.protocol === 'dns' && c.src !== undefined && c.dst !== undefined && c.srcPort !== undefined && c.dstPort !== undefined &&
-      (c.target === 'outside' || to.has(c.dst)) && c.sentAtMs >= fromMs && c.sentAtMs < toMs - LAST_SECOND_MS,
-  );
+  // Indexes into the compact list (src/verdict/canary-list.ts); a record is made only for the canaries named below.
+  const due = sent.sentIn(fromMs, toMs - LAST_SECOND_MS, (i) => {
+    const dst = sent.dst(i);
+    return sent.protocol(i) === 'dns' && sent.src(i) !== undefined && dst !== undefined && sent.srcPort(i) !== undefined && sent.dstPort(i) !== undefined && (sent.target(i) === 'outside' || to.has(dst));
+  });
   if (due.length === 0) return [];
-  const byKey = new Map(due.map((c) => [`${c.host} ${c.seq}`, c]));
-  const loggedAt = new Map<SentCanary, number>();
+  // injection point -> sequence number (as the name's label spells it) -> the last canary of that key.
+  const byKey = new Map<string, Map<string, number>>();
+  for (const i of due) {
+    const host = sent.host(i);
+    let seqs = byKey.get(host);
+    if (!seqs) byKey.set(host, (seqs = new Map()));
+    seqs.set(String(sent.seq(i)), i);
+  }
+  const loggedAt = new Map<number, number>();
   for (const r of log.records) {
     if (r.proto !== 'dns' || !r.name?.endsWith('.' + CANARY_DNS_SUFFIX)) continue;
     const labels = r.name.split('.');
-    const c = byKey.get(`${labels[4]} ${labels[1]}`);
-    if (!c || loggedAt.has(c)) continue;
+    const i = byKey.get(labels[4]!)?.get(labels[1]!);
+    if (i === undefined || loggedAt.has(i)) continue;
     // Checked against the send's own addresses and ports: a name copied by anyone else, or forged, is not it.
-    const ok = decodeDnsCanary(canaries.secret, r.name, { src: c.src!, dst: c.dst!, srcPort: c.srcPort!, dstPort: c.dstPort! });
-    if (ok && ok.sentAtMs === c.sentAtMs) loggedAt.set(c, r.t);
+    const ok = decodeDnsCanary(canaries.secret, r.name, { src: sent.src(i)!, dst: sent.dst(i)!, srcPort: sent.srcPort(i)!, dstPort: sent.dstPort(i)! });
+    if (ok && ok.sentAtMs === sent.sentAtMs(i)) loggedAt.set(i, r.t);
   }
   const iso = (ms: number) => new Date(ms).toISOString();
   const out: string[] = [];
-  const missing = due.filter((c) => !loggedAt.has(c));
+  const missing = due.filter((i) => !loggedAt.has(i));
   if (missing.length > 0) {
-    const f = missing[0]!;
+    const f = sent.get(missing[0]!);
     out.push(
       `the gateway sinkhole's log holds ${missing.length === due.length ? 'none' : `only ${due.length - missing.length}`} of the ${due.length} DNS canaries sent to it in this window ` +
         `(first missing: #${f.seq} from ${f.host} to ${f.target} ${f.dst} sent at ${iso(f.sentAtMs)}): it was not receiving (no redirect, another gateway's log), so it cannot witness this window`,
     );
   }
-  const skewed = [...loggedAt].find(([c, t]) => Math.abs(t - c.sentAtMs) > CANARY_TOLERANCE_MS);
+  const skewed = [...loggedAt].find(([i, t]) => Math.abs(t - sent.sentAtMs(i)) > CANARY_TOLERANCE_MS);
   if (skewed) {
-    const [c, t] = skewed;
+    const c = sent.get(skewed[0]);
+    const t = skewed[1];
     out.push(
       `the gateway's clock is off by ${((t - c.sentAtMs) / 1000).toFixed(1)} s from this host's (DNS canary #${c.seq} from ${c.host} sent at ${iso(c.sentAtMs)}, logged at ${iso(t)}): ` +
         `its log cannot be matched to the captures by time (NTP on both)`,

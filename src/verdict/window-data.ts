@@ -5,6 +5,7 @@ import type { JudgeInput } from './input.js';
 import { gatewayCanaryProblems, gatewayLogProblems, readSinkholeFile, sentCanaryMatcher, sinkholeRecordsOf, type SinkholeRecord } from './sinkhole-witness.js';
 import type { SentCanary } from '../analysis/canary.js';
 import type { SinkholeLog } from '../analysis/sinkhole-log.js';
+import { canaryList, type CanaryList } from './canary-list.js';
 
 export interface Window {
   fromMs: number;
@@ -13,12 +14,18 @@ export interface Window {
   kind?: string;
 }
 
-const matchers = new WeakMap<SentCanary[], ReturnType<typeof sentCanaryMatcher>>();
+const matchers = new WeakMap<CanaryList | readonly SentCanary[], ReturnType<typeof sentCanaryMatcher>>();
+
+/** Whether some canary of the list records its source address and port. */
+function carriesAddresses(list: CanaryList): boolean {
+  for (let i = 0; i < list.length; i++) if (list.src(i) !== undefined && list.srcPort(i) !== undefined) return true;
+  return false;
+}
 
 /** The run's canary matcher (made once per run: every window shares its sent canaries), or undefined for runs whose canaries carry no addresses. */
 function canaryMatcherOf(input: JudgeInput): ReturnType<typeof sentCanaryMatcher> | undefined {
   const sent = input.canaries?.sent;
-  if (!sent || !sent.some((c) => c.src !== undefined && c.srcPort !== undefined)) return undefined;
+  if (!sent || !carriesAddresses(canaryList(sent))) return undefined;
   let m = matchers.get(sent);
   if (!m) matchers.set(sent, (m = sentCanaryMatcher(sent)));
   return m;
@@ -27,6 +34,7 @@ function canaryMatcherOf(input: JudgeInput): ReturnType<typeof sentCanaryMatcher
 export class WindowData {
   private sinkhole?: SinkholeRecord[];
   private sinkholeLog?: SinkholeLog;
+  private gatewayProblems?: string[];
 
   /**
    * @param neighbours the scans of the windows next to this one that lie within
@@ -74,6 +82,12 @@ export class WindowData {
 
   /** On a bench with lab.sinkhole_log: why the gateway's log cannot witness this window (empty when it can). */
   gatewaySinkholeProblems(): string[] {
+    // Asked by each of the window's network assertions: the log and the canaries are checked once.
+    this.gatewayProblems ??= this.gatewaySinkholeProblemsOnce();
+    return this.gatewayProblems;
+  }
+
+  private gatewaySinkholeProblemsOnce(): string[] {
     if (!this.input.rig.lab.sinkholeLog) return [];
     const { fromMs, toMs } = this.window;
     const lab = this.input.rig.lab;

@@ -62,7 +62,7 @@ describe('CanarySender ledger', () => {
     expect(await sender.finish()).toBe(N);
     expect(fs.readdirSync(runDir)).toEqual([CANARY_LEDGER_FILE]);
     expect(fs.readFileSync(file, 'utf8')).not.toContain('not-in-the-file');
-    const sent = readCanaryLedger(runDir, { file: CANARY_LEDGER_FILE, count: N });
+    const sent = readCanaryLedger(runDir, { file: CANARY_LEDGER_FILE, count: N }).toArray();
     expect(sent.map((c) => c.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   }, 30_000);
 });

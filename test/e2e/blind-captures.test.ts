@@ -91,7 +91,7 @@ describe('blind captures modelled on the virtual rig (rig option fault)', () => 
     expect(out.wired.result.verdict).toBe('PASS');
     expect(watched(out.wired)).toEqual({ verdict: 'PASS', reason: '' });
     // The lab carries IPv6: the drone's canaries went over both families, every protocol of each.
-    const sent = canariesForAnalysis(out.wired.runDir, out.wired.result.analysisInput!.canaries)!.sent;
+    const sent = canariesForAnalysis(out.wired.runDir, out.wired.result.analysisInput!.canaries)!.sent.toArray();
     for (const family of [/^10\.231\.0\.1$|^203\.0\.113\.99$/, /^fd0a:231::1$|^2001:db8::99$/]) {
       expect(new Set(sent.filter((c) => family.test(c.dst ?? '')).map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp', 'icmp', 'dns']));
     }

@@ -37,7 +37,7 @@ describe.concurrent('system-off with late leaks', () => {
     // ...while Airlock's canaries ran from the powered-off drone's namespace all through the quiet
     // phase: they never cross the air link, so they are not counted as the drone's radio.
     const quiet = phase(result, 'quiet');
-    const canaries = canariesForAnalysis(runDir, result.analysisInput!.canaries)!.sent.filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
+    const canaries = canariesForAnalysis(runDir, result.analysisInput!.canaries)!.sent.toArray().filter((c) => c.host === 'drone' && c.sentAtMs >= quiet.startMs! && c.sentAtMs < quiet.endMs!);
     expect(canaries.length).toBeGreaterThan(8);
     // Not one canary crossed the air: the capture of everything on the air link (the Wi-Fi
     // monitor's) holds none, where the drone's port holds them (a canary's text, or its DNS name).

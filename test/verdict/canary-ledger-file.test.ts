@@ -60,7 +60,7 @@ describe('canaries.jsonl', () => {
     const N = 12_000;
     const recs = Array.from({ length: N }, (_, i) => canary(N - i, { host: 'dröne-ü' }));
     const dir = runDir(lines(recs));
-    const got = readCanaryLedger(dir, record(N));
+    const got = readCanaryLedger(dir, record(N)).toArray();
     expect(got).toHaveLength(N);
     expect(got.map((c) => c.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(got[0]).toEqual(canary(1, { host: 'dröne-ü' }));
@@ -69,7 +69,7 @@ describe('canaries.jsonl', () => {
   it('an empty run: no file and a count of 0 is no canary; no file and a count is an error', () => {
     const dir = path.join(root, 'empty');
     fs.mkdirSync(dir);
-    expect(readCanaryLedger(dir, record(0))).toEqual([]);
+    expect(readCanaryLedger(dir, record(0)).toArray()).toEqual([]);
     expect(() => readCanaryLedger(dir, record(3))).toThrow(/canaries\.jsonl cannot be read \(ENOENT\): result\.json records 3 canaries sent/);
   });
 
@@ -122,9 +122,14 @@ describe('canaries.jsonl', () => {
   it('canariesForAnalysis reads the file, or an older inline list as it is', () => {
     const dir = runDir(lines([canary(2), canary(1)]));
     const capturesFor = { drone: ['net-drone'] };
-    expect(canariesForAnalysis(dir, { secret: 's', file: CANARY_LEDGER_FILE, count: 2, capturesFor })).toEqual({ secret: 's', sent: [canary(1), canary(2)], capturesFor });
-    const inline = { secret: 's', sent: [canary(9) as never], capturesFor };
-    expect(canariesForAnalysis(dir, inline)).toBe(inline);
+    const fromFile = canariesForAnalysis(dir, { secret: 's', file: CANARY_LEDGER_FILE, count: 2, capturesFor })!;
+    expect({ ...fromFile, sent: fromFile.sent.toArray() }).toEqual({ secret: 's', sent: [canary(1), canary(2)], capturesFor });
+    // An older inline list: its records in its own order (not sorted), fields it lacks left out.
+    const old = { host: 'drone', seq: 3, target: 'lab' as const, sentAtMs: 1700000000000 };
+    const inline = { secret: 's', sent: [canary(9) as never, old], capturesFor };
+    const fromInline = canariesForAnalysis(dir, inline)!;
+    expect({ ...fromInline, sent: fromInline.sent.toArray() }).toEqual({ ...inline, sent: [canary(9), old] });
+    expect(fromInline.sent.get(1)).toStrictEqual(old);
     expect(canariesForAnalysis(dir, undefined)).toBeUndefined();
   });
 });

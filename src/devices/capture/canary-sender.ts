@@ -80,7 +80,7 @@ interface Child {
  * written (a full or read-only disk) are they held in memory, and a run's file then holds fewer
  * than the count result.json records: its analysis says so (src/verdict/canary-ledger.ts).
  */
-class CanaryLedger {
+export class CanaryLedger {
   private dir: string | undefined;
   private fd: number | undefined;
   private readonly held: SentCanary[] = [];
