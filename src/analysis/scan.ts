@@ -838,20 +838,22 @@ class FileScanner {
     // test/analysis/capture-loss-model.test.ts holds both paths to a plain model of the rules.
     if (proto === P_TCP && !nonFirstFragment && !this.early && end - l4 >= 20) {
       const bits = (u[r + R.FLAGS]! >>> LOSS_SHIFT) & LossBit.ALL;
-      let common = (bits & (LossBit.SEEN0 << dir)) !== 0;
-      if (common) {
-        const ls = this.loss.state;
-        const o = r >>> 1; // the flow's words: flow id * LossWord.WORDS, with Layout.STRIDE = 2 * LossWord.WORDS
-        const flags = buf[l4 + 13]!;
-        const d = dir ^ 1;
-        if ((flags & 0x10) !== 0 && (bits & (LossBit.SEEN0 << d)) !== 0) {
-          const a = (buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!;
-          common = (bits & (LossBit.ACKED0 << d)) !== 0 && ((a - ls[o + LossWord.ACK0 + d]!) | 0) <= 0;
-        }
+      const flags = buf[l4 + 13]!;
+      const d = dir ^ 1;
+      const ls = this.loss.state;
+      const o = r >>> 1; // the flow's words: flow id * LossWord.WORDS, with Layout.STRIDE = 2 * LossWord.WORDS
+      if (
+        (bits & (LossBit.SEEN0 << dir)) === 0 ||
+        ((flags & 0x10) !== 0 &&
+          (bits & (LossBit.SEEN0 << d)) !== 0 &&
+          ((bits & (LossBit.ACKED0 << d)) === 0 || ((((buf[l4 + 8]! << 24) | (buf[l4 + 9]! << 16) | (buf[l4 + 10]! << 8) | buf[l4 + 11]!) - ls[o + LossWord.ACK0 + d]!) | 0) > 0))
+      ) {
+        this.lossPacket(buf, l4, ipEnd, r, dir);
+      } else {
         const len = ipEnd - tcpEnd;
         const si = seq | 0;
         const e = (si + (len > 0 ? len : 0) + ((flags >> 1) & 1) + (flags & 1)) | 0;
-        if (common && e !== si) {
+        if (e !== si) {
           const n = o + dir; // LossWord.NEXT0 is 0
           const h = n + LossWord.HI0;
           const hb = LossBit.HOLE_OPEN0 << dir;
@@ -866,10 +868,9 @@ class FileScanner {
           } else if ((bits & hb) === 0 && next === ls[h]) {
             // In order, no hole: both ends move to the segment's end.
             if (((e - next) | 0) > 0) ls[n] = ls[h] = e;
-          } else common = false;
+          } else this.lossPacket(buf, l4, ipEnd, r, dir);
         }
       }
-      if (!common) this.lossPacket(buf, l4, ipEnd, r, dir);
     }
     // Canaries (canary.ts): never findings when they carry a valid mark under this run's secret
     // for these addresses and ports, sent within the tolerance, and seen for the first time here.
