@@ -12,7 +12,7 @@
  * valid commands is taken command by command. Without a stall, run-together commands are ignored
  * as the unit ignores them (test/power/shared-port.test.ts).
  */
-import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
+import { GARBAGE, noteReceived, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
 
 export interface KoradSimOptions extends SupplySimOptions {
   /** Silence that ends a command (ms). */
@@ -29,12 +29,13 @@ const COMMAND = /^(\*IDN\?|STATUS\?|VSET\d:\d{1,2}(?:\.\d{1,2})?(?=$|[A-Z*])|ISE
 export class KoradSim {
   fault: SimFault;
   readonly outputs: Map<number, SimSupplyOutput>;
-  /** Every command as framed by silence, for byte-exact and pacing checks. */
+  /** The commands as framed by silence (the last MAX_RECEIVED), for byte-exact and pacing checks. */
   readonly received: string[] = [];
   private buf = '';
   private timer: NodeJS.Timeout | null = null;
   private readonly gap: number;
   private readonly idn: string;
+  private readonly keepReceived: number | undefined;
   private lastTick = Date.now();
   /** When a tick last came late (the end of a stall of this process). */
   private lastStallEnd = 0;
@@ -48,6 +49,7 @@ export class KoradSim {
     this.outputs = supplyOutputs(opts);
     this.fault = opts.fault ?? null;
     this.gap = opts.frameGapMs ?? 15;
+    this.keepReceived = opts.keepReceived;
     this.idn = opts.idn ?? 'KORAD KA3005P V5.8 SN:AIRLOCK-SIM';
     // After a stall the loop runs its timers before it reads, so the tick that ends a stall is
     // seen late by the tick itself, and the bytes read just after it belong to the stall.
@@ -76,7 +78,7 @@ export class KoradSim {
     this.timer = null;
     const parts = stalled ? splitCommands(cmd) : undefined;
     for (const c of parts ?? [cmd]) {
-      this.received.push(c);
+      noteReceived(this.received, c, this.keepReceived);
       this.command(c);
     }
   }

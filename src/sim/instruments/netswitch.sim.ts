@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoad, type SimFault, type SimWiring } from './sim-support.js';
+import { isLoad, noteReceived, type SimFault, type SimWiring } from './sim-support.js';
 import type { SimLoad } from './sim-load.js';
 
 export interface NetSwitchSimOptions {
@@ -20,7 +20,7 @@ export interface NetSwitchSimOptions {
 export class NetSwitchSim {
   fault: SimFault;
   readonly outputs = new Map<number, boolean>();
-  /** Every request path received. */
+  /** The request paths received (the last MAX_RECEIVED). */
   readonly received: string[] = [];
   private readonly server: http.Server;
   private readonly volts: number;
@@ -56,7 +56,7 @@ export class NetSwitchSim {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://sim');
-    this.received.push(url.pathname + url.search);
+    noteReceived(this.received, url.pathname + url.search);
     const id = Number(url.searchParams.get('id') ?? '0');
     if (url.pathname === '/rpc/Shelly.GetDeviceInfo') {
       return this.reply(res, 200, { name: null, id: 'shellyplus1pm-airlocksim', model: 'SNSW-001P16EU', gen: 2, ver: '1.0.0', app: 'Plus1PM' });

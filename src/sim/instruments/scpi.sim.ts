@@ -2,7 +2,7 @@
  * A SCPI bench supply (N outputs) on a serial stream, byte for byte: `\n`-terminated commands,
  * short and long header forms, no reply to set commands, numeric replies to queries.
  */
-import { GARBAGE, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
+import { GARBAGE, noteReceived, supplyOutputs, type SimFault, type SimStream, type SimSupplyOutput, type SupplySimOptions } from './sim-support.js';
 
 export interface ScpiSimOptions extends SupplySimOptions {
   /** Output range: settings beyond it are refused (error -222), as on a real supply. */
@@ -13,13 +13,14 @@ export interface ScpiSimOptions extends SupplySimOptions {
 export class ScpiSim {
   fault: SimFault;
   readonly outputs: Map<number, SimSupplyOutput>;
-  /** Every command line received, for byte-exact checks. */
+  /** The command lines received (the last MAX_RECEIVED), for byte-exact checks. */
   readonly received: string[] = [];
   private selected = 1;
   private readonly idn: string;
   private pending = '';
   private readonly maxVolts: number;
   private readonly maxAmps: number;
+  private readonly keepReceived: number | undefined;
 
   constructor(
     private readonly stream: SimStream,
@@ -30,6 +31,7 @@ export class ScpiSim {
     this.fault = opts.fault ?? null;
     this.maxVolts = opts.maxVolts ?? 30;
     this.maxAmps = opts.maxAmps ?? 5;
+    this.keepReceived = opts.keepReceived;
     stream.on('data', (chunk) => this.onData(chunk));
   }
 
@@ -48,7 +50,7 @@ export class ScpiSim {
   }
 
   private command(line: string): void {
-    this.received.push(line);
+    noteReceived(this.received, line, this.keepReceived);
     const [head, arg] = [line.split(/\s+/)[0].toUpperCase(), line.split(/\s+/).slice(1).join(' ')];
     const is = (re: RegExp) => re.test(head);
     if (head === '*IDN?') return this.reply(this.idn);

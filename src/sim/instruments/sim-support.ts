@@ -52,8 +52,23 @@ export class SimSupplyOutput {
 }
 
 /** What every supply simulator is given (SCPI, Korad). */
+/**
+ * How many of the commands received a simulator keeps (its `received`, read by the tests): the
+ * virtual rig's supplies are polled about ten times a second for hours, and a list of every
+ * command grew their processes by about 40 bytes a command (docs/performance.md, soak).
+ */
+export const MAX_RECEIVED = 10_000;
+
+/** Notes a command in a simulator's `received`, keeping the last `keep` (default MAX_RECEIVED). */
+export function noteReceived(received: string[], cmd: string, keep = MAX_RECEIVED): void {
+  received.push(cmd);
+  while (received.length > keep) received.shift();
+}
+
 export interface SupplySimOptions {
   channels: Record<number, SimWiring>;
+  /** How many received commands `received` keeps (default MAX_RECEIVED). */
+  keepReceived?: number;
   /** Number of outputs (default: the highest wired channel, at least 1). */
   outputs?: number;
   idn?: string;
