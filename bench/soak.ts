@@ -21,8 +21,12 @@
  * app's polls), which is what exercises the capture children, the MAVLink link and the power
  * recorder. In system-off the long phase is a quiet one in which most devices are off.
  *
- * At the end it prints the slope of each figure after a warm-up, lists any process of the run's
- * tree still alive after Airlock exited, and exits 1 if Airlock failed or something was left.
+ * At the end it prints the slope of each figure after a warm-up; for every process of the tree its
+ * RSS and PSS (from /proc/<pid>/smaps_rollup: shared pages divided among their users) at the
+ * first and last sample after the warm-up and their slopes, so a growth of the tree's summed RSS
+ * is put on the process that holds it (docs/performance.md, "Which process holds the tree's
+ * growth"); it lists any process of the run's tree still alive after Airlock exited, and exits 1
+ * if Airlock failed or something was left.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
