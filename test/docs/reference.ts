@@ -109,6 +109,8 @@ export function schemaPage(file: 'rig' | 'scenario' | 'suite'): string {
     `Editors read the same schema (the first line of a file: \`# yaml-language-server: $schema=../schema/${file}.schema.json\`),`,
     'and `airlock validate` checks files against it.',
     '',
+    'What a PASS proves, and what it does not: [the certifier\'s page](../certifier/what-a-pass-proves.md).',
+    '',
   ];
   objectSection('(top level)', schema, defs, 2, out);
   const defNames = Object.keys(defs);
@@ -148,6 +150,8 @@ export async function cliPage(): Promise<string> {
     '# Command-line reference',
     '',
     'Generated from `airlock --help` by `npm run docs`; do not edit by hand.',
+    '',
+    'What a PASS proves, and what it does not: [the certifier\'s page](../certifier/what-a-pass-proves.md).',
     '',
     '```',
     top,
