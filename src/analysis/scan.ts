@@ -29,8 +29,14 @@ import type { FoundName, NetworkFinding, Verdict } from './finding.js';
 import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
 import { QuicCryptoAssembler } from './quic-initial.js';
 
-/** Bump when what counts as a finding, or how findings are grouped, changes. */
-export const ANALYZER_VERSION = '2';
+/**
+ * Bump when a verdict re-derived from the same run directory could differ: what counts as a
+ * finding, how findings are grouped, or when a window is judged blind or incomplete. `verify`
+ * reports a disagreement under the same version as tampering (src/evidence/verify.ts), so a
+ * rule change without a bump would make honest older runs fail verification. Version 3: proof
+ * of sight on every rig (docs/technician/proof-of-sight.md).
+ */
+export const ANALYZER_VERSION = '3';
 
 export interface ScanOptions {
   /** CIDRs inside the lab. */
