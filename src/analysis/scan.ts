@@ -1642,16 +1642,16 @@ export class NetworkScanner {
     }
   }
 
-  /**
-   * The findings, DNS queries, canaries and flows of the files still open (`labels`, in that
-   * order), as endFile would give them now, without ending anything: the live analysis
-   * (src/verdict/live.ts) asks this while the captures are still being written.
-   */
   /** The capture-loss counts of an open file so far (test/analysis/capture-loss-model.test.ts compares them segment by segment). */
   lossCounts(label: string): CaptureLossCounts | undefined {
     return this.open.get(label)?.loss.counts();
   }
 
+  /**
+   * The findings, DNS queries, canaries and flows of the files still open (`labels`, in that
+   * order), as endFile would give them now, without ending anything: the live analysis
+   * (src/verdict/live.ts) asks this while the captures are still being written.
+   */
   peek(labels: string[]): Pick<NetworkScan, 'findings' | 'dnsQueries' | 'canaries' | 'flows'> {
     const parts: Array<FileScanner | SealedFile> = [];
     for (const l of labels) {
