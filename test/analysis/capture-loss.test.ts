@@ -5,35 +5,19 @@
  * counts a gap per deleted segment and their bytes (at most; see the test); a capture of one direction only
  * says it cannot estimate.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanCaptures, type FileSummary } from '../../src/analysis/index.js';
 import { CAPTURE_LOSS_MIN_ACKS } from '../../src/analysis/capture-loss.js';
-import { createLab, tshark, type TestLab } from './lab-net.js';
+import { capture, createLab, tshark, type TestLab } from './lab-net.js';
 
 let lab: TestLab;
 let dir: string;
 let file: string;
 
-async function capture(ns: string, iface: string, out: string, filter: string[], run: () => void): Promise<void> {
-  const td = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-n', '-U', '-s', '128', '-i', iface, '-w', out, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    td.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) resolve();
-    });
-    td.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
-  });
-  run();
-  await new Promise((r) => setTimeout(r, 500));
-  const done = new Promise((r) => td.once('exit', r));
-  td.kill('SIGINT');
-  await done;
-}
 
 const lossOf = async (f: string): Promise<FileSummary['tcpLoss']> => (await scanCaptures([f], { lab: [`10.${lab.net}.0.0/24`] })).files[0]!.tcpLoss;
 

@@ -3,7 +3,7 @@
  * and `tan-<id>-peer` (the gateway 10.<n>.0.1, 2001:db8:<n>::1, holding the given outside
  * addresses on its loopback), plus tshark helpers to cross-check captures.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createNetnsPair, type NetnsPair } from '../utils/netns-pair.js';
 
 export interface TestLab extends NetnsPair {
@@ -53,4 +53,26 @@ export function tsharkAsync(file: string, filter: string, fields: string[]): Pro
       },
     );
   });
+}
+
+/**
+ * Capture with tcpdump in `ns` on `iface` into `out` (snap length 128, filter words as given) while
+ * `run` makes the traffic: `run` starts once tcpdump says it is listening, and tcpdump is stopped
+ * with SIGINT half a second after `run` returns, so the file is complete when this resolves.
+ */
+export async function capture(ns: string, iface: string, out: string, filter: string[], run: () => void): Promise<void> {
+  const td = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-n', '-U', '-s', '128', '-i', iface, '-w', out, ...filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    td.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) resolve();
+    });
+    td.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
+  });
+  run();
+  await new Promise((r) => setTimeout(r, 500));
+  const done = new Promise((r) => td.once('exit', r));
+  td.kill('SIGINT');
+  await done;
 }

@@ -7,7 +7,7 @@
  * 0.1 %) and not below it (src/verdict/network-blindness.ts). The counting itself is
  * test/analysis/capture-loss.test.ts's.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import type { JudgeInput } from '../../src/verdict/input.js';
 import { networkBlindness } from '../../src/verdict/network-blindness.js';
 import type { CaptureLossEntry } from '../../src/verdict/result.js';
 import { WindowData } from '../../src/verdict/window-data.js';
-import { createLab, tshark, type TestLab } from '../analysis/lab-net.js';
+import { capture, createLab, tshark, type TestLab } from '../analysis/lab-net.js';
 import { runAirlock } from '../utils/airlock.js';
 
 let lab: TestLab;
@@ -33,20 +33,7 @@ beforeAll(async () => {
   cut = path.join(dir, 'cut.pcap');
   const server = lab.start(lab.gateway, ['socat', 'TCP-LISTEN:8080,reuseaddr', 'SYSTEM:head -c 20000000 /dev/zero']);
   await new Promise((r) => setTimeout(r, 300));
-  const td = spawn('ip', ['netns', 'exec', lab.inner, 'tcpdump', '-n', '-U', '-s', '128', '-i', lab.innerIf, '-w', whole, 'tcp port 8080'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    td.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) resolve();
-    });
-    td.once('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
-  });
-  lab.run(lab.inner, ['socat', '-u', `TCP:10.${lab.net}.0.1:8080`, 'OPEN:/dev/null']);
-  await new Promise((r) => setTimeout(r, 500));
-  const done = new Promise((r) => td.once('exit', r));
-  td.kill('SIGINT');
-  await done;
+  await capture(lab.inner, lab.innerIf, whole, ['tcp port 8080'], () => lab.run(lab.inner, ['socat', '-u', `TCP:10.${lab.net}.0.1:8080`, 'OPEN:/dev/null']));
   server.kill('SIGKILL');
   // Every 20th data segment from the server, never the last ones (their ACKs must be in the capture).
   const data = tshark(whole, 'tcp.srcport == 8080 && tcp.len > 0', ['frame.number']);
