@@ -15,6 +15,7 @@
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CaptureInputError } from './errors.js';
+import { releaseBuffers } from './release.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -65,6 +66,12 @@ export interface CaptureInfo {
 export interface ReadCaptureOptions {
   /** Read buffer size (default 8 MiB). */
   bufferSize?: number;
+  /**
+   * Free the read buffers when the file is read (release.ts) rather than at V8's next full
+   * collection. Only for a caller whose callback keeps no view of a packet's bytes (every view
+   * over them is empty afterwards): the flow scan (scanCaptures) copies what it keeps.
+   */
+  release?: boolean;
 }
 
 /** Return `false` to stop reading. */
@@ -194,6 +201,10 @@ class Window {
     if (!this.eof) this.startPrefetch(this.base + this.end);
     return this.end - this.pos >= n;
   }
+  /** Frees both buffers now (release.ts), once no read is in flight (settle()); the window must not be read again. */
+  release(): void {
+    releaseBuffers(this.buf, this.spare);
+  }
   get available(): number {
     return this.end - this.pos;
   }
@@ -235,6 +246,7 @@ export async function readCapture(file: string, onPacket: PacketCallback, opts: 
   } finally {
     await w.settle();
     await fh.close();
+    if (opts.release) w.release();
   }
 }
 

@@ -13,6 +13,8 @@
  * (0 when the packet's source is the flow's end A).
  */
 
+import { releaseBuffers } from './release.js';
+
 /** Words per flow record (hot part; the cold part has as many). */
 export const STRIDE = 16;
 // Word offsets inside a record (Uint32 view). The first 16 words (one cache line) hold what
@@ -328,6 +330,17 @@ export class FlowTable {
     this.c64 = new Float64Array(c.buffer);
   }
 
+  /**
+   * Frees the look-up index (the slot array, 16 to 32 bytes per flow: 4 MiB at 200,000 flows) once no
+   * packet will come; the records stay for reading (release.ts, docs/performance.md). A look-up
+   * afterwards that misses the recent-flow cache throws (rehash()) rather than adding a flow.
+   */
+  endLookups(): void {
+    releaseBuffers(this.slots);
+    this.slots = new Int32Array(2);
+    this.mask = 0;
+  }
+
   /** Puts (flow id + 1, hash) in the first free slot from the hash's home. */
   private place(id: number, hs: number): void {
     const slots = this.slots;
@@ -344,6 +357,7 @@ export class FlowTable {
    * writes run along two sequential streams instead of jumping across the new array.
    */
   private rehash(): void {
+    if (this.mask === 0) throw new Error('flow table: a look-up after endLookups()');
     const old = this.slots;
     this.mask = (this.mask + 1) * 2 - 1;
     this.slots = new Int32Array((this.mask + 1) * 2);

@@ -28,6 +28,7 @@ import { loadCatalogue, type EndpointCatalogue, type EndpointMatch } from './cat
 import type { FoundName, NetworkFinding, Verdict } from './finding.js';
 import { CISCO_SNAP_CONTROL, LINK_CONTROL_ETHERTYPES, PPP_CONTROL_PROTOCOLS, Unjudged, describeUnjudged, isLlcControl } from './frame-types.js';
 import { QuicCryptoAssembler } from './quic-initial.js';
+import { releaseBuffers } from './release.js';
 
 /**
  * Bump when a verdict re-derived from the same run directory could differ: what counts as a
@@ -1371,7 +1372,12 @@ class FileScanner {
     return p === P_TCP ? 'tcp' : p === P_UDP ? 'udp' : p === P_ICMP ? 'icmp' : p === P_ICMPV6 ? 'icmpv6' : String(p);
   }
 
-  /** Flow summaries of this file, built on demand from the compact flow records. */
+  /**
+   * Flow summaries of this file, built on demand from the compact flow records. Built for
+   * memory (200,000 of them are held at once: docs/performance.md): one object each and no
+   * temporaries, addresses and MACs as one shared string per distinct value (addr(), macOf()),
+   * the optional fields set after the literal (the same keys in the same order as a spread).
+   */
   flowSummaries(): FlowSummary[] {
     const t = this.t;
     const u = t.u32;
@@ -1387,7 +1393,7 @@ class FileScanner {
       const hasPorts = proto === P_TCP || proto === P_UDP;
       const portA = u[r + R.PORTS]! >>> 16;
       const portB = u[r + R.PORTS]! & 0xffff;
-      flows.push({
+      const s: FlowSummary = {
         file: this.fileLabel,
         src: init === 0 ? a : b,
         dst: init === 0 ? b : a,
@@ -1403,20 +1409,34 @@ class FileScanner {
         inLab: u[r + R.F_COUNT] === 0,
         replies: u[r + R.REPLIES]!,
         srcMac: this.macOf(r),
-        ...(this.procs[f] !== undefined ? { process: this.procs[f] } : {}),
-        ...((u[r + R.FLAGS]! & (F_CANARY0 | F_CANARY1)) !== 0 ? { canary: true, ...((u[r + R.FLAGS]! & F_JUDGED) === 0 ? { canaryOnly: true } : {}) } : {}),
-      });
+      };
+      const proc = this.procs[f];
+      if (proc !== undefined) s.process = proc;
+      const flags = u[r + R.FLAGS]!;
+      if ((flags & (F_CANARY0 | F_CANARY1)) !== 0) {
+        s.canary = true;
+        if ((flags & F_JUDGED) === 0) s.canaryOnly = true;
+      }
+      flows.push(s);
     }
     return flows;
   }
+
+  /** MAC text per MAC (the cold record's two words as one number): a capture has few MACs and many flows. */
+  private readonly macText = new Map<number, string>();
 
   /** Source MAC of flow `r`'s first packet as text, when known. */
   private macOf(r: number): string | undefined {
     const hi = this.t.c32[r + C.MAC_HI]!;
     if (hi === 0) return undefined;
     const lo = this.t.c32[r + C.MAC_LO]!;
-    const b = [(hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-    return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+    const key = (hi & 0xffff) * 0x1_0000_0000 + lo;
+    let s = this.macText.get(key);
+    if (s === undefined) {
+      const b = [(hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+      this.macText.set(key, (s = b.map((x) => x.toString(16).padStart(2, '0')).join(':')));
+    }
+    return s;
   }
 
   /** Number of flows (canary-only flows excluded). */
@@ -1427,7 +1447,11 @@ class FileScanner {
   /** Turns this file's flagged flows into findings, and its DNS queries into records; drops per-scan state. */
   finish(catalogue: EndpointCatalogue, findings: NetworkFinding[], dnsQueries: DnsQuery[]): void {
     this.collect(catalogue, findings, dnsQueries);
-    // Only the flow records, names and the address cache stay (for flowSummaries()).
+    // Only the flow records, names and the address cache stay (for flowSummaries()); the
+    // look-up index and the capture-loss meter's per-flow words go (its counts are kept apart).
+    this.t.endLookups();
+    releaseBuffers(this.loss.state);
+    this.loss.state = new Int32Array(0);
     this.dns.length = 0;
     this.dnsByFlow.clear();
     this.pendingHello.clear();
@@ -1579,7 +1603,8 @@ export class NetworkScanner {
     // (hundreds of thousands of objects a caller may never look at).
     Object.defineProperty(this.scan, 'flows', {
       enumerable: true,
-      get: (): FlowSummary[] => (this.flows ??= this.perFile.flatMap((s) => s.flowSummaries())),
+      // One file's array as it is (flatMap would hold a second copy while it copies).
+      get: (): FlowSummary[] => (this.flows ??= this.perFile.length === 1 ? this.perFile[0]!.flowSummaries() : this.perFile.flatMap((s) => s.flowSummaries())),
     });
   }
 
@@ -1751,7 +1776,9 @@ export async function scanCaptures(files: string[], opts: ScanOptions): Promise<
   const scanner = new NetworkScanner(opts);
   for (const file of files) {
     const label = fileLabel(file, opts.baseDir);
-    const info = await readCapture(file, scanner.file(label));
+    // The read buffers are freed at once (16 MiB, before the flow summaries may be built), unless
+    // onRadio's consumers see the packets: what they keep of the bytes is theirs to say.
+    const info = await readCapture(file, scanner.file(label), { release: opts.onRadio === undefined });
     scanner.endFile(label, info);
   }
   return scanner.result();
