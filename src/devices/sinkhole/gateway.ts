@@ -8,8 +8,6 @@ import { SinkholeSetupError } from './errors.js';
 import { forwardingOn } from './forwarding.js';
 import { nftRuleset } from './server.js';
 
-export { forwardingOn };
-
 export const NFT_TABLE = 'airlock_sinkhole';
 
 export function assertNotForwarding(): void {

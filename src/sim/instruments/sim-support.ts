@@ -51,7 +51,6 @@ export class SimSupplyOutput {
   }
 }
 
-/** What every supply simulator is given (SCPI, Korad). */
 /**
  * How many of the commands received a simulator keeps (its `received`, read by the tests): the
  * virtual rig's supplies are polled about ten times a second for hours, and a list of every
@@ -65,6 +64,7 @@ export function noteReceived(received: string[], cmd: string, keep = MAX_RECEIVE
   while (received.length > keep) received.shift();
 }
 
+/** What every supply simulator is given (SCPI, Korad). */
 export interface SupplySimOptions {
   channels: Record<number, SimWiring>;
   /** How many received commands `received` keeps (default MAX_RECEIVED). */
